@@ -1,0 +1,60 @@
+"""Sentence embeddings from the locally shipped MiniLM model. Loads once, on first use."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+
+class Embedder:
+    """Normalised sentence vectors. ``backend`` is "torch" (fp32) or "onnx" (int8, faster)."""
+
+    def __init__(self, model_path: str, backend: str = "torch", batch_size: int = 64):
+        self.model_path = model_path
+        self.backend = backend
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        """Recorded in the store: vectors from different models or backends must not mix."""
+        return f"{Path(self.model_path).name or self.model_path}:{self.backend}"
+
+    @property
+    def dimension(self) -> int:
+        return self.encode(["dimension probe"]).shape[1]
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+
+    def _load(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        if not Path(self.model_path).is_dir():
+            raise FileNotFoundError(f"embedding model folder not found: {self.model_path}")
+        if self.backend == "onnx":
+            from .onnx_embedding import OnnxMiniLM
+
+            return OnnxMiniLM(self.model_path)
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
+
+    def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=batch_size or self.batch_size,
+                                     normalize_embeddings=True, show_progress_bar=False,
+                                     convert_to_numpy=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]

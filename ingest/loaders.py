@@ -1,0 +1,255 @@
+"""Load one file into a Document of raw pages. Every failure is an IngestError with a plain reason."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from .types import Document, IngestError, Page
+
+SUPPORTED = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".md": "md",
+             ".markdown": "md", ".txt": "txt", ".text": "txt"}
+
+
+def doc_type_of(path: Path) -> str | None:
+    return SUPPORTED.get(path.suffix.lower())
+
+
+def load(path: Path, max_file_mb: float) -> Document:
+    kind = doc_type_of(path)
+    if kind is None:
+        raise IngestError(f"unsupported file type '{path.suffix or '(none)'}' "
+                          f"(supported: {', '.join(sorted(set(SUPPORTED)))})")
+    size = path.stat().st_size
+    if size == 0:
+        raise IngestError("empty file")
+    if size > max_file_mb * 1024 * 1024:
+        raise IngestError(f"file is {size / 1048576:.1f} MB, over the {max_file_mb:g} MB limit "
+                          "(POLICY_ASSISTANT_MAX_FILE_MB)")
+    loader = {"pdf": _load_pdf, "docx": _load_docx, "html": _load_html, "md": _load_markdown,
+              "txt": _load_text}[kind]
+    return loader(path)
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+def _load_pdf(path: Path) -> Document:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError, PdfStreamError
+
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF" not in head:
+        raise IngestError("not a PDF (the file has a .pdf name but no PDF header)")
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            # Many "encrypted" PDFs only restrict printing and open with an empty password.
+            if not reader.decrypt(""):
+                raise IngestError("encrypted PDF: it needs a password to open")
+        n_pages = len(reader.pages)
+        pages = []
+        for number, pdf_page in enumerate(reader.pages, start=1):
+            pages.append(Page(source=str(path), page=number, text=pdf_page.extract_text() or ""))
+        meta_title = _pdf_meta(reader, "/Title")
+        meta_date = _pdf_date(_pdf_meta(reader, "/CreationDate"))
+    except IngestError:
+        raise
+    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AssertionError,
+            OSError, RecursionError) as exc:
+        raise IngestError(f"damaged or truncated PDF ({_short(exc)})") from exc
+    except Exception as exc:  # pypdf raises many types on broken files; all mean "unreadable"
+        if "decrypt" in str(exc).lower() or "crypt" in type(exc).__name__.lower():
+            raise IngestError("encrypted PDF: it needs a password to open") from exc
+        raise IngestError(f"damaged PDF ({_short(exc)})") from exc
+    if n_pages == 0:
+        raise IngestError("PDF has no pages")
+    if not any(p.text.strip() for p in pages):
+        raise IngestError("no text layer (scanned or image-only PDF): needs OCR")
+    doc = Document(source=str(path), title="", date=None, doc_type="pdf", pages=pages)
+    doc.extra = {"meta_title": meta_title or "", "meta_date": meta_date or ""}
+    return doc
+
+
+def _pdf_meta(reader, key: str) -> str | None:
+    try:
+        meta = reader.metadata
+        value = meta.get(key) if meta else None
+        return str(value).strip() if value else None
+    except Exception:
+        return None
+
+
+def _pdf_date(raw: str | None) -> str | None:
+    match = re.match(r"D:(\d{4})(\d{2})(\d{2})", raw or "")
+    if not match:
+        return None
+    return _iso(*map(int, match.groups()))
+
+
+# --- DOCX ------------------------------------------------------------------------------------
+
+def _load_docx(path: Path) -> Document:
+    import zipfile
+
+    try:
+        import docx
+    except ImportError as exc:  # pragma: no cover - core dependency
+        raise IngestError("python-docx is not installed") from exc
+    try:
+        document = docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise IngestError(f"not a readable DOCX ({_short(exc)})") from exc
+    except Exception as exc:
+        raise IngestError(f"not a readable DOCX ({_short(exc)})") from exc
+    blocks: list[str] = []
+    body = document.element.body
+    # Walk paragraphs and tables in document order so table text lands where it was written.
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            text = "".join(node.text or "" for node in child.iter() if node.tag.endswith("}t"))
+            if text.strip():
+                blocks.append(text)
+        elif tag == "tbl":
+            for row in child.iter():
+                if row.tag.endswith("}tr"):
+                    cells = []
+                    for cell in row.iter():
+                        if cell.tag.endswith("}tc"):
+                            cells.append(" ".join(t.text or "" for t in cell.iter() if t.tag.endswith("}t")).strip())
+                    line = " | ".join(c for c in cells if c)
+                    if line:
+                        blocks.append(line)
+    text = "\n\n".join(blocks)
+    if not text.strip():
+        raise IngestError("DOCX contains no text")
+    props = document.core_properties
+    doc = Document(source=str(path), title="", date=None, doc_type="docx",
+                   pages=[Page(source=str(path), page=None, text=text)])
+    doc.extra = {"meta_title": (props.title or "").strip(),
+                 "meta_date": props.created.date().isoformat() if props.created else ""}
+    return doc
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+def _load_html(path: Path) -> Document:
+    from bs4 import BeautifulSoup
+
+    raw = _decode(path.read_bytes())
+    soup = BeautifulSoup(raw, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    # Only what a reader sees: no scripts, styles, navigation chrome or forms.
+    for tag in soup(["script", "style", "noscript", "template", "head", "nav", "footer", "form",
+                     "iframe", "svg", "button"]):
+        tag.decompose()
+    blocks = [el.get_text(" ", strip=True) for el in soup.find_all(
+        ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "blockquote", "pre"])]
+    text = "\n\n".join(b for b in blocks if b)
+    if not text.strip():
+        text = soup.get_text("\n", strip=True)
+    if not text.strip():
+        raise IngestError("HTML page has no visible text")
+    doc = Document(source=str(path), title="", date=None, doc_type="html",
+                   pages=[Page(source=str(path), page=None, text=text)])
+    doc.extra = {"meta_title": title}
+    return doc
+
+
+# --- Markdown ----------------------------------------------------------------------------------
+
+def _load_markdown(path: Path) -> Document:
+    import yaml
+
+    raw = _decode(path.read_bytes())
+    front: dict = {}
+    match = re.match(r"\A---\s*\n(.*?)\n---\s*\n", raw, re.S)
+    if match:
+        try:
+            loaded = yaml.safe_load(match.group(1))
+            front = loaded if isinstance(loaded, dict) else {}
+        except yaml.YAMLError:
+            front = {}
+        raw = raw[match.end():]
+    text = _strip_markdown(raw)
+    if not text.strip():
+        raise IngestError("Markdown file has no text")
+    doc = Document(source=str(path), title="", date=None, doc_type="md",
+                   pages=[Page(source=str(path), page=None, text=text)])
+    date_value = front.get("date") or front.get("published") or front.get("updated")
+    doc.extra = {"meta_title": str(front.get("title") or "").strip(),
+                 "meta_date": _coerce_date(date_value) or ""}
+    for key, value in front.items():
+        if isinstance(value, (str, int, float)) and key not in ("title", "date"):
+            doc.extra[f"fm_{key}"] = str(value)[:200]
+    return doc
+
+
+def _strip_markdown(text: str) -> str:
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # images -> alt text
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links -> link text
+    text = re.sub(r"^\s{0,3}#{1,6}\s*", "", text, flags=re.M)  # headings
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"^\s*[-*+]\s+", "", text, flags=re.M)  # bullets
+    return text
+
+
+# --- plain text --------------------------------------------------------------------------------
+
+def _load_text(path: Path) -> Document:
+    text = _decode(path.read_bytes())
+    if not text.strip():
+        raise IngestError("text file contains only whitespace")
+    return Document(source=str(path), title="", date=None, doc_type="txt",
+                    pages=[Page(source=str(path), page=None, text=text)])
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise IngestError("binary data, not text (undecodable)")
+    for encoding in ("utf-8-sig", "utf-16") if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig",):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000]).best()
+    if best is None or best.encoding is None:
+        raise IngestError("undecodable text: no known character encoding fits")
+    text = data.decode(best.encoding, errors="replace")
+    if _control_ratio(text) > 0.05:
+        raise IngestError("binary data, not text (undecodable)")
+    return text
+
+
+def _control_ratio(text: str) -> float:
+    sample = text[:20_000]
+    if not sample:
+        return 0.0
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f") or ch == "\ufffd")
+    return bad / len(sample)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def _coerce_date(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    match = re.search(r"(\d{4})-(\d{2})-(\d{2})", str(value))
+    return _iso(*map(int, match.groups())) if match else None
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def _short(exc: Exception) -> str:
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return message[:160]

@@ -1,0 +1,247 @@
+"""ingest.run(paths, settings): files -> pages -> chunks -> vectors -> store, incrementally.
+
+Crash safety comes from the order of writes for each file: forget its manifest record, delete its
+old chunks, add the new ones, then record it. A run killed anywhere leaves at worst a file with no
+manifest record, which the next run re-ingests; chunks whose file has no record are swept at start.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from filelock import FileLock, Timeout
+
+from .chunking import chunk_document, embedding_text
+from .clean import clean_document
+from .embedding import Embedder
+from .loaders import doc_type_of, load
+from .settings import Settings
+from .store import ChromaStore, FileRecord, StoreError
+from .types import Chunk, Document, IngestError
+
+_FLUSH_CHUNKS = 256  # embed across small files together: per-call overhead dominates tiny batches
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: list[dict] = field(default_factory=list)
+    chunks: int = 0  # chunks embedded in this run
+    total_chunks: int = 0
+    seconds: float = 0.0
+    files: list[dict] = field(default_factory=list)  # per-file outcome, for the UI
+
+    def to_dict(self, with_files: bool = False) -> dict:
+        out = {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+               "removed": self.removed, "failed": self.failed, "chunks": self.chunks,
+               "total_chunks": self.total_chunks, "seconds": round(self.seconds, 3)}
+        if with_files:
+            out["files"] = self.files
+        return out
+
+
+class IngestBusy(StoreError):
+    """Another ingest holds the store's lock."""
+
+
+def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, reindex: bool = False,
+        embedder: Embedder | None = None, store: ChromaStore | None = None,
+        progress: Callable[[int, int, str], None] | None = None, lock_timeout: float = 600.0,
+        on_wait: Callable[[str], None] | None = None) -> IngestReport:
+    """Ingest files and folders (recursively). Folders are authoritative: files that were ingested
+    from a folder and are gone from it leave the index. ``prune`` also drops every indexed file that
+    no longer exists anywhere."""
+    started = time.perf_counter()
+    report = IngestReport()
+    files, missing = _expand(paths)
+    for path in missing:
+        report.failed.append({"path": str(path), "error": "no such file or folder"})
+    embedder = embedder or Embedder(settings.embedding_model, settings.embedding_backend,
+                                    settings.embed_batch_size)
+    store = store or ChromaStore(settings)
+    with _store_lock(settings, lock_timeout, on_wait):
+        if reindex:
+            store.reset()
+        store.ensure_model(embedder.name)
+        manifest = store.manifest()
+        _sweep_orphans(store, manifest)
+        pending: list[tuple[Document, str, list[Chunk], bool]] = []
+        changed = False
+        for index, path in enumerate(files, start=1):
+            if progress:
+                progress(index, len(files), path.name)
+            key = str(path)
+            try:
+                digest = _hash(path)
+                old = manifest.get(key)
+                if old and old.hash == digest:
+                    report.unchanged += 1
+                    report.files.append({"path": key, "status": "unchanged", "chunks": len(old.chunk_ids)})
+                    continue
+                doc = clean_document(load(path, settings.max_file_mb))
+                chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+                if not chunks:
+                    raise IngestError("no text to index")
+            except IngestError as exc:
+                _fail(report, key, str(exc))
+                continue
+            except (OSError, MemoryError) as exc:
+                _fail(report, key, f"cannot read file ({type(exc).__name__}: {exc})")
+                continue
+            pending.append((doc, digest, chunks, old is not None))
+            if sum(len(p[2]) for p in pending) >= _FLUSH_CHUNKS:
+                _flush(pending, embedder, store, report)
+                changed = True
+        if pending:
+            _flush(pending, embedder, store, report)
+            changed = True
+        removed = _prune(store, manifest, paths, prune)
+        report.removed = len(removed)
+        for source in removed:
+            report.files.append({"path": source, "status": "removed", "chunks": 0})
+        if changed or removed:
+            store.bump_generation()
+        report.total_chunks = store.count()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def remove(sources: list[str], settings: Settings, store: ChromaStore | None = None,
+           lock_timeout: float = 600.0) -> int:
+    """Take documents out of the index (the files themselves are left alone)."""
+    store = store or ChromaStore(settings)
+    with _store_lock(settings, lock_timeout, None):
+        manifest = store.manifest()
+        gone = 0
+        for source in sources:
+            if source in manifest:
+                store.forget_file(source)
+                store.delete_source(source)
+                gone += 1
+        if gone:
+            store.bump_generation()
+    return gone
+
+
+# --- steps ---------------------------------------------------------------------------------------
+
+def _flush(pending: list, embedder: Embedder, store: ChromaStore, report: IngestReport) -> None:
+    all_chunks = [c for _, _, chunks, _ in pending for c in chunks]
+    vectors = embedder.encode([embedding_text(c) for c in all_chunks])
+    offset = 0
+    for doc, digest, chunks, existed in pending:
+        part = vectors[offset:offset + len(chunks)]
+        offset += len(chunks)
+        store.forget_file(doc.source)
+        store.delete_source(doc.source)
+        store.add_chunks(chunks, part)
+        store.record_file(FileRecord(source=doc.source, hash=digest, chunk_ids=[c.id for c in chunks],
+                                     title=doc.title, date=doc.date, doc_type=doc.doc_type,
+                                     pages=max((p.page or 1) for p in doc.pages)))
+        report.chunks += len(chunks)
+        if existed:
+            report.updated += 1
+        else:
+            report.added += 1
+        report.files.append({"path": doc.source, "status": "updated" if existed else "added",
+                             "chunks": len(chunks), "title": doc.title})
+    pending.clear()
+
+
+def _sweep_orphans(store: ChromaStore, manifest: dict[str, FileRecord]) -> None:
+    """Delete chunks no manifest record owns (left by a run that was killed mid-file)."""
+    owned = {cid for record in manifest.values() for cid in record.chunk_ids}
+    if store.count() == len(owned):
+        return
+    orphans = [c.id for c in store.all_chunks(include_text=False) if c.id not in owned]
+    store.delete_ids(orphans)
+
+
+def _prune(store: ChromaStore, manifest: dict[str, FileRecord], paths, prune_all: bool) -> list[str]:
+    folders = [Path(p).resolve() for p in paths if Path(p).is_dir()]
+    removed = []
+    for source in manifest:
+        path = Path(source)
+        if path.exists():
+            continue
+        if prune_all or any(_is_under(path, folder) for folder in folders):
+            store.forget_file(source)
+            store.delete_source(source)
+            removed.append(source)
+    return removed
+
+
+def _expand(paths) -> tuple[list[Path], list[Path]]:
+    files: list[Path] = []
+    missing: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser().resolve()
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    candidate = Path(root) / name
+                    if not name.startswith(".") and doc_type_of(candidate):
+                        files.append(candidate)
+        elif path.is_file():
+            files.append(path)
+        else:
+            missing.append(path)
+    unique = list(dict.fromkeys(files))
+    return unique, missing
+
+
+def _hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _is_under(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def _fail(report: IngestReport, path: str, reason: str) -> None:
+    report.failed.append({"path": path, "error": reason})
+    report.files.append({"path": path, "status": "failed", "error": reason, "chunks": 0})
+
+
+class _store_lock:
+    """One writer per store: a second ingest waits (and says so), then gives up with a clear error."""
+
+    def __init__(self, settings: Settings, timeout: float, on_wait):
+        settings.store.mkdir(parents=True, exist_ok=True)
+        self.lock = FileLock(str(settings.lock_path))
+        self.timeout = timeout
+        self.on_wait = on_wait
+        self.where = settings.chroma_url or str(settings.store)
+
+    def __enter__(self):
+        try:
+            self.lock.acquire(timeout=0)
+        except Timeout:
+            if self.on_wait:
+                self.on_wait(f"another ingest is writing to {self.where}; waiting for it to finish")
+            try:
+                self.lock.acquire(timeout=self.timeout)
+            except Timeout:
+                raise IngestBusy(f"another ingest is still writing to {self.where} after "
+                                 f"{self.timeout:.0f} s; try again when it has finished") from None
+        return self
+
+    def __exit__(self, *exc):
+        self.lock.release()
+        return False

