@@ -41,6 +41,8 @@ _MONTHS = {m: i for i, m in enumerate(
 
 def clean_document(doc: Document) -> Document:
     """Return the document with cleaned page text, a title and (where stated) a date."""
+    if doc.doc_type == "pdf":
+        _drop_running_lines(doc)
     for page in doc.pages:
         text = _normalise_unicode(page.text)
         if doc.doc_type == "pdf":
@@ -75,8 +77,27 @@ def strip_boilerplate(text: str) -> str:
     return "\n".join(kept)
 
 
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi",
+                            "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
+
+
+def _drop_running_lines(doc: Document) -> None:
+    """Remove running headers and footers: lines repeated on most pages (page numbers masked)."""
+    if len(doc.pages) < 3:
+        return
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", line.strip().lower())
+    counts: dict[str, int] = {}
+    for page in doc.pages:
+        for k in {key(line) for line in page.text.splitlines() if line.strip()}:
+            counts[k] = counts.get(k, 0) + 1
+    running = {k for k, n in counts.items() if n >= max(3, len(doc.pages) // 2) and len(k) < 200}
+    for page in doc.pages:
+        page.text = "\n".join(line for line in page.text.splitlines() if key(line) not in running)
+
+
 def _normalise_unicode(text: str) -> str:
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text).translate(_LIGATURES)
     text = text.replace("\u00ad", "").replace("\ufeff", "").replace("\u200b", "")
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
 

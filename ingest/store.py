@@ -223,10 +223,22 @@ class ChromaStore:
             out.extend(StoredChunk(i, d or "", m or {}) for i, d, m in zip(got["ids"], docs, got["metadatas"]))
         return out
 
+    def all_vectors(self, ids: list[str]):
+        """Stored vectors for ids, in that order (float32 matrix)."""
+        import numpy as np
+
+        rows: dict[str, list[float]] = {}
+        for start in range(0, len(ids), 5000):
+            part = ids[start:start + 5000]
+            got = self._call(lambda chunks, files: chunks.get(ids=part, include=["embeddings"]))
+            rows.update(zip(got["ids"], got["embeddings"]))
+        return np.asarray([rows[i] for i in ids], dtype=np.float32)
+
     def get_chunks(self, ids: list[str]) -> list[StoredChunk]:
+        ids = list(dict.fromkeys(ids))
         if not ids:
             return []
-        got = self._call(lambda chunks, files: chunks.get(ids=list(ids), include=["metadatas", "documents"]))
+        got = self._call(lambda chunks, files: chunks.get(ids=ids, include=["metadatas", "documents"]))
         by_id = {i: StoredChunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
         return [by_id[i] for i in ids if i in by_id]
 

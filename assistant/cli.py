@@ -1,0 +1,255 @@
+"""policy-assistant: ingest | ask | search | chat | eval | serve."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    for name in ("pypdf", "chromadb", "sentence_transformers", "transformers", "httpx"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except Exception:
+        pass
+
+
+def _settings(args):
+    from ingest.settings import Settings
+
+    overrides = {}
+    if getattr(args, "store", None):
+        if args.store.startswith(("http://", "https://")):
+            overrides["chroma_url"] = args.store
+        else:
+            overrides["store"] = Path(args.store).expanduser().resolve()
+    if getattr(args, "answerer", None):
+        overrides["answerer"] = args.answerer
+    return Settings(**overrides)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # exit 2 with one line, no traceback
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="policy-assistant", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(p):
+        p.add_argument("--store", help="store folder, or http(s)://host:port of a Chroma server")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("ingest", help="index files and folders (recursively)")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--prune", action="store_true", help="also drop indexed files that no longer exist")
+    p.add_argument("--reindex", action="store_true", help="drop the index and rebuild it")
+    p.add_argument("--wait", type=float, default=600.0, help="seconds to wait for another ingest")
+    common(p)
+
+    p = sub.add_parser("ask", help="answer a question with citations")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--questions", help="file with one question a line; one JSON object a line out")
+    p.add_argument("--answerer", choices=["extractive", "ollama", "openai", "gguf"])
+    p.add_argument("--k", type=int)
+    p.add_argument("--source", action="append", help="restrict to documents (name substring); repeatable")
+    p.add_argument("--from", dest="date_from", help="only documents dated on/after YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", help="only documents dated on/before YYYY-MM-DD")
+    common(p)
+
+    p = sub.add_parser("search", help="retrieve passages")
+    p.add_argument("query", nargs="?")
+    p.add_argument("--queries", help="file with one query a line")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p.add_argument("--source", action="append")
+    p.add_argument("--from", dest="date_from")
+    p.add_argument("--to", dest="date_to")
+    common(p)
+
+    p = sub.add_parser("chat", help="interactive conversation in the terminal")
+    p.add_argument("--answerer", choices=["extractive", "ollama", "openai", "gguf"])
+    common(p)
+
+    p = sub.add_parser("serve", help="ingest corpus/ if the index is empty, then start the chat UI")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--host", default="localhost")
+    common(p)
+
+    from . import eval_cli
+
+    eval_cli.add_parser(sub, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_libraries()
+    args = build_parser().parse_args(argv)
+    from ingest.store import StoreError
+
+    try:
+        handler = {"ingest": cmd_ingest, "ask": cmd_ask, "search": cmd_search, "chat": cmd_chat,
+                   "serve": cmd_serve}.get(args.command)
+        if handler is None:
+            from . import eval_cli
+
+            handler = eval_cli.run
+        return handler(args)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except (ImportError, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+# --- ingest ------------------------------------------------------------------------------------
+
+def cmd_ingest(args) -> int:
+    import ingest
+
+    settings = _settings(args)
+    bar = None
+    progress = None
+    if not args.json and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        def progress(index, total, name):
+            nonlocal bar
+            if bar is None:
+                bar = tqdm(total=total, unit="file", desc="ingest", file=sys.stderr)
+            bar.set_postfix_str(name[-40:])
+            bar.update(1)
+    report = ingest.run(args.paths, settings, prune=args.prune, reindex=args.reindex, progress=progress,
+                        lock_timeout=args.wait, on_wait=lambda msg: print(msg, file=sys.stderr))
+    if bar is not None:
+        bar.close()
+    if args.json:
+        print(json.dumps(report.to_dict()))
+    else:
+        for failure in report.failed:
+            print(f"failed: {failure['path']}: {failure['error']}", file=sys.stderr)
+        print(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+              f"{report.removed} removed, {len(report.failed)} failed; {report.chunks} chunks embedded, "
+              f"{report.total_chunks} in the index ({report.seconds:.1f} s)")
+    return EXIT_PARTIAL if report.failed else EXIT_OK
+
+
+# --- ask / search ------------------------------------------------------------------------------
+
+def _lines(path: str) -> list[str]:
+    return [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def cmd_ask(args) -> int:
+    from . import Assistant
+
+    if not args.question and not args.questions:
+        raise ValueError("give a question, or --questions FILE")
+    assistant = Assistant(settings=_settings(args))
+    questions = _lines(args.questions) if args.questions else [args.question]
+    options = {"k": args.k, "sources": args.source, "date_from": args.date_from, "date_to": args.date_to}
+    for question in questions:
+        answer = assistant.ask(question, **options)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(answer.to_markdown() + "\n", flush=True)
+    return EXIT_OK
+
+
+def cmd_search(args) -> int:
+    from . import Assistant
+
+    if not args.query and not args.queries:
+        raise ValueError("give a query, or --queries FILE")
+    assistant = Assistant(settings=_settings(args))
+    for query in _lines(args.queries) if args.queries else [args.query]:
+        hits = assistant.search(query, k=args.k, sources=args.source, date_from=args.date_from,
+                                date_to=args.date_to, mode=args.mode)
+        if args.json:
+            print(json.dumps({"query": query, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False), flush=True)
+        else:
+            print(f"# {query}")
+            for rank, hit in enumerate(hits, start=1):
+                where = f" p.{hit.page}" if hit.page else ""
+                print(f"{rank:2}. {hit.score:.4f} {hit.file_name}{where}: {hit.text[:160]!s}".replace("\n", " "))
+    return EXIT_OK
+
+
+def cmd_chat(args) -> int:
+    from . import Assistant
+
+    assistant = Assistant(settings=_settings(args))
+    history: list[dict] = []
+    print("Ask about the policy documents. Empty line or Ctrl-D to leave.")
+    while True:
+        try:
+            question = input("you> ").strip()
+        except EOFError:
+            print()
+            return EXIT_OK
+        if not question:
+            return EXIT_OK
+        answer = None
+        print("assistant> ", end="", flush=True)
+        for piece in assistant.stream(question, history):
+            if isinstance(piece, str):
+                print(piece, end="", flush=True)
+            else:
+                answer = piece
+        print()
+        for c in answer.citations:
+            where = f", p.{c.page}" if c.page else ""
+            print(f"  [{c.n}] {c.title} ({Path(c.source).name}{where}){'' if c.verified else ' UNVERIFIED'}")
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+
+
+# --- serve -------------------------------------------------------------------------------------
+
+def cmd_serve(args) -> int:
+    import subprocess
+
+    import ingest
+    from ingest.store import ChromaStore
+
+    settings = _settings(args)
+    if ChromaStore(settings).count() == 0:
+        print(f"The index is empty: ingesting {settings.corpus} first.", file=sys.stderr)
+        report = ingest.run([settings.corpus], settings)
+        print(f"{report.added} documents, {report.total_chunks} chunks indexed.", file=sys.stderr)
+    app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    env = dict(os.environ)
+    if settings.chroma_url:
+        env["POLICY_ASSISTANT_CHROMA_URL"] = settings.chroma_url
+    else:
+        env["POLICY_ASSISTANT_STORE"] = str(settings.store)
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+               "--server.address", args.host, "--server.headless", "true",
+               "--browser.gatherUsageStats", "false"]
+    print(f"Serving the chat on http://{args.host}:{args.port}", file=sys.stderr)
+    return subprocess.call(command, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

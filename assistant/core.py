@@ -1,0 +1,149 @@
+"""Assistant.ask(question, history): rewrite follow-ups, retrieve, answer, verify citations."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterator
+
+from ingest.embedding import Embedder
+from ingest.settings import Settings
+from ingest.store import ChromaStore, FileRecord
+
+from .citations import verify
+from .extractive import ExtractiveAnswerer
+from .followup import condense_with_llm, rewrite
+from .retrieval import Filters, HybridSearcher, Mode
+from .text import normalise_question, tokens
+from .types import Answer, Hit
+
+REFUSAL = ("The documents in the index do not cover this question, so I cannot answer it from them. "
+           "Try rephrasing it with the names, programmes or documents you have in mind.")
+EMPTY_QUESTION = "Please type a question in words, for example: What does the NHS mandate say about councils?"
+
+
+class Assistant:
+    """Cheap to construct; the embedding model and keyword index load on first use (or ``warm_up()``).
+
+    ``store`` is a folder for the embedded Chroma store or an http(s) URL of a Chroma server.
+    ``chat_model`` overrides the LLM chosen by settings (tests pass a fake one here)."""
+
+    def __init__(self, store: str | Path | None = None, settings: Settings | None = None,
+                 answerer: str | None = None, chat_model=None, embedder: Embedder | None = None):
+        settings = settings or Settings()
+        if store is not None:
+            store = str(store)
+            update = {"chroma_url": store} if store.startswith(("http://", "https://")) else {"store": Path(store)}
+            settings = settings.model_copy(update=update)
+        self.settings = settings
+        self.answerer_name = answerer or settings.answerer
+        self.store = ChromaStore(settings)
+        self.embedder = embedder or Embedder(settings.embedding_model, settings.embedding_backend,
+                                             settings.embed_batch_size)
+        self.searcher = HybridSearcher(self.store, self.embedder, settings.candidates, settings.rrf_k)
+        self._chat_model = chat_model
+        self._answerers: dict[str, object] = {}
+
+    def warm_up(self) -> None:
+        self.searcher.warm_up()
+
+    # --- documents ---------------------------------------------------------------------------
+    def documents(self) -> list[FileRecord]:
+        return sorted(self.store.manifest().values(), key=lambda r: r.title.lower())
+
+    # --- search ------------------------------------------------------------------------------
+    def search(self, query: str, k: int | None = None, sources: list[str] | None = None,
+               date_from: str | None = None, date_to: str | None = None, mode: Mode = "hybrid") -> list[Hit]:
+        query = normalise_question(query)[: self.settings.max_question_chars]
+        if not tokens(query, keep_stopwords=True):
+            return []
+        return self.searcher.search(query, k or self.settings.top_k,
+                                    Filters(sources, date_from, date_to), mode)
+
+    # --- answers -----------------------------------------------------------------------------
+    def ask(self, question: str, history: list[dict] | None = None, **options) -> Answer:
+        answer = None
+        for item in self.stream(question, history, **options):
+            if isinstance(item, Answer):
+                answer = item
+        return answer
+
+    def stream(self, question: str, history: list[dict] | None = None, *, k: int | None = None,
+               sources: list[str] | None = None, date_from: str | None = None, date_to: str | None = None,
+               answerer: str | None = None) -> Iterator[str | Answer]:
+        """Yield answer text as it is produced, then the finished Answer (always last)."""
+        kind = answerer or self.answerer_name
+        clean = normalise_question(question)[: self.settings.max_question_chars]
+        if not tokens(clean):
+            yield EMPTY_QUESTION
+            yield Answer(question=question, answer=EMPTY_QUESTION, refused=True, answerer=kind)
+            return
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        engine = self._answerer(kind)
+        search_query = (condense_with_llm(clean, history, engine.chat_model) if kind != "extractive"
+                        else rewrite(clean, history))
+        hits = self.searcher.search(search_query, k or self.settings.top_k,
+                                    Filters(sources, date_from, date_to))
+        timings["retrieve"] = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        if self._should_refuse(search_query, hits):
+            timings["answer"] = (time.perf_counter() - started) * 1000
+            yield REFUSAL
+            yield Answer(question=question, answer=REFUSAL, refused=True, timings_ms=timings,
+                         search_query=search_query, hits=hits, answerer=kind)
+            return
+        if kind == "extractive":
+            text, citations = engine.answer(clean, hits)
+            yield text
+            claims = None
+        else:
+            from .llm import parse_answer, refused_text
+
+            raw = ""
+            for piece in engine.stream(clean, hits):
+                raw += piece
+                yield piece
+            text, citations, claims = parse_answer(raw, hits)
+            if refused_text(text) or not citations:
+                timings["answer"] = (time.perf_counter() - started) * 1000
+                yield Answer(question=question, answer=REFUSAL if refused_text(text) else text,
+                             refused=refused_text(text), citations=[], timings_ms=timings,
+                             search_query=search_query, hits=hits, answerer=kind)
+                return
+        verify(citations, self._stored_texts(citations), claims)
+        timings["answer"] = (time.perf_counter() - started) * 1000
+        yield Answer(question=question, answer=text, refused=not citations, citations=citations,
+                     timings_ms=timings, search_query=search_query, hits=hits, answerer=kind)
+
+    def _stored_texts(self, citations) -> dict[str, str]:
+        """Chunk texts as the store holds them now: a citation is checked against the index,
+        not against the copy retrieval handed to the answerer."""
+        chunks = self.store.get_chunks(list(dict.fromkeys(c.chunk_id for c in citations)))
+        return {c.id: c.text for c in chunks}
+
+    def _should_refuse(self, query: str, hits: list[Hit]) -> bool:
+        if not hits:
+            return True
+        best = max(h.similarity for h in hits)
+        if best < self.settings.refusal_min_similarity:
+            return True
+        # Similar in topic is not enough: the passages must share the question's rarer words.
+        terms = set(tokens(query))
+        weights = {t: self.searcher.idf(t) for t in terms}
+        total = sum(weights.values()) or 1.0
+        found = set()
+        for hit in hits:
+            found |= set(tokens(hit.title + " " + hit.text))
+        coverage = sum(w for t, w in weights.items() if t in found) / total
+        return best < self.settings.refusal_min_similarity + 0.15 and coverage < 0.5
+
+    def _answerer(self, kind: str):
+        if kind not in self._answerers:
+            if kind == "extractive":
+                self._answerers[kind] = ExtractiveAnswerer(self.searcher.idf, self.settings.max_answer_sentences)
+            else:
+                from .llm import LLMAnswerer, make_chat_model
+
+                model = self._chat_model or make_chat_model(self.settings, kind)
+                self._answerers[kind] = LLMAnswerer(model, name=kind)
+        return self._answerers[kind]

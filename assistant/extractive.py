@@ -1,0 +1,80 @@
+"""The offline answerer: pick the sentences of the retrieved passages that answer the question,
+quote them verbatim, and cite each one. Deterministic, no model call beyond the question's vector."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from .text import sentence_spans, tokens
+from .types import Citation, Hit
+
+
+@dataclass
+class Candidate:
+    hit_rank: int
+    hit: Hit
+    start: int
+    end: int
+    score: float
+
+    @property
+    def text(self) -> str:
+        return self.hit.text[self.start:self.end]
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, idf: Callable[[str], float], max_sentences: int = 4):
+        self.idf = idf
+        self.max_sentences = max_sentences
+
+    def answer(self, question: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
+        chosen = self._choose(question, hits)
+        parts, citations = [], []
+        for n, cand in enumerate(chosen, start=1):
+            quote = cand.text
+            parts.append(f"{_as_sentence(quote)} [{n}]")
+            citations.append(Citation(n=n, source=cand.hit.source, title=cand.hit.title, page=cand.hit.page,
+                                      chunk_id=cand.hit.chunk_id, quote=quote, verified=False,
+                                      context=cand.hit.text))
+        return " ".join(parts), citations
+
+    def stream(self, question: str, hits: list[Hit]) -> Iterator[str]:
+        text, _ = self.answer(question, hits)
+        for piece in re.split(r"(\s+)", text):
+            yield piece
+
+    # --- selection -----------------------------------------------------------------------------
+    def _choose(self, question: str, hits: list[Hit]) -> list[Candidate]:
+        terms = set(tokens(question))
+        weights = {t: self.idf(t) for t in terms}
+        total = sum(weights.values()) or 1.0
+        candidates: list[Candidate] = []
+        seen: set[str] = set()
+        for rank, hit in enumerate(hits):
+            for start, end in sentence_spans(hit.text):
+                sentence = hit.text[start:end]
+                key = re.sub(r"\W+", " ", sentence.lower()).strip()
+                if key in seen or len(sentence.split()) < 4:
+                    continue
+                seen.add(key)
+                words = set(tokens(sentence))
+                coverage = sum(w for t, w in weights.items() if t in words) / total
+                # Passage relevance carries sentences that answer in other words than the question's.
+                score = 0.65 * coverage + 0.35 * max(hit.similarity, 0.0) - 0.02 * rank
+                if len(sentence) > 600:
+                    score -= 0.1
+                candidates.append(Candidate(rank, hit, start, end, score))
+        if not candidates:
+            return []
+        candidates.sort(key=lambda c: -c.score)
+        best = candidates[0].score
+        picked = [c for c in candidates if c.score >= 0.6 * best][: self.max_sentences]
+        # Read in document order: passages by rank, sentences by position within a passage.
+        return sorted(picked, key=lambda c: (c.hit_rank, c.start))
+
+
+def _as_sentence(quote: str) -> str:
+    return quote.strip()

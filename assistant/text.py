@@ -1,0 +1,92 @@
+"""Small, deterministic text tools shared by retrieval and answering: tokens and sentences."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are aren't as at be because been before
+being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
+don't down during each few for from further had hadn't has hasn't have haven't having he he'd he'll
+he's her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't
+it it's its itself let's me more most mustn't my myself no nor not of off on once only or other
+ought our ours ourselves out over own same shan't she she'd she'll she's should shouldn't so some
+such than that that's the their theirs them themselves then there there's these they they'd they'll
+they're they've this those through to too under until up very was wasn't we we'd we'll we're we've
+were weren't what what's when when's where where's which while who who's whom why why's will with
+won't would wouldn't you you'd you'll you're you've your yours yourself yourselves tell said say says
+according give gives given please document documents mean means per
+""".split())
+
+ANAPHORA = frozenset("""he she it they them his her hers its their theirs him this that these those
+there such the latter former one""".split())
+
+_WORD = re.compile(r"[a-z0-9£$%][a-z0-9£$%'.\-]*[a-z0-9%]|[a-z0-9£$%]", re.I)
+
+
+def normalise_question(text: str) -> str:
+    """Drop control characters and collapse whitespace: user input is copied and pasted from anywhere."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
+    words = (w.lower().strip("'.-") for w in _WORD.findall(text))
+    return [stem(w) for w in words if w and (keep_stopwords or w not in STOPWORDS)]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?!\[\d+\])(?=[\"“‘(\[]?[A-Z0-9£•])|\n+")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in text; spans are exact slices, so quotes stay verbatim."""
+    spans = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.start()
+        # keep closing quotes/brackets with the sentence they close
+        while end < len(text) and text[end] in "\"”’)":
+            end += 1
+        _add_span(text, start, end, spans)
+        start = match.end()
+    _add_span(text, start, len(text), spans)
+    return spans
+
+
+def _add_span(text: str, start: int, end: int, spans: list) -> None:
+    while start < end and text[start] in " \t•-–*▪":
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end - start >= 3:
+        spans.append((start, end))
+
+
+def sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in sentence_spans(text)]
+
+
+_ENTITY = re.compile(r"\b(?:[A-Z][\w’'&-]+|of|and|for|the)(?:\s+(?:[A-Z][\w’'&-]+|of|and|for|the))*\b")
+
+
+def entities(text: str) -> list[str]:
+    """Runs of capitalised words ("Sir Merrick Cockell", "Local Government Association")."""
+    found = []
+    for match in _ENTITY.finditer(text):
+        phrase = re.sub(r"^(?:(?:of|and|for|the)\s+)+|(?:\s+(?:of|and|for|the))+$", "", match.group(0))
+        words = phrase.split()
+        if not words or not words[0][0].isupper():
+            continue
+        if len(words) == 1 and (match.start() == 0 or words[0].lower() in STOPWORDS | ANAPHORA):
+            continue  # a capital at the start of a question is grammar, not a name
+        found.append(phrase)
+    return found

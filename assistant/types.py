@@ -1,0 +1,71 @@
+"""Data that flows through answering: question -> hits -> answer with citations."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Hit:
+    chunk_id: str
+    source: str
+    title: str
+    page: int | None
+    text: str
+    score: float  # fused score (higher is better)
+    similarity: float = 0.0  # cosine similarity of the question to the chunk (dense half)
+    date: str | None = None
+    start: int = 0
+    end: int = 0
+
+    @property
+    def file_name(self) -> str:
+        return Path(self.source).name
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "title": self.title, "page": self.page,
+                "chunk_id": self.chunk_id, "score": round(self.score, 6), "text": self.text}
+
+
+@dataclass
+class Citation:
+    n: int
+    source: str
+    title: str
+    page: int | None
+    chunk_id: str
+    quote: str
+    verified: bool
+    context: str = ""  # the whole chunk text, so a reader sees the quote in its surroundings
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "source": self.source, "title": self.title, "page": self.page,
+                "chunk_id": self.chunk_id, "quote": self.quote, "verified": self.verified}
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    search_query: str = ""  # the question as rewritten for retrieval (follow-ups)
+    hits: list[Hit] = field(default_factory=list)
+    answerer: str = "extractive"
+
+    def to_dict(self) -> dict:
+        return {"question": self.question, "answer": self.answer, "refused": self.refused,
+                "citations": [c.to_dict() for c in self.citations],
+                "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}}
+
+    def to_markdown(self) -> str:
+        lines = [self.answer, ""]
+        for c in self.citations:
+            where = f", page {c.page}" if c.page else ""
+            lines.append(f"[{c.n}] {c.title} ({Path(c.source).name}{where}): \"{c.quote}\"")
+        return "\n".join(lines).strip()
+
+
+def as_dict(obj) -> dict:
+    return asdict(obj)

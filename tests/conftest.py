@@ -1,0 +1,85 @@
+"""Real fixtures: the shipped MiniLM model, real Chroma stores, the real shared documents."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "seeds"
+NHS_PDFS = SHARED / "datasets" / "nhs-policy-pdfs"
+BAD_INPUTS = SHARED / "datasets" / "bad-inputs"
+LA_DUTIES = SHARED / "datasets" / "la-duties"
+CORPUS = ROOT / "corpus"
+DEV_SET = ROOT / "eval" / "dev.jsonl"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not SHARED.exists():
+        skip = pytest.mark.skip(reason="../shared test data is not beside the project")
+        for item in items:
+            if "shared" in item.keywords:
+                item.add_marker(skip)
+
+
+def make_settings(store: Path, **overrides):
+    from ingest.settings import Settings
+
+    return Settings(store=store, **overrides)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """One loaded model for the whole session (loading is the slow part)."""
+    from ingest.embedding import Embedder
+    from ingest.settings import default_model_path
+
+    model = Embedder(default_model_path())
+    model.warm_up()
+    return model
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return make_settings(tmp_path / "store")
+
+
+@pytest.fixture
+def copy_of(tmp_path):
+    """Copy shared files into a writable folder: tests that touch or delete files work on copies."""
+    def copy(*paths: Path, folder: str = "docs") -> Path:
+        target = tmp_path / folder
+        target.mkdir(parents=True, exist_ok=True)
+        for path in paths:
+            shutil.copy2(path, target / path.name)
+        return target
+    return copy
+
+
+@pytest.fixture(scope="session")
+def policy_store(tmp_path_factory, embedder):
+    """The seed articles and the NHS PDFs/DOCX ingested once into a real embedded Chroma store."""
+    import ingest
+
+    store = tmp_path_factory.mktemp("policy-store")
+    settings = make_settings(store)
+    report = ingest.run([SEEDS, NHS_PDFS], settings, embedder=embedder)
+    assert not report.failed, report.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(policy_store, embedder):
+    from assistant import Assistant
+
+    helper = Assistant(settings=policy_store, embedder=embedder)
+    helper.warm_up()
+    return helper

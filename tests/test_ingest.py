@@ -1,0 +1,197 @@
+"""Ingestion: loaders, cleaning, chunk metadata, incremental re-ingest, bad input."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+import ingest
+from ingest.chunking import chunk_document
+from ingest.clean import clean_document
+from ingest.loaders import load
+from ingest.store import ChromaStore
+
+from .conftest import BAD_INPUTS, NHS_PDFS, SEEDS, make_settings
+
+pytestmark = pytest.mark.shared
+
+# Real phrases from the web captures' page furniture: none may ever be indexed.
+BOILERPLATE_PHRASES = [
+    "Your browser is no longer supported",
+    "cookies disabled",
+    "consent to use cookies",
+    "You must sign in to make a comment",
+    "Have your say",
+    "Links may be included in your comments",
+    "There are no comments. Why not be the first?",
+    "Add your comment",
+    "public sector executive tv",
+    "Peter Kyle MP",
+    "events calendar",
+    "mon tue wed thu fri sat sun",
+    "Did you enjoy this article?",
+    "AddToAny",
+    "Comments are closed",
+    "Latest blog posts",
+    "Sutherland: remember him?",
+    "Postponing the inevitable",
+    "Comments Off on",
+]
+
+
+def all_chunks(settings):
+    return ChromaStore(settings).all_chunks()
+
+
+def test_pdf_chunks_carry_their_page_and_offsets(policy_store):
+    chunks = [c for c in all_chunks(policy_store) if c.metadata["source"].endswith(".pdf")]
+    assert len(chunks) > 300
+    assert all(c.metadata["page"] >= 1 for c in chunks)
+    pages_by_file = {}
+    for c in chunks:
+        pages_by_file.setdefault(c.metadata["source"], set()).add(c.metadata["page"])
+    # The 67-page SOP is cited across its length, not all on page 1.
+    sop = next(v for k, v in pages_by_file.items() if "Standard-operating-procedures" in k)
+    assert max(sop) > 50
+
+
+def test_chunk_offsets_point_into_the_cleaned_page_text():
+    doc = clean_document(load(NHS_PDFS / "Prescribing-of-Insulin-Needles.pdf", 25))
+    pages = {p.page: p.text for p in doc.pages}
+    for chunk in chunk_document(doc, 900, 150):
+        assert pages[chunk.page][chunk.start:chunk.end] == chunk.text
+
+
+def test_seed_article_chunks_contain_no_page_furniture(policy_store):
+    seed_text = "\n".join(c.text for c in all_chunks(policy_store) if "/seeds/" in c.metadata["source"])
+    assert "Winterbourne View" in seed_text  # article text is kept
+    assert "Breaking Barriers" in seed_text
+    for phrase in BOILERPLATE_PHRASES:
+        assert phrase.lower() not in seed_text.lower(), phrase
+
+
+def test_titles_and_stated_dates_are_extracted():
+    doc = clean_document(load(SEEDS / "002_8975fbdea5563a37.txt", 25))
+    assert doc.title.startswith("Whitehall ‘wellbeing’ department")
+    assert doc.date == "2016-06-28"
+    doc = clean_document(load(SEEDS / "001_143c5d2c9eee0ace.txt", 25))
+    assert doc.date == "2018-02-22"
+
+
+def test_pdf_cleaning_repairs_hyphenation_and_ligatures():
+    doc = clean_document(load(NHS_PDFS / "Blood-glucose-and-ketone-self-monitoring-guidance.pdf", 25))
+    text = " ".join(p.text for p in doc.pages)
+    assert "\ufb00" not in text and "\ufb01" not in text
+    assert "offered" in text
+
+
+def test_markdown_front_matter_becomes_title_and_date(tmp_path):
+    note = tmp_path / "note.md"
+    note.write_text('---\ntitle: "Better Care Fund guidance"\ndate: 2023-04-01\n---\n\n# Heading\n\n'
+                    "The Better Care Fund pools NHS and council budgets for integrated care.\n")
+    doc = clean_document(load(note, 25))
+    assert doc.title == "Better Care Fund guidance"
+    assert doc.date == "2023-04-01"
+    assert "# Heading" not in doc.pages[0].text
+
+
+def test_html_loader_keeps_visible_text_only():
+    doc = clean_document(load(BAD_INPUTS / "script-tags.html", 25))
+    text = doc.pages[0].text
+    assert "section 75 partnership agreement" in text
+    assert "alert(" not in text and "document.cookie" not in text
+
+
+def test_latin1_text_is_decoded():
+    doc = clean_document(load(BAD_INPUTS / "latin1.txt", 25))
+    assert "\ufffd" not in doc.pages[0].text
+    assert any(ch in doc.pages[0].text for ch in "éèàâçüö£")
+
+
+def test_chunk_ids_are_stable_for_the_same_text():
+    first = clean_document(load(SEEDS / "003_d52064480066839c.txt", 25))
+    second = clean_document(load(SEEDS / "003_d52064480066839c.txt", 25))
+    assert [c.id for c in chunk_document(first, 900, 150)] == [c.id for c in chunk_document(second, 900, 150)]
+
+
+def test_every_bad_input_fails_alone_with_a_clear_reason(tmp_path, embedder, copy_of):
+    docs = copy_of(*sorted(BAD_INPUTS.iterdir()), SEEDS / "000_1ba0c70c47b0b245.txt")
+    report = ingest.run([docs], make_settings(tmp_path / "store"), embedder=embedder)
+    reasons = {os.path.basename(f["path"]): f["error"] for f in report.failed}
+    assert "empty" in reasons["empty.pdf"]
+    assert "not a PDF" in reasons["not-really.pdf"]
+    assert "encrypted" in reasons["encrypted.pdf"]
+    assert "needs OCR" in reasons["no-text-layer.pdf"]
+    assert "damaged" in reasons["truncated.pdf"] or "truncated" in reasons["truncated.pdf"]
+    assert "binary" in reasons["binary.txt"] or "undecodable" in reasons["binary.txt"]
+    assert "repeated filler" in reasons["one-huge-line.txt"]
+    # The good files in the same run are indexed.
+    indexed = {os.path.basename(s) for s in ChromaStore(make_settings(tmp_path / "store")).manifest()}
+    assert {"000_1ba0c70c47b0b245.txt", "latin1.txt", "prompt-injection.txt", "script-tags.html"} <= indexed
+    assert report.added == 4
+
+
+def test_reingest_is_incremental(tmp_path, embedder, copy_of):
+    docs = copy_of(SEEDS / "000_1ba0c70c47b0b245.txt", SEEDS / "003_d52064480066839c.txt",
+                   NHS_PDFS / "Prescribing-of-Insulin-Needles.pdf")
+    settings = make_settings(tmp_path / "store")
+    first = ingest.run([docs], settings, embedder=embedder)
+    assert first.added == 3 and first.chunks > 0
+    store = ChromaStore(settings)
+    total = store.count()
+
+    again = ingest.run([docs], settings, embedder=embedder)
+    assert (again.chunks, again.unchanged, again.added, again.updated) == (0, 3, 0, 0)
+
+    # Touching (changing) one file re-embeds only that file's chunks.
+    changed = docs / "003_d52064480066839c.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nA new closing paragraph about joint plans.\n",
+                       encoding="utf-8")
+    before = store.manifest()
+    third = ingest.run([docs], settings, embedder=embedder)
+    after = store.manifest()
+    assert third.updated == 1 and third.unchanged == 2
+    assert third.chunks == len(after[str(changed)].chunk_ids)
+    for source in after:
+        if source != str(changed):
+            assert after[source].chunk_ids == before[source].chunk_ids
+
+    # Deleting one removes exactly its chunks.
+    gone = docs / "Prescribing-of-Insulin-Needles.pdf"
+    gone_ids = set(after[str(gone)].chunk_ids)
+    gone.unlink()
+    fourth = ingest.run([docs], settings, embedder=embedder)
+    assert fourth.removed == 1
+    remaining = {c.id for c in store.all_chunks(include_text=False)}
+    assert not remaining & gone_ids
+    assert len(remaining) == store.count() == sum(len(r.chunk_ids) for r in store.manifest().values())
+    assert store.count() == total - len(gone_ids) + (len(after[str(changed)].chunk_ids) - len(before[str(changed)].chunk_ids))
+
+
+def test_a_different_embedding_model_forces_a_clear_reindex(tmp_path, embedder, copy_of):
+    docs = copy_of(SEEDS / "002_8975fbdea5563a37.txt")
+    settings = make_settings(tmp_path / "store")
+    ingest.run([docs], settings, embedder=embedder)
+    store = ChromaStore(settings)
+    store.ensure_model(embedder.name)
+    with pytest.raises(ingest.StoreError, match="--reindex"):
+        store.ensure_model("some-other-model:torch")
+
+
+def test_cli_ingest_json_summary_and_exit_codes(tmp_path, copy_of):
+    docs = copy_of(SEEDS / "002_8975fbdea5563a37.txt", BAD_INPUTS / "empty.pdf")
+    env = dict(os.environ, POLICY_ASSISTANT_STORE=str(tmp_path / "store"))
+    cli = [sys.executable, "-m", "assistant.cli"]
+    done = subprocess.run(cli + ["ingest", str(docs), "--json"], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 1, done.stderr  # one file failed, the rest were ingested
+    summary = json.loads(done.stdout)
+    assert set(summary) >= {"added", "updated", "unchanged", "removed", "failed", "chunks", "seconds"}
+    assert summary["added"] == 1 and summary["failed"][0]["path"].endswith("empty.pdf")
+    assert "Traceback" not in done.stderr
+    usage = subprocess.run(cli + ["ingest"], capture_output=True, text=True, env=env, timeout=120)
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr
