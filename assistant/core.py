@@ -13,7 +13,7 @@ from .citations import verify
 from .extractive import ExtractiveAnswerer
 from .followup import condense_with_llm, rewrite
 from .retrieval import Filters, HybridSearcher, Mode
-from .text import normalise_question, tokens
+from .text import normalise_question, sentence_spans, tokens
 from .types import Answer, Hit
 
 REFUSAL = ("The documents in the index do not cover this question, so I cannot answer it from them. "
@@ -82,8 +82,9 @@ class Assistant:
         engine = self._answerer(kind)
         search_query = (condense_with_llm(clean, history, engine.chat_model) if kind != "extractive"
                         else rewrite(clean, history))
+        query_vector = self.embedder.encode_query(search_query)
         hits = self.searcher.search(search_query, k or self.settings.top_k,
-                                    Filters(sources, date_from, date_to))
+                                    Filters(sources, date_from, date_to), query_vector=query_vector)
         timings["retrieve"] = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         if self._should_refuse(search_query, hits):
@@ -122,20 +123,13 @@ class Assistant:
         return {c.id: c.text for c in chunks}
 
     def _should_refuse(self, query: str, hits: list[Hit]) -> bool:
+        """Refuse when no passage is close to the question, or when no single sentence holds
+        enough of its rarer words: related in topic is not the same as answering it."""
         if not hits:
             return True
-        best = max(h.similarity for h in hits)
-        if best < self.settings.refusal_min_similarity:
+        if max(h.similarity for h in hits) < self.settings.refusal_min_similarity:
             return True
-        # Similar in topic is not enough: the passages must share the question's rarer words.
-        terms = set(tokens(query))
-        weights = {t: self.searcher.idf(t) for t in terms}
-        total = sum(weights.values()) or 1.0
-        found = set()
-        for hit in hits:
-            found |= set(tokens(hit.title + " " + hit.text))
-        coverage = sum(w for t, w in weights.items() if t in found) / total
-        return best < self.settings.refusal_min_similarity + 0.15 and coverage < 0.5
+        return best_sentence_coverage(query, hits, self.searcher.idf) < self.settings.refusal_min_coverage
 
     def _answerer(self, kind: str):
         if kind not in self._answerers:
@@ -147,3 +141,17 @@ class Assistant:
                 model = self._chat_model or make_chat_model(self.settings, kind)
                 self._answerers[kind] = LLMAnswerer(model, name=kind)
         return self._answerers[kind]
+
+
+def best_sentence_coverage(query: str, hits: list[Hit], idf) -> float:
+    """The largest IDF-weighted share of the query's terms that one sentence (with its
+    document title) contains. Terms no document contains weigh the most."""
+    weights = {t: idf(t) for t in set(tokens(query))}
+    total = sum(weights.values()) or 1.0
+    best = 0.0
+    for hit in hits:
+        title_terms = set(tokens(hit.title))
+        for start, end in sentence_spans(hit.text):
+            words = title_terms | set(tokens(hit.text[start:end]))
+            best = max(best, sum(w for t, w in weights.items() if t in words) / total)
+    return best

@@ -99,21 +99,36 @@ def citation_precision(citations: list[dict], stored: dict[str, str], claims: di
     return good / len(citations)
 
 
+def statements(answer: str) -> list[tuple[str, list[int]]]:
+    """Split an answer into statements, each with the citation numbers that close it. A statement
+    ends at a run of markers ("... lives. [1]" or "... lives [1][2].") or at a sentence end."""
+    out: list[tuple[str, list[int]]] = []
+    for match in re.finditer(r"(.*?)((?:\s*\[\d+\])+)[.;,]?|(.+?)$", answer, re.S):
+        body = match.group(1) if match.group(2) else match.group(3)
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", match.group(2) or "")]
+        if not body:
+            continue
+        if numbers:
+            out.append((body.strip(), numbers))
+        else:  # uncited text: every sentence of it is a statement without a citation
+            out.extend((body[a:b], []) for a, b in sentence_spans(body))
+    return [(text, numbers) for text, numbers in out if re.search(r"\w{3}", text)]
+
+
 def citation_recall(answer: str, citations: list[dict]) -> float | None:
-    """Share of answer sentences that carry at least one verified citation."""
-    spans = [answer[a:b] for a, b in sentence_spans(answer) if re.search(r"\w{3}", answer[a:b])]
-    if not spans:
+    """Share of answer statements that carry at least one verified citation."""
+    found = statements(answer)
+    if not found:
         return None
     verified = {c["n"] for c in citations if c.get("verified")}
-    carrying = sum(1 for s in spans if any(int(n) in verified for n in re.findall(r"\[(\d+)\]", s)))
-    return carrying / len(spans)
+    return sum(1 for _, numbers in found if set(numbers) & verified) / len(found)
 
 
 def claims_of(answer: str, citations: list[dict]) -> dict[int, str]:
-    claims = {}
-    for a, b in sentence_spans(answer):
-        for n in re.findall(r"\[(\d+)\]", answer[a:b]):
-            claims.setdefault(int(n), answer[a:b])
+    claims: dict[int, str] = {}
+    for text, numbers in statements(answer):
+        for n in numbers:
+            claims.setdefault(n, text)
     return claims
 
 

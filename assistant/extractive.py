@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable
 
 from .text import sentence_spans, tokens
 from .types import Citation, Hit
@@ -21,6 +21,13 @@ class Candidate:
     @property
     def text(self) -> str:
         return self.hit.text[self.start:self.end]
+
+
+# Questions whose answer is a number, a dose, a date or a duration.
+_WANTS_NUMBER = re.compile(
+    r"\b(how (many|much|long|often|old|soon)|when|dose|dosage|doses|percentage|proportion|amount|"
+    r"threshold|range|level|target|length|term|age|timescale|deadline|frequency|within|cost)\b", re.I)
+_HAS_NUMBER = re.compile(r"\d")
 
 
 class ExtractiveAnswerer:
@@ -41,32 +48,11 @@ class ExtractiveAnswerer:
                                       context=cand.hit.text))
         return " ".join(parts), citations
 
-    def stream(self, question: str, hits: list[Hit]) -> Iterator[str]:
-        text, _ = self.answer(question, hits)
-        for piece in re.split(r"(\s+)", text):
-            yield piece
-
     # --- selection -----------------------------------------------------------------------------
     def _choose(self, question: str, hits: list[Hit]) -> list[Candidate]:
-        terms = set(tokens(question))
-        weights = {t: self.idf(t) for t in terms}
-        total = sum(weights.values()) or 1.0
-        candidates: list[Candidate] = []
-        seen: set[str] = set()
-        for rank, hit in enumerate(hits):
-            for start, end in sentence_spans(hit.text):
-                sentence = hit.text[start:end]
-                key = re.sub(r"\W+", " ", sentence.lower()).strip()
-                if key in seen or len(sentence.split()) < 4:
-                    continue
-                seen.add(key)
-                words = set(tokens(sentence))
-                coverage = sum(w for t, w in weights.items() if t in words) / total
-                # Passage relevance carries sentences that answer in other words than the question's.
-                score = 0.65 * coverage + 0.35 * max(hit.similarity, 0.0) - 0.02 * rank
-                if len(sentence) > 600:
-                    score -= 0.1
-                candidates.append(Candidate(rank, hit, start, end, score))
+        # Lexical scoring only: re-ranking the top sentences with their vectors measured +0.9 points
+        # of fact recall on eval/dev.jsonl for +110 ms a question, over the 150 ms budget.
+        candidates = self._candidates(question, hits)
         if not candidates:
             return []
         candidates.sort(key=lambda c: -c.score)
@@ -74,6 +60,49 @@ class ExtractiveAnswerer:
         picked = [c for c in candidates if c.score >= 0.6 * best][: self.max_sentences]
         # Read in document order: passages by rank, sentences by position within a passage.
         return sorted(picked, key=lambda c: (c.hit_rank, c.start))
+
+
+    def _candidates(self, question: str, hits: list[Hit]) -> list[Candidate]:
+        terms = set(tokens(question))
+        weights = {t: self.idf(t) for t in terms}
+        total = sum(weights.values()) or 1.0
+        wants_number = bool(_WANTS_NUMBER.search(question))
+        candidates: list[Candidate] = []
+        seen: set[str] = set()
+        for rank, hit in enumerate(hits):
+            for start, end in sentence_spans(hit.text):
+                end = _with_list(hit.text, start, end)
+                sentence = hit.text[start:end]
+                key = re.sub(r"\W+", " ", sentence.lower()).strip()
+                if key in seen or len(sentence.split()) < 5:
+                    continue
+                seen.add(key)
+                words = set(tokens(sentence))
+                coverage = sum(w for t, w in weights.items() if t in words) / total
+                # Passage relevance carries sentences that answer in other words than the question's.
+                score = 0.65 * coverage + 0.35 * max(hit.similarity, 0.0) - 0.02 * rank
+                if wants_number and _HAS_NUMBER.search(sentence):
+                    score += 0.1
+                if not sentence.rstrip().endswith((".", "?", "!", ":", "”", '"', ")")) and len(sentence.split()) < 10:
+                    score -= 0.15  # a heading, not an answer
+                if len(sentence) > 600:
+                    score -= 0.1
+                candidates.append(Candidate(rank, hit, start, end, score))
+        return candidates
+
+
+def _with_list(text: str, start: int, end: int, limit: int = 450) -> int:
+    """A sentence that introduces a list ("stopped in the following situations:") is only an
+    answer together with the list: extend it over the following lines, up to a limit."""
+    if not text[start:end].rstrip().endswith(":"):
+        return end
+    stop = end
+    for line in re.finditer(r"\n([^\n]+)", text[end:]):
+        candidate = end + line.end()
+        if candidate - start > limit:
+            break
+        stop = candidate
+    return stop
 
 
 def _as_sentence(quote: str) -> str:

@@ -137,12 +137,14 @@ class HybridSearcher:
         return self._sources
 
     # --- search ------------------------------------------------------------------------------
-    def search(self, query: str, k: int, filters: Filters | None = None, mode: Mode = "hybrid") -> list[Hit]:
+    def search(self, query: str, k: int, filters: Filters | None = None, mode: Mode = "hybrid",
+               query_vector: np.ndarray | None = None) -> list[Hit]:
         self._refresh()
         if not self._chunks:
             return []
         filters = filters or Filters()
-        query_vector = self.embedder.encode_query(query)
+        if query_vector is None:
+            query_vector = self.embedder.encode_query(query)
         ranked: list[list[int]] = []
         if mode in ("hybrid", "dense"):
             ranked.append(self._dense(query_vector, filters))

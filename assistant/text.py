@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are aren't as at be because been before
@@ -21,7 +22,8 @@ according give gives given please document documents mean means per
 ANAPHORA = frozenset("""he she it they them his her hers its their theirs him this that these those
 there such the latter former one""".split())
 
-_WORD = re.compile(r"[a-z0-9£$%][a-z0-9£$%'.\-]*[a-z0-9%]|[a-z0-9£$%]", re.I)
+# Words and numbers ("4.2m", "£2bn", "0.6"); hyphenated words count as their parts.
+_WORD = re.compile(r"[a-z0-9£$%][a-z0-9£$%'’.]*[a-z0-9%]|[a-z0-9£$%]", re.I)
 
 
 def normalise_question(text: str) -> str:
@@ -31,16 +33,21 @@ def normalise_question(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
+    """Snowball (Porter 2) stem: "interviewed" and "interviews" meet at "interview"."""
+    return _stemmer().stemWord(word)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
 
 
 def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
-    words = (w.lower().strip("'.-") for w in _WORD.findall(text))
+    words = (re.sub(r"['’]s$", "", w.lower()).strip("'’.") for w in _WORD.findall(text))
     return [stem(w) for w in words if w and (keep_stopwords or w not in STOPWORDS)]
 
 
