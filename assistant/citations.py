@@ -8,6 +8,7 @@ from .text import sentences, tokens
 from .types import Citation
 
 SUPPORT_THRESHOLD = 0.5
+MIN_CLAIM_TERMS = 3  # "PWNED" or "Yes." is not a claim a passage can support
 
 
 def _squash(text: str) -> str:
@@ -21,7 +22,7 @@ def quote_in_text(quote: str, text: str) -> bool:
 def support(claim: str, passage: str) -> float:
     """Share of the claim's content words that the passage contains (0..1)."""
     claim_terms = set(tokens(re.sub(r"\[\d+\]", " ", claim)))
-    if not claim_terms:
+    if len(claim_terms) < MIN_CLAIM_TERMS:
         return 0.0
     passage_terms = set(tokens(passage))
     return len(claim_terms & passage_terms) / len(claim_terms)

@@ -77,41 +77,32 @@ class Assistant:
             yield EMPTY_QUESTION
             yield Answer(question=question, answer=EMPTY_QUESTION, refused=True, answerer=kind)
             return
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
         engine = self._answerer(kind)
-        search_query = (condense_with_llm(clean, history, engine.chat_model) if kind != "extractive"
-                        else rewrite(clean, history))
-        query_vector = self.embedder.encode_query(search_query)
-        hits = self.searcher.search(search_query, k or self.settings.top_k,
-                                    Filters(sources, date_from, date_to), query_vector=query_vector)
-        timings["retrieve"] = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
-        if self._should_refuse(search_query, hits):
-            timings["answer"] = (time.perf_counter() - started) * 1000
-            yield REFUSAL
-            yield Answer(question=question, answer=REFUSAL, refused=True, timings_ms=timings,
-                         search_query=search_query, hits=hits, answerer=kind)
-            return
-        if kind == "extractive":
-            text, citations = engine.answer(clean, hits)
-            yield text
-            claims = None
-        else:
-            from .llm import parse_answer, refused_text
+        search_query = (rewrite(clean, history) if kind == "extractive"
+                        else condense_with_llm(clean, history, engine.chat_model))
+        hits = self.searcher.search(search_query, k or self.settings.top_k, Filters(sources, date_from, date_to))
+        timings = {"retrieve": (time.perf_counter() - started) * 1000}
+        started = time.perf_counter()
+        text, citations, claims, streamed = "", [], None, False
+        if not self._should_refuse(search_query, hits):
+            if kind == "extractive":
+                text, citations = engine.answer(clean, hits)
+            else:
+                from .llm import parse_answer, refused_text
 
-            raw = ""
-            for piece in engine.stream(clean, hits):
-                raw += piece
-                yield piece
-            text, citations, claims = parse_answer(raw, hits)
-            if refused_text(text) or not citations:
-                timings["answer"] = (time.perf_counter() - started) * 1000
-                yield Answer(question=question, answer=REFUSAL if refused_text(text) else text,
-                             refused=refused_text(text), citations=[], timings_ms=timings,
-                             search_query=search_query, hits=hits, answerer=kind)
-                return
-        verify(citations, self._stored_texts(citations), claims)
+                raw = ""
+                for piece in engine.stream(clean, hits):
+                    raw, streamed = raw + piece, True
+                    yield piece
+                if not refused_text(raw):
+                    text, citations, claims = parse_answer(raw, hits)
+        if citations:
+            verify(citations, self._stored_texts(citations), claims)
+        else:
+            text = REFUSAL
+        if not streamed:
+            yield text
         timings["answer"] = (time.perf_counter() - started) * 1000
         yield Answer(question=question, answer=text, refused=not citations, citations=citations,
                      timings_ms=timings, search_query=search_query, hits=hits, answerer=kind)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from .text import sentence_spans, tokens
+from .text import entities, sentence_spans, tokens
 from .types import Citation, Hit
 
 
@@ -28,6 +28,8 @@ _WANTS_NUMBER = re.compile(
     r"\b(how (many|much|long|often|old|soon)|when|dose|dosage|doses|percentage|proportion|amount|"
     r"threshold|range|level|target|length|term|age|timescale|deadline|frequency|within|cost)\b", re.I)
 _HAS_NUMBER = re.compile(r"\d")
+# Questions whose answer names people, bodies or places.
+_WANTS_NAME = re.compile(r"\b(who|whom|whose|which|where|name|named)\b", re.I)
 
 
 class ExtractiveAnswerer:
@@ -57,7 +59,12 @@ class ExtractiveAnswerer:
             return []
         candidates.sort(key=lambda c: -c.score)
         best = candidates[0].score
-        picked = [c for c in candidates if c.score >= 0.6 * best][: self.max_sentences]
+        picked: list[Candidate] = []
+        for cand in candidates:
+            if cand.score < 0.6 * best or len(picked) == self.max_sentences:
+                break
+            if not any(_overlaps(cand, other) for other in picked):
+                picked.append(cand)
         # Read in document order: passages by rank, sentences by position within a passage.
         return sorted(picked, key=lambda c: (c.hit_rank, c.start))
 
@@ -67,10 +74,13 @@ class ExtractiveAnswerer:
         weights = {t: self.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
         wants_number = bool(_WANTS_NUMBER.search(question))
+        wants_name = bool(_WANTS_NAME.search(question))
+        asked_names = {e.lower() for e in entities(question)}
         candidates: list[Candidate] = []
         seen: set[str] = set()
         for rank, hit in enumerate(hits):
-            for start, end in sentence_spans(hit.text):
+            title_terms = set(tokens(hit.title))
+            for start, end in _with_headings(hit.text, sentence_spans(hit.text)):
                 end = _with_list(hit.text, start, end)
                 sentence = hit.text[start:end]
                 key = re.sub(r"\W+", " ", sentence.lower()).strip()
@@ -78,10 +88,15 @@ class ExtractiveAnswerer:
                     continue
                 seen.add(key)
                 words = set(tokens(sentence))
-                coverage = sum(w for t, w in weights.items() if t in words) / total
+                # Terms found only in the document's title count half: they place the sentence
+                # in the right document without saying it answers.
+                coverage = sum(w if t in words else 0.5 * w if t in title_terms else 0.0
+                               for t, w in weights.items()) / total
                 # Passage relevance carries sentences that answer in other words than the question's.
                 score = 0.65 * coverage + 0.35 * max(hit.similarity, 0.0) - 0.02 * rank
                 if wants_number and _HAS_NUMBER.search(sentence):
+                    score += 0.1
+                if wants_name and any(e.lower() not in asked_names for e in entities(sentence)):
                     score += 0.1
                 if not sentence.rstrip().endswith((".", "?", "!", ":", "”", '"', ")")) and len(sentence.split()) < 10:
                     score -= 0.15  # a heading, not an answer
@@ -89,6 +104,28 @@ class ExtractiveAnswerer:
                     score -= 0.1
                 candidates.append(Candidate(rank, hit, start, end, score))
         return candidates
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    if a.hit.chunk_id == b.hit.chunk_id and a.start < b.end and b.start < a.end:
+        return True
+    return a.text in b.text or b.text in a.text  # the same sentence from overlapping chunks
+
+
+def _with_headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join a heading line to the sentence under it: "Dosage and Administration / 10mg once
+    daily." answers a dose question; either half alone does not."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out:
+            prev_start, prev_end = out[-1]
+            heading = text[prev_start:prev_end]
+            if (len(heading.split()) <= 8 and not heading.rstrip().endswith((".", "?", "!", ";", ",", "”", '"'))
+                    and "\n" in text[prev_end:start]):
+                out[-1] = (prev_start, end)
+                continue
+        out.append((start, end))
+    return out
 
 
 def _with_list(text: str, start: int, end: int, limit: int = 450) -> int:

@@ -77,7 +77,8 @@ class GGUFChatModel(BaseChatModel):
 
         inputs = self._inputs(messages)
         streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
-        generation = dict(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False, streamer=streamer)
+        generation = dict(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False, streamer=streamer,
+                          repetition_penalty=1.2)
 
         def generate():
             with torch.inference_mode():

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from ingest.settings import Settings
 
-from .citations import best_quote
+from .citations import SUPPORT_THRESHOLD, best_quote, support
 from .text import sentence_spans
 from .types import Citation, Hit
 
@@ -55,31 +55,40 @@ class LLMAnswerer:
         return parse_answer(text, hits)
 
 
-def parse_answer(raw: str, hits: list[Hit]) -> tuple[str, list[Citation], dict[int, str]] | tuple:
-    """Turn generated text into (answer, citations, claims). Markers that point at no passage are
-    removed; each remaining [n] gets a quote from passage n that best supports its sentence."""
-    text = raw.strip()
-    text = re.sub(r"\[(\d+)\]", lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(hits) else "", text)
+def parse_answer(raw: str, hits: list[Hit]) -> tuple[str, list[Citation], dict[int, str]]:
+    """Turn generated text into (answer, citations, claims).
+
+    Markers that point at no passage are removed. A sentence the model left uncited is attributed
+    to the passage that best supports it, or dropped when none does: nothing reaches the reader
+    without a passage behind it. Each [n] gets the passage sentence that best supports its claim."""
+    text = re.sub(r"\[(\d+)\]", lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(hits) else "", raw.strip())
     citations: list[Citation] = []
     claims: dict[int, str] = {}
-    renumber: dict[tuple[int, int], int] = {}
-    out_sentences = []
+    kept: list[str] = []
+    seen: set[str] = set()
     for start, end in sentence_spans(text):
-        sentence = text[start:end]
-        def replace(match, sentence=sentence, start=start):
-            passage = int(match.group(1))
-            key = (passage, start)
-            if key not in renumber:
-                hit = hits[passage - 1]
-                n = len(citations) + 1
-                renumber[key] = n
-                citations.append(Citation(n=n, source=hit.source, title=hit.title, page=hit.page,
-                                          chunk_id=hit.chunk_id, quote=best_quote(sentence, hit.text),
-                                          verified=False, context=hit.text))
-                claims[n] = sentence
-            return f"[{renumber[key]}]"
-        out_sentences.append(re.sub(r"\[(\d+)\]", replace, sentence))
-    return " ".join(out_sentences), citations, claims
+        sentence = text[start:end].strip()
+        bare = re.sub(r"\s*\[\d+\]", "", sentence).strip()
+        if len(bare) < 3 or bare.lower() in seen:
+            continue  # small models repeat themselves
+        seen.add(bare.lower())
+        passages = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+        if not passages:
+            scored = max(range(len(hits)), key=lambda i: support(bare, hits[i].text), default=None)
+            if scored is None or support(bare, hits[scored].text) < SUPPORT_THRESHOLD:
+                continue
+            passages = [scored + 1]
+        markers = []
+        for passage in dict.fromkeys(passages):
+            hit = hits[passage - 1]
+            n = len(citations) + 1
+            citations.append(Citation(n=n, source=hit.source, title=hit.title, page=hit.page,
+                                      chunk_id=hit.chunk_id, quote=best_quote(bare, hit.text),
+                                      verified=False, context=hit.text))
+            claims[n] = bare
+            markers.append(f"[{n}]")
+        kept.append(f"{bare} {''.join(markers)}")
+    return " ".join(kept), citations, claims
 
 
 def refused_text(text: str) -> bool:

@@ -33,10 +33,15 @@ def normalise_question(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+# Pairs the stemmer keeps apart that policy questions treat as one word.
+_SAME_AS = {"dosag": "dose", "dosing": "dose", "programm": "program"}
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Snowball (Porter 2) stem: "interviewed" and "interviews" meet at "interview"."""
-    return _stemmer().stemWord(word)
+    stemmed = _stemmer().stemWord(word)
+    return _SAME_AS.get(stemmed, stemmed)
 
 
 @lru_cache(maxsize=1)
