@@ -24,7 +24,7 @@ def load(path: Path, max_file_mb: float) -> Document:
     if size == 0:
         raise IngestError("empty file")
     if size > max_file_mb * 1024 * 1024:
-        raise IngestError(f"file is {size / 1048576:.1f} MB, over the {max_file_mb:g} MB limit "
+        raise IngestError(f"file is {size / 1048576:.3g} MB, over the {max_file_mb:g} MB limit "
                           "(POLICY_ASSISTANT_MAX_FILE_MB)")
     loader = {"pdf": _load_pdf, "docx": _load_docx, "html": _load_html, "md": _load_markdown,
               "txt": _load_text}[kind]
