@@ -1,0 +1,68 @@
+"""The main job as a user runs it: `policy-assistant serve` ingests the corpus when the index is
+missing and serves the chat; `policy-assistant chat` holds a conversation in the terminal."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from ingest.store import ChromaStore
+
+from .conftest import SEEDS, make_settings
+
+pytestmark = pytest.mark.shared
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def test_serve_ingests_the_corpus_when_the_index_is_missing_then_serves(tmp_path, copy_of):
+    corpus = copy_of(SEEDS / "000_1ba0c70c47b0b245.txt", SEEDS / "003_d52064480066839c.txt", folder="corpus")
+    store = tmp_path / "store"
+    port = free_port()
+    env = dict(os.environ, POLICY_ASSISTANT_STORE=str(store), POLICY_ASSISTANT_CORPUS=str(corpus))
+    server = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port),
+                               "--host", "127.0.0.1"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/_stcore/health", 240), "the chat UI did not come up"
+        manifest = ChromaStore(make_settings(store)).manifest()
+        assert {os.path.basename(s) for s in manifest} == {"000_1ba0c70c47b0b245.txt", "003_d52064480066839c.txt"}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        output = server.communicate(timeout=60)[0]
+    assert "ingesting" in output and "Traceback" not in output
+
+
+def test_terminal_chat_answers_a_question_and_a_follow_up(policy_store):
+    env = dict(os.environ, POLICY_ASSISTANT_STORE=str(policy_store.store))
+    conversation = "What did Sir Merrick Cockell say about primary care?\nWhat did he say about housing?\n\n"
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "chat"], input=conversation, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    replies = [line for line in done.stdout.splitlines() if line.startswith("you> assistant> ")
+               or line.startswith("assistant> ")]
+    assert len(replies) == 2
+    assert "housing" in replies[1] and "[1]" in replies[1]
+    assert "NHS and local government chiefs pledge" in done.stdout  # the cited document's title
