@@ -1,24 +1,56 @@
 """Evaluation: question sets (JSONL), per-question scores and totals.
 
-Metrics (all in 0..1):
-- retrieval: hit@1, hit@5, MRR@10, recall@k of expected sources;
-- answers: key-fact recall (answerable questions whose answer contains one expected fact),
-  refusal precision and recall (positive class: the question is unanswerable),
-  citation precision (citations whose quote really occurs in the cited chunk and supports its
-  sentence) and citation recall (answer sentences carrying a verified citation), after ALCE.
+Metrics (all in 0..1; ``None`` where a set gives nothing to measure, never a made-up 0 or 1):
+- retrieval: hit@1, hit@5, MRR@10, recall@5 of the expected sources, over the top 10 passages
+  of the same hybrid search the answer used (for the rewritten question, on follow-ups);
+- answers: key-fact recall (answerable questions whose answer contains one of the expected facts);
+  refusal precision and recall, with "the question is unanswerable" as the positive class;
+- citations, after ALCE (Gao et al., 2023), with word overlap standing in for ALCE's NLI model:
+  a citation is *precise* when its quote occurs in the text the store holds for the cited chunk
+  (and that chunk belongs to the cited document) and the passage supports the statement citing it
+  (alone, or as a necessary part of the statement's cited passages); citation precision is the
+  share of (statement, citation) pairs that are precise. Citation recall is the share of answer
+  statements whose cited, verified passages together support them;
+- optional, off by default: faithfulness judged by an LLM (share of answer statements the judge
+  says the retrieved passages support). Labelled as LLM-judged wherever it is shown.
 """
 from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, NamedTuple
 
-from .citations import quote_in_text, support
+from .citations import SUPPORT_THRESHOLD, quote_in_text, support
 from .text import sentence_spans
 
 K_RECALL = 5
+K_RANKING = 10
 
+RETRIEVAL = ["hit@1", "hit@5", "mrr@10", f"recall@{K_RECALL}"]
+ANSWERS = ["fact_recall", "refusal_precision", "refusal_recall"]
+CITATIONS = ["citation_precision", "citation_recall"]
+JUDGED = ["faithfulness_llm_judged"]
+METRICS = RETRIEVAL + ANSWERS + CITATIONS + JUDGED
+STAGES = ["retrieve", "answer", "total"]
+
+DESCRIPTIONS = {
+    "hit@1": "an expected source is the first passage",
+    "hit@5": "an expected source is among the first 5 passages",
+    "mrr@10": "1 / rank of the first expected source in the first 10 (0 if none)",
+    f"recall@{K_RECALL}": f"share of the expected sources found in the first {K_RECALL} passages",
+    "fact_recall": "answerable questions whose answer contains an expected fact (a refusal scores 0)",
+    "refusal_precision": "refusals that were for unanswerable questions",
+    "refusal_recall": "unanswerable questions that were refused",
+    "citation_precision": "citations whose quote is in the stored chunk and supports its statement",
+    "citation_recall": "answer statements supported by their verified citations",
+    "faithfulness_llm_judged": "statements an LLM judge says the retrieved passages support (LLM-judged)",
+}
+
+
+# --- question sets -----------------------------------------------------------------------------
 
 @dataclass
 class Question:
@@ -29,143 +61,234 @@ class Question:
     history: list[dict] = field(default_factory=list)
     reference_answer: str = ""
     id: str = ""
+    needs_review: bool = False  # rows made from thumbs-down feedback: not scored until reviewed
 
     @classmethod
     def from_dict(cls, row: dict, line: int = 0) -> "Question":
-        if not isinstance(row.get("question"), str):
-            raise ValueError(f"line {line}: 'question' (a string) is required")
+        where = f"line {line}"
+        if not isinstance(row, dict):
+            raise ValueError(f"{where}: each line must be a JSON object")
+        if not isinstance(row.get("question"), str) or not row["question"].strip():
+            raise ValueError(f"{where}: 'question' (a non-empty string) is required")
+        for name in ("expected_sources", "expected_facts"):
+            value = row.get(name) or []
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"{where}: '{name}' must be a list of strings")
+        answerable = row.get("answerable", True)
+        if not isinstance(answerable, bool):  # "false" as a string would silently count as true
+            raise ValueError(f"{where}: 'answerable' must be true or false")
+        history = row.get("history") or []
+        if not isinstance(history, list) or not all(isinstance(t, dict) and isinstance(t.get("content"), str)
+                                                    for t in history):
+            raise ValueError(f"{where}: 'history' must be a list of {{\"role\", \"content\"}} objects")
         return cls(question=row["question"], expected_sources=list(row.get("expected_sources") or []),
-                   expected_facts=list(row.get("expected_facts") or []),
-                   answerable=bool(row.get("answerable", True)), history=list(row.get("history") or []),
-                   reference_answer=row.get("reference_answer") or "", id=str(row.get("id") or line))
+                   expected_facts=list(row.get("expected_facts") or []), answerable=answerable,
+                   history=history, reference_answer=str(row.get("reference_answer") or ""),
+                   id=str(row.get("id") or f"line-{line}"), needs_review=bool(row.get("needs_review")))
 
 
 def load_questions(path: str | Path) -> list[Question]:
+    """Read a JSONL question set; a bad file or row raises ValueError naming the file and line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read question set {path}: {getattr(exc, 'strerror', None) or exc}") from None
     questions = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        try:
             questions.append(Question.from_dict(row, number))
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+    if not questions:
+        raise ValueError(f"{path}: no questions in the file")
     return questions
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("-\n", "")).strip().lower()
+# --- retrieval metrics (per question) ----------------------------------------------------------
 
+def source_matches(source: str, expected: str) -> bool:
+    """An expected source is a file name or any part of the path (case-insensitive)."""
+    return bool(expected) and expected.lower() in source.lower()
 
-def source_matches(source: str, expected: list[str]) -> bool:
-    name = Path(source).name
-    return any(e and (e in name or e in source) for e in expected)
-
-
-# --- per-question metrics --------------------------------------------------------------------
 
 def hit_at(sources: list[str], expected: list[str], k: int) -> float:
-    return float(any(source_matches(s, expected) for s in sources[:k]))
+    return float(any(source_matches(s, e) for s in sources[:k] for e in expected))
 
 
-def reciprocal_rank(sources: list[str], expected: list[str], k: int = 10) -> float:
+def reciprocal_rank(sources: list[str], expected: list[str], k: int = K_RANKING) -> float:
     for rank, source in enumerate(sources[:k], start=1):
-        if source_matches(source, expected):
+        if any(source_matches(source, e) for e in expected):
             return 1.0 / rank
     return 0.0
 
 
 def recall_at(sources: list[str], expected: list[str], k: int) -> float:
-    if not expected:
-        return 0.0
-    found = {e for e in expected for s in sources[:k] if e in Path(s).name or e in s}
-    return len(found) / len(expected)
+    """Share of the expected sources that appear in the first k passages."""
+    wanted = [e for e in dict.fromkeys(expected) if e]
+    if not wanted:
+        raise ValueError("recall needs at least one expected source")
+    found = [e for e in wanted if any(source_matches(s, e) for s in sources[:k])]
+    return len(found) / len(wanted)
+
+
+# --- answer metrics (per question) -------------------------------------------------------------
+
+_TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
+
+
+def normalise(text: str) -> str:
+    """Case, whitespace, curly quotes and dashes do not decide whether a fact was stated."""
+    return re.sub(r"\s+", " ", text.translate(_TYPOGRAPHY).replace("-\n", "")).strip().lower()
 
 
 def fact_hit(answer: str, facts: list[str]) -> float:
-    text = _norm(answer)
-    return float(any(_norm(f) in text for f in facts))
+    text = normalise(answer)
+    return float(any(normalise(f) and normalise(f) in text for f in facts))
 
 
-def citation_precision(citations: list[dict], stored: dict[str, str], claims: dict[int, str]) -> float | None:
-    """Share of citations whose quote is in the cited chunk and whose sentence it supports."""
-    if not citations:
-        return None
-    good = 0
-    for c in citations:
-        text = stored.get(c["chunk_id"], "")
-        claim = claims.get(c["n"], c["quote"])
-        if quote_in_text(c["quote"], text) and support(claim, text) >= 0.5:
-            good += 1
-    return good / len(citations)
+_MARKER = re.compile(r"\[(\d+)\]")
 
 
-def statements(answer: str) -> list[tuple[str, list[int]]]:
+def statements(answer: str, known: set[int] | None = None) -> list[tuple[str, list[int]]]:
     """Split an answer into statements, each with the citation numbers that close it. A statement
-    ends at a run of markers ("... lives. [1]" or "... lives [1][2].") or at a sentence end."""
-    out: list[tuple[str, list[int]]] = []
-    for match in re.finditer(r"(.*?)((?:\s*\[\d+\])+)[.;,]?|(.+?)$", answer, re.S):
-        body = match.group(1) if match.group(2) else match.group(3)
-        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", match.group(2) or "")]
-        if not body:
+    is the text from the previous run of markers up to the next one ("... lives. [1]" or
+    "... lives [1][2]."), so a quoted list stays one statement; text after the last run is split
+    into sentences, each uncited. With ``known``, bracketed numbers that are not citation numbers
+    ("[2015]" quoted from a NICE guideline) are text, not markers."""
+    runs: list[tuple[int, int, list[int]]] = []  # (start, end, numbers) of adjacent markers
+    for match in _MARKER.finditer(answer):
+        number = int(match.group(1))
+        if known is not None and number not in known:
             continue
-        if numbers:
-            out.append((body.strip(), numbers))
-        else:  # uncited text: every sentence of it is a statement without a citation
-            out.extend((body[a:b], []) for a, b in sentence_spans(body))
+        if runs and not answer[runs[-1][1]:match.start()].strip():
+            start, _, numbers = runs[-1]
+            runs[-1] = (start, match.end(), numbers + [number])
+        else:
+            runs.append((match.start(), match.end(), [number]))
+    out: list[tuple[str, list[int]]] = []
+    cursor = 0
+    for start, end, numbers in runs:
+        out.append((answer[cursor:start].strip(), numbers))
+        cursor = end + (1 if answer[end:end + 1] in (".", ";", ",") and end < len(answer) else 0)
+    tail = answer[cursor:]
+    out.extend((tail[a:b], []) for a, b in sentence_spans(tail))
     return [(text, numbers) for text, numbers in out if re.search(r"\w{3}", text)]
 
 
-def citation_recall(answer: str, citations: list[dict]) -> float | None:
-    """Share of answer statements that carry at least one verified citation."""
-    found = statements(answer)
-    if not found:
-        return None
-    verified = {c["n"] for c in citations if c.get("verified")}
-    return sum(1 for _, numbers in found if set(numbers) & verified) / len(found)
+class StoredPassage(NamedTuple):
+    source: str
+    text: str
 
 
-def claims_of(answer: str, citations: list[dict]) -> dict[int, str]:
-    claims: dict[int, str] = {}
-    for text, numbers in statements(answer):
-        for n in numbers:
-            claims.setdefault(n, text)
-    return claims
+def citation_scores(answer: str, citations: list[dict],
+                    stored: dict[str, StoredPassage]) -> tuple[float | None, float | None]:
+    """(precision, recall) of an answer's citations against the store's own chunk texts.
+    ``citations``: dicts with n, source, chunk_id, quote. ``stored``: chunk id -> StoredPassage.
+    Either is None when there is nothing to measure (no citations / no statements)."""
+    by_number = {c["n"]: c for c in citations}
+    found = statements(answer, set(by_number))
 
+    def verified_text(c: dict) -> str | None:
+        passage = stored.get(c.get("chunk_id", ""))
+        if passage is None or Path(passage.source).name != Path(c.get("source", "")).name:
+            return None
+        return passage.text if quote_in_text(c.get("quote", ""), passage.text) else None
 
-def refusal_scores(predicted: list[bool], unanswerable: list[bool]) -> tuple[float, float]:
-    """Precision and recall of refusals, with 'the question is unanswerable' as the positive class."""
-    true_pos = sum(p and u for p, u in zip(predicted, unanswerable))
-    precision = true_pos / sum(predicted) if any(predicted) else (1.0 if not any(unanswerable) else 0.0)
-    recall = true_pos / sum(unanswerable) if any(unanswerable) else 1.0
+    def supports(claim: str, texts: list[str]) -> bool:
+        return bool(texts) and support(claim, "\n".join(texts)) >= SUPPORT_THRESHOLD
+
+    precise = pairs = supported = 0
+    cited_numbers: set[int] = set()
+    for claim, numbers in found:
+        cited_numbers.update(numbers)
+        texts = {n: verified_text(by_number[n]) for n in dict.fromkeys(numbers)}
+        valid = {n: t for n, t in texts.items() if t is not None}
+        jointly = supports(claim, list(valid.values()))
+        supported += jointly
+        for n, text in texts.items():
+            pairs += 1
+            if text is None:
+                continue
+            others = [t for m, t in valid.items() if m != n]
+            # ALCE: precise if it supports alone, or if the joint support fails without it.
+            if supports(claim, [text]) or (jointly and not supports(claim, others)):
+                precise += 1
+    pairs += sum(1 for n in by_number if n not in cited_numbers)  # listed but cited by no statement
+    precision = precise / pairs if pairs else None
+    recall = supported / len(found) if found else None
     return precision, recall
 
 
-def percentile(values: list[float], q: float) -> float:
+def refusal_scores(refused: list[bool], unanswerable: list[bool]) -> tuple[float | None, float | None]:
+    """(precision, recall) of refusals, positive class "unanswerable". None when undefined:
+    precision when nothing was refused, recall when no question was unanswerable."""
+    true_pos = sum(r and u for r, u in zip(refused, unanswerable))
+    precision = true_pos / sum(refused) if any(refused) else None
+    recall = true_pos / sum(unanswerable) if any(unanswerable) else None
+    return precision, recall
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (no interpolation: every figure is one that was measured)."""
     if not values:
-        return 0.0
+        return None
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, int(round(q / 100 * (len(ordered) - 1)))))
-    return ordered[index]
+    rank = max(1, -(-len(ordered) * q // 100))  # ceil(n * q / 100)
+    return ordered[int(rank) - 1]
+
+
+# --- LLM-judged faithfulness (optional) --------------------------------------------------------
+
+JUDGE_PROMPT = (
+    "You check answers against source passages. Reply with one word: YES if the statement is fully "
+    "supported by the passages, NO otherwise.\n\nPassages:\n{passages}\n\nStatement: {statement}\n"
+    "Supported (YES or NO):")
+
+
+def judge_faithfulness(chat_model, answer: str, passages: list[str], known: set[int] | None = None) -> float | None:
+    """Share of answer statements the model says the passages support. A reply that is neither
+    yes nor no counts as not supported: an unclear judge must not flatter the answer."""
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import PromptTemplate
+
+    found = statements(answer, known)
+    if not found or not passages:
+        return None
+    chain = PromptTemplate.from_template(JUDGE_PROMPT) | chat_model | StrOutputParser()
+    joined = "\n\n".join(f"[{i}] {p}" for i, p in enumerate(passages, start=1))
+    yes = 0
+    for claim, _ in found:
+        reply = chain.invoke({"passages": joined, "statement": claim}).strip().lower()
+        yes += bool(re.match(r"\W*yes\b", reply))
+    return yes / len(found)
 
 
 # --- running a set -----------------------------------------------------------------------------
 
-def score_question(q: Question, sources: list[str], answer: dict, stored: dict[str, str]) -> dict:
-    row = {"id": q.id, "question": q.question, "answerable": q.answerable,
-           "refused": answer["refused"], "answer": answer["answer"],
-           "sources": [Path(s).name for s in sources[:5]],
+def score_question(q: Question, sources: list[str], answer: dict,
+                   stored: dict[str, StoredPassage]) -> dict:
+    """Per-question figures. ``sources``: ranked source paths of the retrieval run;
+    ``answer``: Answer.to_dict() (plus optional "contexts"); ``stored``: the store's chunk texts."""
+    refused = bool(answer["refused"])
+    row = {"id": q.id, "question": q.question, "answerable": q.answerable, "refused": refused,
+           "refusal_correct": float(refused != q.answerable), "answer": answer["answer"],
+           "expected_sources": q.expected_sources, "sources": sources[:K_RANKING],
            "citations": answer["citations"], "timings_ms": answer.get("timings_ms", {})}
     if q.answerable and q.expected_sources:
         row |= {"hit@1": hit_at(sources, q.expected_sources, 1),
                 "hit@5": hit_at(sources, q.expected_sources, 5),
-                "mrr@10": reciprocal_rank(sources, q.expected_sources, 10),
+                "mrr@10": reciprocal_rank(sources, q.expected_sources, K_RANKING),
                 f"recall@{K_RECALL}": recall_at(sources, q.expected_sources, K_RECALL)}
     if q.answerable and q.expected_facts:
-        row["fact_recall"] = 0.0 if answer["refused"] else fact_hit(answer["answer"], q.expected_facts)
-    if not answer["refused"]:
-        claims = claims_of(answer["answer"], answer["citations"])
-        precision = citation_precision(answer["citations"], stored, claims)
-        recall = citation_recall(answer["answer"], answer["citations"])
+        row["fact_recall"] = 0.0 if refused else fact_hit(answer["answer"], q.expected_facts)
+    if not refused:
+        precision, recall = citation_scores(answer["answer"], answer["citations"], stored)
         if precision is not None:
             row["citation_precision"] = precision
         if recall is not None:
@@ -173,35 +296,204 @@ def score_question(q: Question, sources: list[str], answer: dict, stored: dict[s
     return row
 
 
-METRICS = ["hit@1", "hit@5", "mrr@10", f"recall@{K_RECALL}", "fact_recall", "refusal_precision",
-           "refusal_recall", "citation_precision", "citation_recall"]
+def question_score(row: dict) -> float:
+    """One number per question for ranking the worst: the mean of its own figures,
+    with "refused when it should have (not)" counted like a metric. An unanswerable question
+    scores its refusal decision alone: well-cited text is no merit in an answer that should not exist."""
+    if not row["answerable"]:
+        return row["refusal_correct"]
+    values = [row[m] for m in RETRIEVAL + ["fact_recall"] + CITATIONS + JUDGED if row.get(m) is not None]
+    values.append(row["refusal_correct"])
+    return sum(values) / len(values)
 
 
 def summarise(rows: list[dict]) -> dict:
-    totals: dict[str, float] = {}
-    for metric in ["hit@1", "hit@5", "mrr@10", f"recall@{K_RECALL}", "fact_recall",
-                   "citation_precision", "citation_recall"]:
-        values = [r[metric] for r in rows if metric in r]
-        totals[metric] = sum(values) / len(values) if values else 0.0
-    precision, recall = refusal_scores([r["refused"] for r in rows], [not r["answerable"] for r in rows])
-    totals["refusal_precision"], totals["refusal_recall"] = precision, recall
+    metrics: dict[str, float | None] = {}
+    counts: dict[str, int] = {}
+    for metric in RETRIEVAL + ["fact_recall"] + CITATIONS + JUDGED:
+        values = [r[metric] for r in rows if r.get(metric) is not None]
+        counts[metric] = len(values)
+        metrics[metric] = sum(values) / len(values) if values else None
+    refused = [r["refused"] for r in rows]
+    unanswerable = [not r["answerable"] for r in rows]
+    metrics["refusal_precision"], metrics["refusal_recall"] = refusal_scores(refused, unanswerable)
+    counts["refusal_precision"], counts["refusal_recall"] = sum(refused), sum(unanswerable)
     latency = {}
-    for stage in ("retrieve", "answer"):
-        values = [r["timings_ms"].get(stage, 0.0) for r in rows if r.get("timings_ms")]
-        latency[stage] = {"p50": percentile(values, 50), "p95": percentile(values, 95)}
-    return {"questions": len(rows), "metrics": totals, "latency_ms": latency}
+    for stage in STAGES:
+        values = [r["timings_ms"][stage] for r in rows if stage in r.get("timings_ms", {})]
+        latency[stage] = {"p50": percentile(values, 50), "p95": percentile(values, 95), "n": len(values)}
+    confusion = {"refused_unanswerable": sum(r and u for r, u in zip(refused, unanswerable)),
+                 "refused_answerable": sum(r and not u for r, u in zip(refused, unanswerable)),
+                 "answered_unanswerable": sum(u and not r for r, u in zip(refused, unanswerable)),
+                 "answered_answerable": sum(not r and not u for r, u in zip(refused, unanswerable))}
+    return {"questions": len(rows), "metrics": {m: metrics.get(m) for m in METRICS},
+            "measured_on": {m: counts[m] for m in METRICS}, "refusals": confusion, "latency_ms": latency}
 
 
-def evaluate(assistant, questions: list[Question], answerer: str | None = None, k: int = 10) -> dict:
+def stored_passages(store, citations: list[dict]) -> dict[str, StoredPassage]:
+    """The store's own text for each cited chunk: citations are checked against the index,
+    not against anything the answer carries."""
+    chunks = store.get_chunks([c["chunk_id"] for c in citations])
+    return {c.id: StoredPassage(c.metadata.get("source", ""), c.text) for c in chunks}
+
+
+def evaluate(assistant, questions: list[Question], answerer: str | None = None, judge=None,
+             progress: Callable[[int, int], None] | None = None) -> dict:
+    """Ask every question, score it, total the scores. ``judge``: a LangChain chat model for
+    LLM-judged faithfulness, or None (the default: not judged). Questions flagged
+    ``needs_review`` are skipped and counted."""
+    scored = [q for q in questions if not q.needs_review]
     rows = []
-    for q in questions:
-        answer = assistant.ask(q.question, history=q.history or None, answerer=answer_kind(answerer))
-        retrieved = assistant.search(answer.search_query or q.question, k=k)
-        sources = [h.source for h in retrieved]
-        stored = {c.id: c.text for c in assistant.store.get_chunks([c.chunk_id for c in answer.citations])}
-        rows.append(score_question(q, sources, answer.to_dict(), stored))
-    return {"summary": summarise(rows), "questions": rows}
+    for index, q in enumerate(scored, start=1):
+        started = time.perf_counter()
+        answer = assistant.ask(q.question, history=q.history or None, answerer=answerer)
+        total_ms = (time.perf_counter() - started) * 1000
+        # The same hybrid search the answer used, ranked deeper, for the retrieval metrics.
+        ranked = assistant.search(answer.search_query or q.question, k=K_RANKING) if answer.search_query else []
+        data = answer.to_dict()
+        data["timings_ms"] = dict(data["timings_ms"], total=round(total_ms, 1))
+        row = score_question(q, [h.source for h in ranked], data, stored_passages(assistant.store, data["citations"]))
+        row["contexts"] = [h.text for h in answer.hits]
+        row["context_sources"] = [h.source for h in answer.hits]
+        row["reference_answer"] = q.reference_answer
+        if q.history:
+            row["history"] = q.history
+        if judge is not None and not answer.refused:
+            row["faithfulness_llm_judged"] = judge_faithfulness(
+                judge, answer.answer, row["contexts"], {c.n for c in answer.citations})
+        row["score"] = question_score(row)
+        rows.append(row)
+        if progress:
+            progress(index, len(scored))
+    summary = summarise(rows)
+    summary |= {"skipped_needs_review": len(questions) - len(scored), "judged": judge is not None,
+                "answerer": answerer or getattr(assistant, "answerer_name", "")}
+    return {"summary": summary, "questions": rows}
 
 
-def answer_kind(name: str | None) -> str | None:
-    return name or None
+def worst(rows: list[dict], n: int = 10) -> list[dict]:
+    return sorted(rows, key=lambda r: (question_score(r), r["id"]))[:n]
+
+
+# --- thresholds (the CI gate) ------------------------------------------------------------------
+
+def parse_thresholds(specs: list[str]) -> dict[str, float]:
+    """``["hit@5=0.9", ...]`` -> {"hit@5": 0.9}; ValueError names what is wrong."""
+    out = {}
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        out[_threshold_name(name.strip(), f"--min {spec}")] = _threshold_value(value, f"--min {spec}")
+    return out
+
+
+def load_thresholds(path: str | Path) -> dict[str, float]:
+    """A JSON object {metric: minimum}; keys starting with "_" are comments."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read thresholds {path}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object {{metric: minimum}}")
+    return {_threshold_name(k, str(path)): _threshold_value(v, f"{path}: {k}")
+            for k, v in data.items() if not k.startswith("_")}
+
+
+def _threshold_name(name: str, where: str) -> str:
+    if name not in METRICS:
+        raise ValueError(f"{where}: unknown metric '{name}' (one of {', '.join(METRICS)})")
+    return name
+
+
+def _threshold_value(value, where: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: the minimum must be a number") from None
+    if number != number:  # NaN would pass every comparison silently
+        raise ValueError(f"{where}: the minimum must be a number")
+    return number
+
+
+def failed_thresholds(summary: dict, thresholds: dict[str, float]) -> dict[str, dict]:
+    """Metrics below their minimum. A metric the run could not measure fails: a gate on
+    something that was not measured must not pass."""
+    failed = {}
+    for name, minimum in thresholds.items():
+        got = summary["metrics"].get(name)
+        if got is None or got < minimum:
+            failed[name] = {"value": got, "minimum": minimum}
+    return failed
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+def ragas_rows(rows: list[dict]) -> list[dict]:
+    """Rows that RAGAS (question/answer/contexts/ground_truth) and DeepEval read."""
+    return [{"question": r["question"], "answer": r["answer"], "contexts": r.get("contexts", []),
+             "ground_truth": r.get("reference_answer", "")} for r in rows]
+
+
+RATINGS = {"up": True, "down": False, "1": True, "0": False, "+1": True, "-1": False,
+           "true": True, "false": False, "thumbs_up": True, "thumbs_down": False}
+
+
+def rating_of(value) -> bool | None:
+    """True for thumbs up, False for thumbs down, None when the rating is not one of those."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return {1: True, 0: False, -1: False}.get(value)
+    return RATINGS.get(str(value).strip().lower()) if value is not None else None
+
+
+@dataclass
+class FeedbackConversion:
+    questions: list[dict]
+    skipped: int  # unreadable lines, missing questions, unknown ratings
+
+
+def questions_from_feedback(lines: list[str]) -> FeedbackConversion:
+    """UI feedback (JSONL: question, answer, citations [{source, ...}], rating, comment, timestamp,
+    optional history and refused; see assistant/feedback.py) -> question-set rows. Thumbs up:
+    answerable, the cited files as expected sources, the liked answer as reference; thumbs up on a
+    refusal: unanswerable. Thumbs down (or up without any cited file): answerable, no expected
+    facts, flagged "needs_review", which evaluation skips until someone fills the row in."""
+    out: list[dict] = []
+    skipped = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            skipped += 1
+            continue
+        rating = rating_of(row.get("rating")) if isinstance(row, dict) else None
+        question = row.get("question") if isinstance(row, dict) else None
+        if rating is None or not isinstance(question, str) or not question.strip():
+            skipped += 1
+            continue
+        sources = list(dict.fromkeys(Path(str(c.get("source", ""))).name
+                                     for c in row.get("citations") or []
+                                     if isinstance(c, dict) and c.get("source")))
+        refused = row["refused"] if isinstance(row.get("refused"), bool) else not sources
+        item = {"id": f"feedback-{row.get('id') or number}", "question": question.strip()}
+        history = [{"role": str(t.get("role") or "user"), "content": t["content"]}
+                   for t in row.get("history") or [] if isinstance(t, dict) and isinstance(t.get("content"), str)]
+        if history:
+            item["history"] = history
+        item |= {"expected_sources": sources if rating and not refused else [], "expected_facts": []}
+        if rating and refused:  # a liked refusal: the reader agrees the documents do not cover it
+            item["answerable"] = False
+        elif rating and sources:
+            item |= {"answerable": True, "reference_answer": str(row.get("answer") or "")}
+        else:  # disliked, or liked without a cited source: nothing to score until a person looks
+            item |= {"answerable": True, "needs_review": True}
+        if row.get("comment"):
+            item["comment"] = str(row["comment"])
+        if row.get("timestamp") is not None:
+            item["feedback_timestamp"] = row["timestamp"]
+        out.append(item)
+    return FeedbackConversion(out, skipped)
