@@ -1,0 +1,86 @@
+"""The quality gate: the shipped dev question set, evaluated on the real store of the seeds and
+the NHS documents, must stay at or above eval/thresholds.json (about one question under the
+figures measured when the minimums were set). A regression in retrieval, answers, refusals or
+citations turns this red. The command line is exercised once end to end in a subprocess."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from assistant.evaluation import evaluate, failed_thresholds, load_questions, load_thresholds
+
+from .conftest import DEV_SET, ROOT
+
+pytestmark = pytest.mark.shared
+
+THRESHOLDS = ROOT / "eval" / "thresholds.json"
+
+
+@pytest.fixture(scope="module")
+def dev_result(assistant):
+    return evaluate(assistant, load_questions(DEV_SET))
+
+
+def _figures(summary: dict) -> str:
+    return ", ".join(f"{name} {'n/a' if value is None else f'{value:.3f}'}"
+                     for name, value in summary["metrics"].items())
+
+
+@pytest.mark.parametrize("metric", sorted(load_thresholds(THRESHOLDS)))
+def test_dev_set_meets_its_minimum(dev_result, metric):
+    minimum = load_thresholds(THRESHOLDS)[metric]
+    summary = dev_result["summary"]
+    failed = failed_thresholds(summary, {metric: minimum})
+    assert not failed, f"{metric} fell below {minimum}: today's figures are {_figures(summary)}"
+
+
+def test_every_dev_question_was_scored(dev_result):
+    summary = dev_result["summary"]
+    questions = load_questions(DEV_SET)
+    assert summary["questions"] == len(questions)
+    assert summary["measured_on"]["hit@1"] == sum(1 for q in questions if q.answerable)
+    assert summary["measured_on"]["refusal_recall"] == sum(1 for q in questions if not q.answerable)
+    assert all(summary["latency_ms"][stage]["n"] == len(questions) for stage in ("retrieve", "answer", "total"))
+
+
+def test_the_report_renders_for_the_dev_set(dev_result, tmp_path):
+    from assistant.report import write_report
+
+    paths = write_report(dev_result, tmp_path / "report", load_thresholds(THRESHOLDS))
+    text = paths["report"].read_text(encoding="utf-8")
+    for heading in ("## Retrieval", "## Answers", "## Refusals", "## Citations", "## Latency", "## The 10 worst"):
+        assert heading in text
+    assert text.count("**Question:**") == 10
+    assert paths["chart"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert paths["chart"].stat().st_size > 20_000  # a drawn chart, not an empty canvas
+    rows = [json.loads(line) for line in paths["questions"].read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == len(dev_result["questions"])
+
+
+def test_cli_end_to_end_fails_an_unmet_minimum(policy_store, tmp_path):
+    """One real `policy-assistant eval` process on a slice of the dev set: JSON out, report and
+    RAGAS rows written, and exit 1 because hit@5 can never reach 1.01."""
+    lines = DEV_SET.read_text(encoding="utf-8").splitlines()
+    chosen = [json.loads(line) for line in lines]
+    chosen = [q for q in chosen if q.get("history")][:1] + [q for q in chosen if not q["answerable"]][:1] + \
+        [q for q in chosen if q["answerable"] and not q.get("history")][:3]
+    questions = tmp_path / "slice.jsonl"
+    questions.write_text("".join(json.dumps(q) + "\n" for q in chosen), encoding="utf-8")
+    command = [sys.executable, "-m", "assistant.cli", "eval", str(questions), "--store", str(policy_store.store),
+               "--json", "--min", "hit@5=1.01", "--report", str(tmp_path / "report"),
+               "--export-ragas", str(tmp_path / "ragas.jsonl")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 1, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["questions"] == len(chosen)
+    assert summary["failed_thresholds"]["hit@5"]["minimum"] == 1.01
+    assert "threshold failed: hit@5" in done.stderr and "Traceback" not in done.stderr
+    assert (tmp_path / "report" / "report.md").exists() and (tmp_path / "report" / "metrics.png").exists()
+    ragas = [json.loads(line) for line in (tmp_path / "ragas.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["question"] for r in ragas] == [q["question"] for q in chosen]
+    answered = [r for r, q in zip(ragas, chosen) if q["answerable"]]
+    assert all(r["contexts"] and all(isinstance(c, str) and c for c in r["contexts"]) for r in answered)
+    assert [r["ground_truth"] for r in ragas] == [q.get("reference_answer", "") for q in chosen]
