@@ -109,12 +109,13 @@ class ChromaStore:
         self._connect()
 
     def _call(self, fn):
-        """Run fn(chunks, files); after a dropped server connection, reconnect once and retry."""
+        """Run fn(chunks, files); after a dropped server connection, or collections that another
+        store object re-created (``--reindex``), reconnect once and retry."""
         self._connect()
         try:
             return fn(self._chunks, self._files)
         except Exception as exc:
-            if not self.settings.chroma_url:
+            if not self.settings.chroma_url and not _stale_collection(exc):
                 raise
             try:
                 self.reconnect()
@@ -123,6 +124,8 @@ class ChromaStore:
             try:
                 return fn(self._chunks, self._files)
             except Exception as again:
+                if not self.settings.chroma_url:
+                    raise
                 raise StoreUnavailable(f"the Chroma server at {self.settings.chroma_url} failed: "
                                        f"{_reason(again)}") from exc
 
@@ -162,7 +165,9 @@ class ChromaStore:
         self._write_meta(meta)
 
     def reset(self) -> None:
-        """Drop everything (used by --reindex)."""
+        """Drop everything (used by --reindex). The generation keeps counting up, so readers
+        holding the old index see a change even when the new one reaches the same count."""
+        generation = self.generation()
         self._connect()
         for name in (self.settings.collection, f"{self.settings.collection}_files"):
             try:
@@ -170,6 +175,7 @@ class ChromaStore:
             except Exception:
                 pass
         self._client = None
+        self._write_meta({"generation": generation + 1})
 
     # --- manifest ------------------------------------------------------------------------------
     def manifest(self) -> dict[str, FileRecord]:
@@ -255,6 +261,13 @@ def _file_id(source: str) -> str:
     import hashlib
 
     return "file-" + hashlib.sha256(source.encode("utf-8")).hexdigest()[:40]
+
+
+def _stale_collection(exc: Exception) -> bool:
+    """The collection this object holds was deleted (and maybe re-created) by someone else."""
+    from chromadb.errors import NotFoundError
+
+    return isinstance(exc, NotFoundError) or "does not exist" in str(exc)
 
 
 def _reason(exc: Exception) -> str:
