@@ -15,7 +15,7 @@ import numpy as np
 
 from ingest.chunking import embedding_text
 from ingest.embedding import Embedder
-from ingest.store import ChromaStore, StoredChunk
+from ingest.store import ChromaStore, StoreError, StoredChunk
 from ingest.types import Chunk
 
 from .text import tokens
@@ -104,6 +104,7 @@ class HybridSearcher:
         import bm25s
 
         chunks = self.store.all_chunks()
+        _check_model(self.store, self.embedder, bool(chunks))
         corpus = [tokens(_indexed_text(c)) or ["\x00empty"] for c in chunks]
         bm25 = bm25s.BM25()
         if corpus:
@@ -179,6 +180,16 @@ class HybridSearcher:
         return Hit(chunk_id=chunk.id, source=meta.get("source", ""), title=meta.get("title", ""),
                    page=meta.get("page") or None, text=chunk.text, score=score, similarity=similarity,
                    date=meta.get("date"), start=meta.get("start", 0), end=meta.get("end", 0))
+
+
+def _check_model(store: ChromaStore, embedder: Embedder, has_chunks: bool) -> None:
+    """Query vectors from another model (or backend) than the index's would rank nonsense."""
+    recorded = store.embedding_model()
+    if has_chunks and recorded and recorded != embedder.name:
+        raise StoreError(f"the index at {store.location} was built with the embedding model "
+                         f"'{recorded}', but '{embedder.name}' is configured for queries. Set the "
+                         "same model and backend back, or re-index with "
+                         "`policy-assistant ingest --reindex PATH...`.")
 
 
 def _rrf(rankings: list[list[int]], k: int) -> list[tuple[int, float]]:

@@ -1,0 +1,85 @@
+"""The ONNX int8 embedding backend against the real torch model, on real sentences."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from .conftest import DEV_SET, SEEDS, make_settings
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")  # quantize_dynamic needs it for the one-time export
+
+pytestmark = pytest.mark.shared
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder():
+    """Exported and quantised on first use (~40 s), then read from the cache."""
+    from ingest.embedding import Embedder
+    from ingest.settings import default_model_path
+
+    model = Embedder(default_model_path(), backend="onnx")
+    model.warm_up()
+    return model
+
+
+def _dev_questions() -> list[str]:
+    rows = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row["question"] for row in rows]
+
+
+def _seed_passages() -> list[str]:
+    """Real chunks of the seed articles, cleaned and chunked as ingest does it."""
+    from ingest.chunking import chunk_document, embedding_text
+    from ingest.clean import clean_document
+    from ingest.loaders import load
+
+    passages = []
+    for path in sorted(SEEDS.iterdir())[:3]:
+        chunks = chunk_document(clean_document(load(path, 25.0)), 900, 150)
+        passages.extend(embedding_text(c) for c in chunks[:8])
+    return passages
+
+
+def test_onnx_vectors_point_where_the_torch_vectors_do(onnx_embedder, embedder):
+    texts = _dev_questions()[:40] + _seed_passages()
+    assert len(texts) > 50
+    onnx_vectors = onnx_embedder.encode(texts)
+    torch_vectors = embedder.encode(texts)
+    cosines = np.sum(onnx_vectors * torch_vectors, axis=1)
+    assert cosines.min() > 0.98, [(round(float(c), 4), t[:60]) for c, t in zip(cosines, texts) if c <= 0.98]
+
+
+def test_onnx_vectors_are_normalised_and_keep_the_order_of_the_texts(onnx_embedder):
+    texts = _dev_questions()[:12]
+    vectors = onnx_embedder.encode(texts)
+    assert vectors.shape == (12, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # Batches are sorted by length inside encode: each vector must still belong to its own text.
+    one_by_one = np.stack([onnx_embedder.encode_query(t) for t in texts])
+    assert np.all(np.sum(vectors * one_by_one, axis=1) > 0.99)
+    assert np.argmax(vectors @ one_by_one.T, axis=1).tolist() == list(range(12))
+
+
+def test_the_backend_is_part_of_the_model_name(onnx_embedder, embedder):
+    assert onnx_embedder.name.endswith(":onnx") and embedder.name.endswith(":torch")
+    assert onnx_embedder.name != embedder.name
+
+
+def test_an_index_built_with_torch_refuses_onnx_vectors(tmp_path, embedder, onnx_embedder, copy_of):
+    import ingest
+    from assistant import Assistant
+    from ingest.store import StoreError
+
+    settings = make_settings(tmp_path / "store")
+    report = ingest.run([copy_of(sorted(SEEDS.iterdir())[0])], settings, embedder=embedder)
+    assert report.chunks > 0
+
+    with pytest.raises(StoreError, match="re-index|--reindex"):
+        Assistant(settings=settings, embedder=onnx_embedder).search("NHS mandate", k=3)
+    with pytest.raises(StoreError, match="--reindex"):
+        ingest.run([SEEDS], settings, embedder=onnx_embedder)
+    # The torch embedder the index was built with still searches it.
+    assert Assistant(settings=settings, embedder=embedder).search("NHS mandate", k=3)
