@@ -1,0 +1,117 @@
+"""Files maintainers upload in the browser: checked, given a safe name, saved under store/uploads/.
+
+A browser sends whatever name the user's file had, including "../../etc/passwd.md" or
+"C:\\report.pdf". Only the last part of the name is kept, reduced to letters, digits and a few
+separators, and the file always lands directly inside the uploads folder. Uploading a file with
+the same (sanitised) name again replaces the earlier upload, as a new version of that document.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .loaders import SUPPORTED
+from .settings import Settings
+from .types import IngestError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ ()-]+")
+_MAX_STEM = 100
+
+
+class UploadRejected(IngestError):
+    """An upload that is not saved; the message says why, in words a maintainer can act on."""
+
+
+@dataclass
+class UploadResult:
+    saved: list[Path] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)  # {"name", "error"}
+
+
+def uploads_folder(settings: Settings) -> Path:
+    return settings.store / "uploads"
+
+
+def safe_name(name: str) -> str:
+    """The last component of ``name`` with anything but letters, digits, ``._ ()-`` replaced.
+
+    The extension is kept (lower-cased) so the loader can tell the type; a name left empty by
+    the cleaning becomes "upload"."""
+    base = unicodedata.normalize("NFKC", str(name)).replace("\x00", "")
+    base = re.split(r"[\\/]", base)[-1].strip()
+    suffix = PurePosixPath(base).suffix.lower() if not base.startswith(".") or base.count(".") > 1 else ""
+    if not re.fullmatch(r"\.[a-z0-9]{1,10}", suffix):
+        suffix = ""
+    stem = base[: len(base) - len(suffix)] if suffix else base
+    stem = _UNSAFE.sub("-", stem).strip(" .-")
+    stem = re.sub(r"-{2,}", "-", stem)[:_MAX_STEM].strip(" .-")
+    return f"{stem or 'upload'}{suffix}"
+
+
+def check_upload(name: str, size: int, settings: Settings) -> str:
+    """The safe name to save under, or UploadRejected with the reason."""
+    cleaned = safe_name(name)
+    suffix = PurePosixPath(cleaned).suffix
+    if suffix not in SUPPORTED:
+        allowed = ", ".join(sorted(SUPPORTED))
+        raise UploadRejected(f"'{suffix or 'no extension'}' files cannot be indexed (allowed: {allowed})")
+    if size <= 0:
+        raise UploadRejected("the file is empty")
+    if size > settings.max_upload_mb * 1024 * 1024:
+        raise UploadRejected(f"the file is {size / 1048576:.1f} MB, over the {settings.max_upload_mb:g} MB "
+                             "upload limit (POLICY_ASSISTANT_MAX_UPLOAD_MB)")
+    return cleaned
+
+
+def save_upload(name: str, data: bytes, settings: Settings) -> Path:
+    """Check and write one upload; returns where it was saved."""
+    cleaned = check_upload(name, len(data), settings)
+    folder = uploads_folder(settings).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / cleaned
+    if target.parent != folder:  # cannot happen after safe_name; kept as the last line of defence
+        raise UploadRejected("unsafe file name")
+    # Written under a hidden temporary name, then renamed: an ingest running meanwhile never
+    # reads half a file (hidden files are skipped when a folder is ingested).
+    handle, temporary = tempfile.mkstemp(prefix=".upload-", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as fh:
+            fh.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def save_uploads(files: list[tuple[str, bytes]], settings: Settings) -> UploadResult:
+    """Save each (name, data) pair that passes the checks; the others are listed with the reason."""
+    result = UploadResult()
+    for name, data in files:
+        try:
+            result.saved.append(save_upload(name, data, settings))
+        except UploadRejected as exc:
+            result.rejected.append({"name": name, "error": str(exc)})
+        except OSError as exc:
+            result.rejected.append({"name": name, "error": f"could not be saved ({exc.strerror or exc})"})
+    return result
+
+
+def is_upload(source: str | Path, settings: Settings) -> bool:
+    folder = uploads_folder(settings).resolve()
+    return Path(source).resolve().parent == folder
+
+
+def remove_document(source: str, settings: Settings, store=None) -> int:
+    """Take a document out of the index. An uploaded file is deleted too, or the next re-ingest
+    would bring it back; a corpus file is left alone (the corpus folder is the maintainer's)."""
+    from .pipeline import remove
+
+    removed = remove([source], settings, store=store, lock_timeout=5.0)
+    if removed and is_upload(source, settings):
+        Path(source).unlink(missing_ok=True)
+    return removed
