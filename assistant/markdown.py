@@ -1,0 +1,117 @@
+"""Markdown that shows document text literally: escaping, quote highlighting, conversation export.
+
+Document text and answers are data. Rendered as Markdown unescaped, a policy page could turn
+into headings, links, LaTeX or (in renderers that allow it) HTML. Everything that reaches the
+page goes through ``escape_markdown`` first, so ``<script>`` shows as the characters
+``<script>``, ``**`` as two asterisks, ``$5`` as a price.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .types import Answer, Citation
+
+# Inline characters with a meaning in CommonMark, GitHub Markdown or Streamlit's Markdown
+# ($ for LaTeX, ~ strike-through, | tables, & entities, < > HTML and autolinks, : for Streamlit's
+# directives such as :red[...] and :material/icon:).
+_INLINE = re.compile(r"([\\`*_\[\]{}<>#|~$&:])")
+# Characters that only mean something at the start of a line: lists, quotes, setext headings.
+_LINE_START = re.compile(r"^([-+=>])")
+_ORDERED = re.compile(r"^(\d{1,9})([.)])")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` as Markdown that renders to exactly its characters. Paragraphs (blank lines)
+    are kept; single line breaks stay line breaks; indentation is dropped (it would make a
+    code block)."""
+    paragraphs = re.split(r"\n\s*\n", str(text).replace("\r\n", "\n").replace("\r", "\n").strip())
+    out = []
+    for paragraph in paragraphs:
+        lines = [_escape_line(line) for line in paragraph.split("\n") if line.strip()]
+        if lines:
+            out.append("  \n".join(lines))
+    return "\n\n".join(out)
+
+
+def _escape_line(line: str) -> str:
+    line = _INLINE.sub(r"\\\1", line.strip())
+    line = _ORDERED.sub(r"\1\\\2", line)
+    return _LINE_START.sub(r"\\\1", line)
+
+
+def find_quote(context: str, quote: str) -> tuple[int, int] | None:
+    """Where ``quote`` sits in ``context``: exactly, or with any run of whitespace matching any other."""
+    quote = quote.strip()
+    if not quote or not context:
+        return None
+    at = context.find(quote)
+    if at >= 0:
+        return at, at + len(quote)
+    words = quote.split()
+    match = re.search(r"\s+".join(re.escape(w) for w in words), context)
+    return (match.start(), match.end()) if match else None
+
+
+def highlight_markdown(context: str, quote: str) -> tuple[str, bool]:
+    """The passage around a citation as escaped Markdown with the quote in bold on a highlight.
+    Returns (markdown, found); when the quote is not in the context the passage is returned plain."""
+    span = find_quote(context, quote)
+    if span is None:
+        return escape_markdown(context), False
+    start, end = span
+    marker = "\x00MARK\x00"
+    # The quote may cross a line break: mark each of its lines separately (a highlight cannot
+    # span paragraphs). The markers survive escaping because they hold no special characters.
+    marked_quote = "\n".join(f"{marker}{part.strip()}{marker}" if part.strip() else part
+                             for part in context[start:end].split("\n"))
+    escaped = escape_markdown(context[:start] + marked_quote + context[end:])
+    highlighted = re.sub(f"{marker}(.*?){marker}", r":orange-background[**\1**]", escaped)
+    return highlighted, True
+
+
+def citation_label(citation: Citation) -> str:
+    """"[2] Title · file.pdf, page 4" as plain text (escape it before rendering as Markdown)."""
+    where = f", page {citation.page}" if citation.page else ""
+    return f"[{citation.n}] {citation.title or Path(citation.source).name} · {Path(citation.source).name}{where}"
+
+
+def readable_date(iso: str | None) -> str:
+    """"2018-02-22" -> "22 Feb 2018"; no date -> "undated"."""
+    if not iso:
+        return "undated"
+    try:
+        return datetime.strptime(str(iso)[:10], "%Y-%m-%d").strftime("%-d %b %Y")
+    except ValueError:
+        return str(iso)
+
+
+def documents_markdown(records, limit: int = 300) -> str:
+    """The index as a compact list: title in bold, then type, pages, date and passage count."""
+    lines = []
+    for record in list(records)[:limit]:
+        pages = f"{record.pages} page{'s' if record.pages != 1 else ''}" if record.pages else ""
+        details = " · ".join(x for x in (record.doc_type.upper(), pages, readable_date(record.date),
+                                           f"{len(record.chunk_ids)} passages") if x)
+        lines.append(f"**{escape_markdown(record.title or Path(record.source).name)}**  \n"
+                     f":gray[{escape_markdown(details)}]")
+    if len(records) > limit:
+        lines.append(f"… and {len(records) - limit} more.")
+    return "\n\n".join(lines)
+
+
+def conversation_markdown(answers: list[Answer], exported_at: datetime | None = None) -> str:
+    """A conversation as a Markdown document: each question, its answer and its cited quotes."""
+    when = (exported_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    lines = ["# Conversation with the policy assistant", "", f"Exported {when}.", ""]
+    for number, answer in enumerate(answers, start=1):
+        lines += [f"## {number}. {escape_markdown(answer.question)}", "", escape_markdown(answer.answer), ""]
+        if answer.citations:
+            lines += ["Sources:", ""]
+            for c in answer.citations:
+                check = "" if c.verified else " (this quote could not be matched to the stored text)"
+                lines.append(f"- {escape_markdown(citation_label(c))}{check}")
+                lines.append(f"  > {escape_markdown(' '.join(c.quote.split()))}")
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
