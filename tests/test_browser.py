@@ -1,0 +1,159 @@
+"""End to end in a real browser: the Streamlit server as `serve` starts it, driven with Debian's
+chromium through Playwright (never `playwright install`). Screenshots land in the test's tmp dir."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import BAD_INPUTS, ROOT, SEEDS, make_settings
+
+pytestmark = [pytest.mark.shared, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+MARKUP_NOTE = """Pooled budget rules
+
+The pooled budget for community equipment costs $5 million over two years, **not** more.
+Typed into the document: <img src=x onerror=alert('xss')> and <script>alert('xss')</script>.
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_health(url: str, server: subprocess.Popen, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"the Streamlit server exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"no answer from {url}/_stcore/health after {timeout:.0f} s")
+
+
+@pytest.fixture
+def seed_store(tmp_path, embedder):
+    """The five seed articles, the HTML page with script tags and a note full of markup."""
+    import ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in sorted(SEEDS.glob("*.txt")):
+        shutil.copy2(path, corpus / path.name)
+    shutil.copy2(BAD_INPUTS / "script-tags.html", corpus / "script-tags.html")
+    (corpus / "markup-note.txt").write_text(MARKUP_NOTE, encoding="utf-8")
+    settings = make_settings(tmp_path / "store", corpus=corpus)
+    report = ingest.run([corpus], settings, embedder=embedder)
+    assert report.added == 7 and not report.failed, report.failed
+    return settings
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make browser)")
+def test_chat_in_a_real_browser(seed_store, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, POLICY_ASSISTANT_STORE=str(seed_store.store), POLICY_ASSISTANT_CORPUS=str(seed_store.corpus),
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    env.pop("POLICY_ASSISTANT_CHROMA_URL", None)
+    env.pop("POLICY_ASSISTANT_ADMIN_TOKEN", None)
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    dialogs: list[str] = []
+    try:
+        wait_for_health(url, server)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 1000}, accept_downloads=True)
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(url)
+            chat_box = page.get_by_placeholder("Ask a question about the policy documents")
+            expect(chat_box).to_be_visible(timeout=180_000)  # first visit loads the model
+            expect(page.get_by_role("heading", name="Policy assistant")).to_be_visible()
+            page.screenshot(path=tmp_path / "01-start.png")
+
+            def ask(question: str, number: int):
+                chat_box.fill(question)
+                chat_box.press("Enter")
+                answers = page.locator('[data-testid="stChatMessage"]')
+                expect(answers).to_have_count(2 * number, timeout=120_000)
+                answer = answers.nth(2 * number - 1)
+                expect(answer.locator('[data-testid="stFeedback"]').or_(
+                    answer.locator('[data-testid="stAlert"]'))).to_be_visible(timeout=120_000)
+                return answer
+
+            # 1. A seed question: answer with [1], a source whose highlighted quote is the cited sentence.
+            answer = ask("What did the NHS mandate say about people with learning disabilities?", 1)
+            answer_text = answer.locator('[data-testid="stMarkdownContainer"]').first.inner_text()
+            assert "learning disabilities" in answer_text and "[1]" in answer_text
+            source = answer.locator('[data-testid="stExpander"]').first
+            expect(source).to_contain_text("NHS mandate stresses joined-up care")
+            source.locator("summary").click()
+            quote = source.locator("strong").first
+            expect(quote).to_be_visible()
+            quoted = quote.inner_text().strip()
+            assert len(quoted) > 40 and quoted in answer_text  # the cited sentence, highlighted in context
+            expect(source.get_by_role("button", name=re.compile("Download 000_"))).to_be_visible()
+            page.screenshot(path=tmp_path / "02-answer-with-source.png", full_page=True)
+
+            # 2. A follow-up that only makes sense with the conversation before it.
+            ask("What did Sarah Pickup say about the NHS mandate?", 2)
+            follow = ask("What did she say about engagement with councils?", 3)
+            expect(follow).to_contain_text("engagement with councils")
+            expect(follow.locator('[data-testid="stExpander"]').first).to_contain_text("NHS mandate")
+            follow.scroll_into_view_if_needed()
+            page.screenshot(path=tmp_path / "03-follow-up.png")
+
+            # 3. Markup inside documents is shown as text and never runs.
+            markup = ask("How much does the pooled budget for community equipment cost?", 4)
+            passage = markup.locator('[data-testid="stExpander"]').filter(has_text="markup-note.txt").first
+            passage.locator("summary").click()
+            expect(passage).to_contain_text("<img src=x onerror=alert('xss')>")
+            expect(passage).to_contain_text("<script>alert('xss')</script>")
+            expect(passage).to_contain_text("$5 million")
+            passage.scroll_into_view_if_needed()
+            page.screenshot(path=tmp_path / "04-markup-as-text.png")
+            html = ask("What did the council and the clinical commissioning group agree about community "
+                       "equipment?", 5)
+            expect(html.locator('[data-testid="stExpander"]').first).to_contain_text("script-tags.html")
+            assert page.locator('img[src="x"]').count() == 0
+            assert page.locator('[data-testid="stMain"] script').count() == 0
+            expect(passage.get_by_text("$5 million", exact=False)).to_be_visible()  # still open after a new question
+
+            # 4. Export: the conversation as Markdown, with its citations.
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Download conversation").click()
+            exported = Path(download.value.path()).read_text(encoding="utf-8")
+            assert "## 3. What did she say about engagement with councils?" in exported
+            assert "\\[1\\] NHS mandate stresses joined-up care" in exported
+
+            page.wait_for_timeout(300)
+            assert not page.get_by_text("Traceback").count()
+            browser.close()
+        assert dialogs == [], f"a document's script ran in the page: {dialogs}"
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+        log.close()
+    assert "Traceback" not in (tmp_path / "server.log").read_text(encoding="utf-8")

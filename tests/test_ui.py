@@ -1,0 +1,284 @@
+"""The Streamlit app through streamlit.testing (AppTest): real store, real model, real answers."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from .conftest import BAD_INPUTS, ROOT, SEEDS, make_settings
+
+pytestmark = pytest.mark.shared
+
+APP = str(ROOT / "ui" / "app.py")
+LD_QUESTION = "What did the NHS mandate say about people with learning disabilities?"
+MARKUP_NOTE = """Pooled budget rules
+
+The pooled budget for community equipment costs $5 million over two years, **not** more.
+# A hash line with <b>bold tags</b> and <img src=x onerror=alert(1)> typed into the document.
+"""
+
+
+def plain(markdown: str) -> str:
+    """Markdown as the reader sees it: highlight and bold markers off, backslash escapes resolved."""
+    text = re.sub(r":orange-background\[\*\*(.*?)\*\*\]", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", text).replace("  \n", "\n")
+
+
+def open_app(monkeypatch, settings, token: str | None = None, corpus: Path | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    for name in ("POLICY_ASSISTANT_CHROMA_URL", "POLICY_ASSISTANT_ANSWERER", "POLICY_ASSISTANT_ADMIN_TOKEN",
+                 "POLICY_ASSISTANT_LLM_MODEL", "POLICY_ASSISTANT_LLM_BASE_URL", "POLICY_ASSISTANT_GGUF_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("POLICY_ASSISTANT_STORE", str(settings.store))
+    if token is not None:
+        monkeypatch.setenv("POLICY_ASSISTANT_ADMIN_TOKEN", token)
+    if corpus is not None:
+        monkeypatch.setenv("POLICY_ASSISTANT_CORPUS", str(corpus))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ask(at, question: str):
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at.session_state["turns"][-1]
+
+
+def last_assistant_message(at):
+    return [m for m in at.chat_message if m.name == "assistant"][-1]
+
+
+def all_text(at) -> str:
+    """Everything the page shows as text (markdown, captions, alerts, labels)."""
+    parts = [e.value for kind in ("markdown", "caption", "info", "error", "warning", "success", "title",
+                                  "subheader") for e in getattr(at, kind)]
+    parts += [e.label for e in at.expander] + [e.label for e in at.text_input]
+    parts += [e.value for e in at.sidebar.markdown]
+    return "\n".join(str(p) for p in parts)
+
+
+def assert_no_html(at) -> None:
+    assert not at.get("html")
+    assert all(not m.allow_html for m in at.markdown), "document text must never be rendered as HTML"
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory, embedder):
+    """Two seed articles, the HTML page with script tags, and a note full of Markdown and HTML markup."""
+    import ingest
+
+    folder = tmp_path_factory.mktemp("small-docs")
+    (folder / "markup-note.txt").write_text(MARKUP_NOTE, encoding="utf-8")
+    settings = make_settings(tmp_path_factory.mktemp("small-store"))
+    seeds = sorted(SEEDS.glob("*.txt"))[:2]
+    report = ingest.run([folder, BAD_INPUTS / "script-tags.html", *seeds], settings, embedder=embedder)
+    assert not report.failed, report.failed
+    return settings
+
+
+# --- chat --------------------------------------------------------------------------------------
+
+def test_answer_has_markers_and_sources_with_their_quotes(monkeypatch, policy_store):
+    at = open_app(monkeypatch, policy_store)
+    assert at.title[0].value == "Policy assistant"
+    turn = ask(at, LD_QUESTION)
+    answer = turn.answer
+    assert not answer.refused and answer.citations
+
+    message = last_assistant_message(at)
+    shown = plain(message.markdown[0].value)
+    assert "[1]" in shown and "learning disabilities" in shown
+    assert shown == answer.answer  # the text on the page is the answer, character for character
+
+    labels = [plain(e.label) for e in message.expander]
+    assert len(labels) == len(answer.citations)
+    for citation, expander in zip(answer.citations, message.expander):
+        assert plain(expander.label).startswith(f"[{citation.n}] {citation.title}")
+        passage = expander.markdown[0].value
+        # The quote is highlighted inside the passage it comes from, and the passage is the stored chunk.
+        assert ":orange-background[**" in passage
+        assert " ".join(citation.quote.split()) in " ".join(plain(passage).split())
+        assert " ".join(plain(passage).split()) == " ".join(citation.context.split())
+        assert citation.verified
+    assert len(at.download_button) >= len(answer.citations)  # one per source document, plus the export
+    assert_no_html(at)
+
+
+def test_refusal_says_so_and_shows_no_sources(monkeypatch, policy_store):
+    at = open_app(monkeypatch, policy_store)
+    turn = ask(at, "What is the boiling point of mercury in Fahrenheit?")
+    assert turn.answer.refused and not turn.answer.citations
+    message = last_assistant_message(at)
+    refusal = plain(message.info[0].value)
+    assert "do not cover" in refusal and "rephras" in refusal.lower()
+    assert not message.expander
+
+
+def test_follow_up_question_uses_the_conversation(monkeypatch, policy_store):
+    at = open_app(monkeypatch, policy_store)
+    first = ask(at, "What did Sarah Pickup say about the NHS mandate?")
+    assert not first.answer.refused
+    follow = ask(at, "What did she say about engagement with councils?")
+    assert follow.history == [{"role": "user", "content": first.question},
+                              {"role": "assistant", "content": first.answer.answer}]
+    assert not follow.answer.refused
+    assert "engagement with councils" in follow.answer.answer
+    assert [m.name for m in at.chat_message] == ["user", "assistant", "user", "assistant"]
+
+    # New conversation empties the page and the history.
+    at.sidebar.button[0].click().run()
+    assert not at.chat_message and at.session_state["turns"] == []
+
+
+def test_restricting_to_one_document_changes_the_cited_source(monkeypatch, policy_store):
+    question = "What did health leaders say about joining up health and social care?"
+    at = open_app(monkeypatch, policy_store)
+    unfiltered = ask(at, question).answer
+    cited = {c.source for c in unfiltered.citations}
+    # A seed article (all five discuss joining up care) that the unfiltered answer did not cite.
+    record = next(d for d in sorted(_documents(policy_store), key=lambda d: d.title)
+                  if Path(d.source).parent == SEEDS and d.source not in cited)
+    source = record.source
+
+    at.multiselect(key="filter_sources").set_value([source]).run()
+    filtered = ask(at, question)
+    assert not filtered.answer.refused
+    assert {c.source for c in filtered.answer.citations} == {source}
+    assert record.title in filtered.scope
+    assert "Searched only" in plain(last_assistant_message(at).caption[0].value)
+
+
+def test_date_filter_keeps_older_documents_out(monkeypatch, policy_store):
+    at = open_app(monkeypatch, policy_store)
+    dates = {d.source: d.date for d in _documents(policy_store)}
+    at.date_input(key="filter_from").set_value(date(2018, 1, 1)).run()
+    turn = ask(at, "What did health leaders say about joining up health and social care?")
+    assert turn.answer.citations
+    assert all(dates[c.source] and dates[c.source] >= "2018-01-01" for c in turn.answer.citations)
+    assert {h.source for h in turn.answer.hits} <= {s for s, d in dates.items() if d and d >= "2018-01-01"}
+
+
+def test_sidebar_lists_the_documents_in_the_index(monkeypatch, policy_store):
+    at = open_app(monkeypatch, policy_store)
+    documents = _documents(policy_store)
+    assert any(s.value == f"Documents in the index ({len(documents)})" for s in at.sidebar.subheader)
+    listing = plain("\n".join(m.value for m in at.sidebar.markdown))
+    for record in documents:
+        assert record.title in listing
+    assert "22 Feb 2018" in listing  # dates in words; the seed article of 22.02.18
+    # Extractive answers only: no answerer choice without a configured language model.
+    assert not at.sidebar.radio
+
+
+def _documents(settings):
+    from ingest.store import ChromaStore
+
+    return list(ChromaStore(settings).manifest().values())
+
+
+# --- text, never HTML ----------------------------------------------------------------------------
+
+def test_document_markup_is_shown_as_text(monkeypatch, small_store):
+    at = open_app(monkeypatch, small_store)
+    turn = ask(at, "How much does the pooled budget for community equipment cost?")
+    assert any(Path(c.source).name == "markup-note.txt" for c in turn.answer.citations)
+    message = last_assistant_message(at)
+    passage = next(e.markdown[0].value for e in message.expander if "markup-note.txt" in plain(e.label))
+    assert "<img src=x onerror=alert(1)> typed into the document." in plain(passage)
+    assert "<b>bold tags</b>" in plain(passage) and "$5 million" in plain(passage)
+    assert re.search(r"(?<!\\)[<>$]", passage) is None  # nothing left for a renderer to interpret
+
+    turn = ask(at, "What did the council and the clinical commissioning group agree about community equipment?")
+    assert any(c.source.endswith("script-tags.html") for c in turn.answer.citations)
+    assert "alert(" not in all_text(at).replace("alert(1)", "")  # the page's scripts never reach the text
+    assert_no_html(at)
+
+
+def test_feedback_is_appended_with_question_answer_and_citations(monkeypatch, small_store):
+    at = open_app(monkeypatch, small_store)
+    turn = ask(at, "How much does the pooled budget for community equipment cost?")
+    at.feedback(key=f"rating-{turn.id}").set_value(0).run()
+    at.text_input(key=f"comment-{turn.id}").input("Needs the year of the budget").run()
+    at.button(key=f"send-{turn.id}").click().run()
+    assert any("feedback was saved" in c.value for c in at.caption)
+    rows = [json.loads(line) for line in small_store.feedback_path.read_text(encoding="utf-8").splitlines()]
+    row = next(r for r in rows if r["id"] == turn.id)
+    assert row["rating"] == "down" and row["comment"] == "Needs the year of the budget"
+    assert row["question"] == turn.question and row["answer"] == turn.answer.answer
+    assert [c["quote"] for c in row["citations"]] == [c.quote for c in turn.answer.citations]
+
+
+# --- maintainer page -----------------------------------------------------------------------------
+
+def test_maintainer_page_is_off_without_a_token(monkeypatch, small_store):
+    at = open_app(monkeypatch, small_store)
+    at.switch_page("maintain_page.py").run()
+    assert "maintainer page is off" in at.info[0].value
+    assert not at.text_input and not at.file_uploader
+
+
+def test_wrong_token_is_refused_and_never_echoed(monkeypatch, small_store):
+    token = "correct-horse-battery-staple"
+    at = open_app(monkeypatch, small_store, token=token)
+    at.switch_page("maintain_page.py").run()
+    at.text_input(key="maintainer_token").input("correct-horse").run()
+    assert "not right" in at.error[0].value
+    assert not at.file_uploader and not at.button
+    at.text_input(key="maintainer_token").input(token).run()
+    assert at.file_uploader and not at.error
+    assert token not in all_text(at)
+
+
+def test_maintainer_uploads_indexes_and_removes_a_document(monkeypatch, tmp_path, embedder):
+    import ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / sorted(SEEDS.glob("*.txt"))[0].name).write_bytes(sorted(SEEDS.glob("*.txt"))[0].read_bytes())
+    settings = make_settings(tmp_path / "store", corpus=corpus)
+    ingest.run([corpus], settings, embedder=embedder)
+    token = "maintainer-test-token"
+    at = open_app(monkeypatch, settings, token=token, corpus=corpus)
+    at.switch_page("maintain_page.py").run()
+    at.text_input(key="maintainer_token").input(token).run()
+    assert at.metric[0].value == "1"
+
+    note = (b"---\ntitle: Telecare equipment loan scheme\ndate: 2024-03-01\n---\n\n"
+            b"The telecare equipment loan scheme lends alarms to residents for twelve weeks free of charge.\n")
+    at.file_uploader[0].set_value([("../../outside/telecare-note.md", note, "text/markdown"),
+                                   ("installer.exe", b"MZ\x90\x00", "application/octet-stream")]).run()
+    next(b for b in at.button if b.label == "Add and index").click().run()
+    assert not at.exception, at.exception
+    summary = at.success[0].value
+    assert "1 added" in summary and "1 unchanged" in summary
+    rows = at.dataframe[0].value
+    results = dict(zip(rows["File"], rows["Result"]))
+    assert results["telecare-note.md"] == "Added" and results["installer.exe"] == "Not uploaded"
+    saved = settings.store / "uploads" / "telecare-note.md"
+    assert saved.exists() and not (tmp_path / "outside").exists()
+    assert at.metric[0].value == "2"
+
+    # The chat sees the new document at once (the keyword index follows the store's generation).
+    at.switch_page("chat_page.py").run()
+    turn = ask(at, "How long does the telecare equipment loan scheme lend alarms for?")
+    assert any(c.source == str(saved.resolve()) or c.source == str(saved) for c in turn.answer.citations), (turn.answer.answer, [h.source for h in turn.answer.hits], str(saved))
+
+    at.switch_page("maintain_page.py").run()
+    at.text_input(key="maintainer_token").input(token).run()
+    assert any("Telecare" in label for label in at.selectbox[0].options)
+    source = next(s for s in ingest.ChromaStore(settings).manifest() if s.endswith("telecare-note.md"))
+    at.selectbox[0].set_value(source).run()
+    next(b for b in at.button if b.label == "Remove from the index").click().run()
+    assert "Removed" in at.success[0].value
+    assert at.metric[0].value == "1"
+    assert not saved.exists()
+    assert source not in ingest.ChromaStore(settings).manifest()
+    at.switch_page("chat_page.py").run()
+    turn = ask(at, "How long does the telecare equipment loan scheme lend alarms for?")
+    assert all("telecare" not in h.source for h in turn.answer.hits)

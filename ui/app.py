@@ -1,0 +1,16 @@
+"""The policy assistant in the browser: `policy-assistant serve` (or `make run`) starts it.
+
+Thin on purpose: the pages call `assistant` and `ingest`; settings come from POLICY_ASSISTANT_*."""
+import streamlit as st
+
+st.set_page_config(page_title="Policy assistant", page_icon=":material/policy:", layout="centered",
+                   initial_sidebar_state="expanded")
+# Readers see plain messages; tracebacks go to the server log only.
+st.set_option("client.showErrorDetails", "none")
+st.set_option("client.toolbarMode", "minimal")
+
+page = st.navigation([
+    st.Page("chat_page.py", title="Ask", icon=":material/forum:", default=True),
+    st.Page("maintain_page.py", title="Maintainers", icon=":material/admin_panel_settings:"),
+])
+page.run()

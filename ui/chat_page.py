@@ -1,0 +1,103 @@
+"""The chat: ask, read the answer and its sources, narrow the search, export the conversation."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import streamlit as st
+
+from assistant.markdown import conversation_markdown, documents_markdown
+from ui import state
+from ui.views import ASSISTANT_AVATAR, Turn, show_question, show_turn, stream_answer
+
+config = state.settings()
+helper = state.assistant_or_stop()
+turns: list[Turn] = st.session_state.setdefault("turns", [])
+
+# --- sidebar: conversation, filters, documents ------------------------------------------------
+with st.sidebar:
+    if st.button("New conversation", icon=":material/add_comment:", width="stretch"):
+        turns.clear()
+        st.session_state.pop("feedback_sent", None)
+    # Filled at the end of the run, so that it includes the answer given in this run.
+    export_slot = st.empty()
+
+    documents = []
+    with state.plain_errors("listing the documents"):
+        documents = helper.documents()
+    titles = {d.source: d.title or d.source.rsplit("/", 1)[-1] for d in documents}
+
+    st.subheader("Search in")
+    chosen = st.multiselect("Only these documents", options=list(titles), format_func=titles.get,
+                            placeholder="All documents", key="filter_sources")
+    date_from = st.date_input("Published on or after", value=None, key="filter_from", format="DD/MM/YYYY")
+    date_to = st.date_input("Published on or before", value=None, key="filter_to", format="DD/MM/YYYY")
+    if date_from or date_to:
+        st.caption("Documents with no publication date are left out while a date is set.")
+    kinds = state.answerer_choices(config)
+    answerer = "extractive"
+    if len(kinds) > 1:
+        answerer = st.radio("Answers written by", kinds, format_func=state.ANSWERER_LABELS.get,
+                            index=kinds.index(config.answerer) if config.answerer in kinds else 0)
+
+    st.subheader(f"Documents in the index ({len(documents)})")
+    if documents:
+        with st.container(height=min(70 * len(documents), 360), border=False):
+            st.markdown(documents_markdown(documents, limit=300))
+    else:
+        st.caption("The index is empty. A maintainer can add documents on the maintainer page.")
+
+
+def scope_in_words(sources: list[str], start: date | None, end: date | None) -> str:
+    parts = []
+    if sources:
+        parts.append(f"“{titles[sources[0]]}”" if len(sources) == 1 else f"{len(sources)} chosen documents")
+    if start and end:
+        parts.append(f"dated {start:%d %B %Y} to {end:%d %B %Y}")
+    elif start:
+        parts.append(f"dated on or after {start:%d %B %Y}")
+    elif end:
+        parts.append(f"dated on or before {end:%d %B %Y}")
+    return ", ".join(parts)
+
+
+# --- the conversation --------------------------------------------------------------------------
+st.title("Policy assistant")
+st.caption("Ask about health and social care integration policy. Answers are taken from the documents "
+           "in the index, and every sentence is numbered [1], [2] … to the passage it quotes.")
+
+hint = st.empty()
+if not turns:
+    hint.info("Try: *What did the NHS mandate say about people with learning disabilities?*",
+            icon=":material/lightbulb:")
+
+for turn in turns:
+    show_turn(turn, config.feedback_path)
+
+question = st.chat_input("Ask a question about the policy documents")
+if question:
+    history = [message for t in turns for message in (
+        {"role": "user", "content": t.question}, {"role": "assistant", "content": t.answer.answer})]
+    scope = scope_in_words(chosen, date_from, date_to)
+    hint.empty()
+    show_question(question)
+    with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
+        answer = None
+        with state.plain_errors("answering"):
+            with st.spinner("Searching the documents…"):
+                pieces = helper.stream(question, history, sources=chosen or None,
+                                       date_from=date_from.isoformat() if date_from else None,
+                                       date_to=date_to.isoformat() if date_to else None, answerer=answerer)
+                answer = stream_answer(pieces)
+        if answer is not None:
+            turns.append(Turn(id=uuid.uuid4().hex, question=question, answer=answer, history=history,
+                              scope=scope))
+            # Draw it again through the history loop: widgets and open/closed sources then keep
+            # the same identity on every later run (a new question would otherwise fold them).
+            st.rerun()
+
+export_slot.download_button(
+    "Download conversation", data=conversation_markdown([t.answer for t in turns]),
+    file_name="policy-assistant-conversation.md", mime="text/markdown", disabled=not turns,
+    icon=":material/download:", width="stretch", on_click="ignore",
+    help="The questions, answers and quoted sources as a Markdown file")

@@ -1,0 +1,124 @@
+"""The maintainer page: add documents, re-ingest the corpus, remove a document.
+
+Off unless POLICY_ASSISTANT_ADMIN_TOKEN is set; then only for whoever types that token."""
+from __future__ import annotations
+
+import hmac
+import math
+from pathlib import Path
+
+import streamlit as st
+
+import ingest
+from assistant.markdown import escape_markdown
+from ingest.loaders import SUPPORTED
+from ingest.uploads import remove_document, save_uploads, uploads_folder
+from ui import state
+
+STATUS_WORDS = {"added": "Added", "updated": "Updated", "unchanged": "Unchanged", "removed": "Removed",
+                "failed": "Not indexed", "rejected": "Not uploaded"}
+
+st.title("Maintain the index")
+config = state.settings()
+token = config.admin_token.get_secret_value()
+if not token:
+    st.info("The maintainer page is off. To turn it on, start the server with "
+            "POLICY_ASSISTANT_ADMIN_TOKEN set to a token of your choice.", icon=":material/lock:")
+    st.stop()
+
+entered = st.text_input("Maintainer token", type="password", key="maintainer_token")
+if not entered:
+    st.caption("Enter the maintainer token to add, re-index or remove documents.")
+    st.stop()
+if not hmac.compare_digest(entered.encode("utf-8"), token.encode("utf-8")):
+    st.error("That token is not right.", icon=":material/lock:")
+    st.stop()
+
+helper = state.assistant_or_stop()
+folder = uploads_folder(config)
+
+
+def reingest(progress_label: str) -> None:
+    """Corpus folder plus uploads folder, with the cached model and store; results kept for display."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [p for p in (config.corpus, folder) if Path(p).exists()]
+    bar = st.progress(0.0, text=progress_label)
+
+    def progress(index: int, total: int, name: str) -> None:
+        bar.progress(index / max(total, 1), text=f"{progress_label} {index} of {total}: {name}")
+
+    try:
+        report = ingest.run(paths, helper.settings, embedder=helper.embedder, store=helper.store,
+                            progress=progress, lock_timeout=5.0)
+    finally:
+        bar.empty()
+    # The keyword index looks at the store at most once a second; rebuild it now so that a
+    # question asked straight after this sees the change.
+    helper.warm_up()
+    st.session_state["ingest_rows"] = st.session_state.get("rejected_rows", []) + [
+        {"File": Path(f["path"]).name, "Result": STATUS_WORDS.get(f["status"], f["status"]),
+         "Passages": f.get("chunks", 0), "Problem": f.get("error", "")} for f in report.files]
+    st.session_state["ingest_summary"] = (
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {len(report.failed)} not indexed; "
+        f"{report.total_chunks} passages in the index ({report.seconds:.1f} s).")
+    st.session_state.pop("rejected_rows", None)
+
+
+documents = []
+with state.plain_errors("reading the index"):
+    documents = helper.documents()
+left, right = st.columns(2)
+left.metric("Documents", len(documents))
+right.metric("Passages", sum(len(d.chunk_ids) for d in documents))
+
+# --- add ---------------------------------------------------------------------------------------
+st.subheader("Add documents")
+st.caption(f"PDF, Word (.docx), HTML, Markdown or plain text, up to {config.max_upload_mb:g} MB each. "
+           "A file with the same name as an earlier upload replaces it.")
+generation = st.session_state.setdefault("uploader_generation", 0)
+files = st.file_uploader("Files to add", type=sorted(ext.lstrip(".") for ext in SUPPORTED),
+                         accept_multiple_files=True, key=f"uploads-{generation}",
+                         max_upload_size=max(1, math.ceil(config.max_upload_mb)))
+if st.button("Add and index", type="primary", disabled=not files, icon=":material/upload_file:"):
+    with state.plain_errors("adding the files"):
+        saved = save_uploads([(f.name, f.getvalue()) for f in files], config)
+        st.session_state["rejected_rows"] = [{"File": r["name"], "Result": STATUS_WORDS["rejected"],
+                                              "Passages": 0, "Problem": r["error"]} for r in saved.rejected]
+        reingest("Indexing")
+        st.session_state["uploader_generation"] = generation + 1
+        st.rerun()
+
+# --- re-ingest ---------------------------------------------------------------------------------
+st.subheader("Re-index the corpus")
+st.caption(escape_markdown(
+    f"Reads {config.corpus} and the uploaded files again. Changed files are re-indexed, unchanged ones "
+    "are skipped, and files deleted from those folders leave the index."))
+if st.button("Re-index now", icon=":material/sync:"):
+    with state.plain_errors("re-indexing"):
+        reingest("Reading")
+        st.rerun()
+
+if summary := st.session_state.get("ingest_summary"):
+    st.success(escape_markdown(summary), icon=":material/task_alt:")
+    st.dataframe(st.session_state.get("ingest_rows", []), hide_index=True, width="stretch",
+                 column_config={"Problem": st.column_config.TextColumn(width="large")})
+
+# --- remove ------------------------------------------------------------------------------------
+st.subheader("Remove a document")
+if documents:
+    labels = {d.source: f"{d.title} ({Path(d.source).name})" for d in documents}
+    target = st.selectbox("Document", options=list(labels), format_func=labels.get, index=None,
+                          placeholder="Choose a document")
+    st.caption("An uploaded file is deleted as well. A file in the corpus folder stays there and comes "
+               "back at the next re-index unless you delete it from the folder.")
+    if st.button("Remove from the index", disabled=target is None, icon=":material/delete:"):
+        with state.plain_errors("removing the document"):
+            if remove_document(target, config, store=helper.store):
+                helper.warm_up()  # as after an ingest: the next question must not see the document
+                st.session_state["ingest_summary"] = f"Removed {labels[target]} from the index."
+                st.session_state["ingest_rows"] = [{"File": Path(target).name, "Result": "Removed",
+                                                    "Passages": 0, "Problem": ""}]
+            st.rerun()
+else:
+    st.caption("The index is empty.")

@@ -1,0 +1,83 @@
+"""What every page shares: Settings, the one Assistant per process, plain error messages."""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+import streamlit as st
+
+from assistant import Assistant
+from ingest.embedding import Embedder
+from ingest.settings import Settings
+from ingest.store import StoreError
+
+log = logging.getLogger("policy_assistant.ui")
+
+ANSWERER_LABELS = {
+    "extractive": "Quoted sentences from the documents",
+    "gguf": "Local language model (GGUF)",
+    "ollama": "Language model via Ollama",
+    "openai": "Language model via an OpenAI-compatible server",
+}
+
+
+def settings() -> Settings:
+    """Read from POLICY_ASSISTANT_* on every run: cheap, and `serve` sets them before starting."""
+    return Settings()
+
+
+@st.cache_resource(show_spinner="Loading the language model…")
+def _embedder(model: str, backend: str, batch_size: int) -> Embedder:
+    embedder = Embedder(model, backend, batch_size)
+    embedder.warm_up()
+    return embedder
+
+
+@st.cache_resource(show_spinner="Opening the document index…")
+def _assistant(store: str, chroma_url: str | None, model: str, backend: str) -> Assistant:
+    # The arguments only key the cache (one Assistant per store); the values come from Settings.
+    config = settings()
+    helper = Assistant(settings=config, embedder=_embedder(model, backend, config.embed_batch_size))
+    helper.warm_up()
+    return helper
+
+
+def assistant() -> Assistant:
+    """The process-wide Assistant for the configured store (model and keyword index load once)."""
+    config = settings()
+    return _assistant(str(config.store), config.chroma_url, config.embedding_model, config.embedding_backend)
+
+
+def answerer_choices(config: Settings) -> list[str]:
+    """The extractive answerer always; language models only when the server is configured for one."""
+    kinds = ["extractive"]
+    if config.answerer != "extractive":
+        kinds.append(config.answerer)
+    if config.gguf_path:
+        kinds.append("gguf")
+    if config.llm_model or config.llm_base_url:
+        kinds.append("openai" if config.llm_api_key.get_secret_value() else "ollama")
+    return list(dict.fromkeys(kinds))
+
+
+@contextmanager
+def plain_errors(doing: str):
+    """Show a failure as one calm sentence, never a traceback (that goes to the server log)."""
+    try:
+        yield
+    except StoreError as exc:
+        st.error(f"The document index cannot be used right now ({exc}). Please try again in a moment, "
+                 "or ask the maintainer to check the store.", icon=":material/error:")
+    except ImportError as exc:
+        st.error(f"This option is not installed on the server: {exc}.", icon=":material/error:")
+    except Exception as exc:  # noqa: BLE001 - the page must stay usable whatever failed
+        log.exception("UI failure while %s", doing)
+        st.error(f"Something went wrong while {doing}: {type(exc).__name__}. The details are in the "
+                 "server log.", icon=":material/error:")
+
+
+def assistant_or_stop() -> Assistant:
+    """The Assistant, or a plain error on the page and the end of this run."""
+    with plain_errors("opening the document index"):
+        return assistant()
+    st.stop()

@@ -1,0 +1,124 @@
+"""Pieces of the chat page: one answer with its sources and feedback. Everything from documents or
+readers is shown through ``escape_markdown``: text, never HTML."""
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import streamlit as st
+
+from assistant import Answer, Citation
+from assistant.feedback import record_feedback
+from assistant.markdown import citation_label, escape_markdown, highlight_markdown
+
+
+ASSISTANT_AVATAR = ":material/policy:"
+USER_AVATAR = ":material/person:"
+
+
+@dataclass
+class Turn:
+    """One question and its answer in this browser session."""
+    id: str
+    question: str
+    answer: Answer
+    history: list[dict] = field(default_factory=list)  # the conversation before the question
+    scope: str = ""  # the filters in force, in words ("" = all documents)
+
+
+def show_question(text: str) -> None:
+    with st.chat_message("user", avatar=USER_AVATAR):
+        st.markdown(escape_markdown(text))
+
+
+def stream_answer(pieces: Iterator[str | Answer]) -> Answer:
+    """Show text as it arrives (escaped, with a cursor), return the final Answer."""
+    box = st.empty()
+    text, answer = "", None
+    for piece in pieces:
+        if isinstance(piece, Answer):
+            answer = piece
+        else:
+            text += piece
+            box.markdown(escape_markdown(text) + " ▌")
+    box.empty()
+    return answer
+
+
+def show_answer(answer: Answer, scope: str = "") -> None:
+    if answer.refused:
+        st.info(escape_markdown(answer.answer), icon=":material/search_off:")
+        if scope:
+            st.caption(escape_markdown(f"Searched only {scope}. Clear the filters in the sidebar to "
+                                       "search every document."))
+        return
+    st.markdown(escape_markdown(answer.answer))
+    if scope:
+        st.caption(escape_markdown(f"Searched only {scope}."))
+
+
+def show_sources(answer: Answer, turn_id: str) -> None:
+    if not answer.citations:
+        return
+    st.caption("Sources: open one to read the quoted passage in its context.")
+    for citation in answer.citations:
+        with st.expander(escape_markdown(citation_label(citation)), icon=":material/description:"):
+            show_citation(citation, f"{turn_id}-{citation.n}")
+
+
+def show_citation(citation: Citation, key: str) -> None:
+    passage, found = highlight_markdown(citation.context or citation.quote, citation.quote)
+    if not found:  # the quote is not in the stored passage text: show both, plainly
+        st.markdown(f"> {escape_markdown(' '.join(citation.quote.split()))}")
+        st.caption("The passage this quote comes from:")
+    st.markdown(passage)
+    if not citation.verified:
+        st.warning("This quote could not be matched word for word to the stored document. "
+                   "Read the document before relying on it.", icon=":material/warning:")
+    path = Path(citation.source)
+    if path.is_file():
+        st.download_button(f"Download {path.name}", data=lambda: path.read_bytes(), file_name=path.name,
+                           mime=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+                           key=f"download-{key}", on_click="ignore", icon=":material/download:")
+    else:
+        st.caption(escape_markdown(f"The file {path.name} is no longer at its indexed location."))
+
+
+def show_feedback(turn: Turn, feedback_path: Path) -> None:
+    """Thumbs up/down, an optional comment, one JSONL line when sent."""
+    sent = st.session_state.setdefault("feedback_sent", set())
+    if error := st.session_state.pop(f"feedback-error-{turn.id}", None):
+        st.error(error, icon=":material/error:")
+    if turn.id in sent:
+        st.caption("Thank you: your feedback was saved.")
+        return
+    rating = st.feedback("thumbs", key=f"rating-{turn.id}")
+    if rating is None:
+        return
+    st.text_input("Anything to add? (optional)", key=f"comment-{turn.id}", max_chars=2000,
+                  placeholder="What was missing, wrong or especially useful?")
+    st.button("Send feedback", key=f"send-{turn.id}", on_click=_send_feedback, args=(turn, feedback_path))
+
+
+def _send_feedback(turn: Turn, feedback_path: Path) -> None:
+    rating = st.session_state.get(f"rating-{turn.id}")
+    if rating is None:
+        return
+    comment = st.session_state.get(f"comment-{turn.id}", "")
+    try:
+        record_feedback(feedback_path, turn.answer, "up" if rating == 1 else "down", comment,
+                        history=turn.history, answer_id=turn.id)
+    except OSError as exc:
+        st.session_state[f"feedback-error-{turn.id}"] = f"Your feedback could not be saved ({exc.strerror or exc})."
+        return
+    st.session_state.setdefault("feedback_sent", set()).add(turn.id)
+
+
+def show_turn(turn: Turn, feedback_path: Path) -> None:
+    show_question(turn.question)
+    with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
+        show_answer(turn.answer, turn.scope)
+        show_sources(turn.answer, turn.id)
+        show_feedback(turn, feedback_path)
