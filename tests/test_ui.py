@@ -28,6 +28,13 @@ def plain(markdown: str) -> str:
 
 
 def open_app(monkeypatch, settings, token: str | None = None, corpus: Path | None = None):
+    at = open_app_raw(monkeypatch, settings, token, corpus).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_app_raw(monkeypatch, settings, token: str | None = None, corpus: Path | None = None):
+    """The app pointed at ``settings.store`` through the environment, as `serve` does; not run yet."""
     from streamlit.testing.v1 import AppTest
 
     for name in ("POLICY_ASSISTANT_CHROMA_URL", "POLICY_ASSISTANT_ANSWERER", "POLICY_ASSISTANT_ADMIN_TOKEN",
@@ -38,9 +45,7 @@ def open_app(monkeypatch, settings, token: str | None = None, corpus: Path | Non
         monkeypatch.setenv("POLICY_ASSISTANT_ADMIN_TOKEN", token)
     if corpus is not None:
         monkeypatch.setenv("POLICY_ASSISTANT_CORPUS", str(corpus))
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    assert not at.exception, at.exception
-    return at
+    return AppTest.from_file(APP, default_timeout=120)
 
 
 def ask(at, question: str):
@@ -256,7 +261,7 @@ def test_maintainer_uploads_indexes_and_removes_a_document(monkeypatch, tmp_path
     next(b for b in at.button if b.label == "Add and index").click().run()
     assert not at.exception, at.exception
     summary = at.success[0].value
-    assert "1 added" in summary and "1 unchanged" in summary
+    assert "1 added" in summary and "1 unchanged" in summary and "1 not uploaded" in summary
     rows = at.dataframe[0].value
     results = dict(zip(rows["File"], rows["Result"]))
     assert results["telecare-note.md"] == "Added" and results["installer.exe"] == "Not uploaded"
@@ -282,3 +287,27 @@ def test_maintainer_uploads_indexes_and_removes_a_document(monkeypatch, tmp_path
     at.switch_page("chat_page.py").run()
     turn = ask(at, "How long does the telecare equipment loan scheme lend alarms for?")
     assert all("telecare" not in h.source for h in turn.answer.hits)
+
+
+def test_unreachable_store_shows_a_plain_error(monkeypatch, tmp_path):
+    port_holder = __import__("socket").socket()
+    port_holder.bind(("127.0.0.1", 0))
+    port = port_holder.getsockname()[1]
+    port_holder.close()  # nothing listens there now
+    at = open_app_raw(monkeypatch, make_settings(tmp_path / "store"))
+    monkeypatch.setenv("POLICY_ASSISTANT_CHROMA_URL", f"http://127.0.0.1:{port}")
+    at.run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "cannot be used right now" in message and f"127.0.0.1:{port}" in message
+    assert "Traceback" not in all_text(at) and not at.chat_message
+
+
+def test_answerer_choice_appears_only_when_a_language_model_is_configured(monkeypatch, small_store):
+    at = open_app(monkeypatch, small_store)
+    assert not at.sidebar.radio
+    monkeypatch.setenv("POLICY_ASSISTANT_ANSWERER", "gguf")
+    at.run()
+    (choice,) = at.sidebar.radio
+    assert choice.options == ["Quoted sentences from the documents", "Local language model (GGUF)"]
+    assert choice.value == "gguf"  # the configured answerer is the default

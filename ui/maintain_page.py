@@ -55,14 +55,15 @@ def reingest(progress_label: str) -> None:
     # The keyword index looks at the store at most once a second; rebuild it now so that a
     # question asked straight after this sees the change.
     helper.warm_up()
-    st.session_state["ingest_rows"] = st.session_state.get("rejected_rows", []) + [
+    rejected = st.session_state.pop("rejected_rows", [])
+    st.session_state["ingest_rows"] = rejected + [
         {"File": Path(f["path"]).name, "Result": STATUS_WORDS.get(f["status"], f["status"]),
          "Passages": f.get("chunks", 0), "Problem": f.get("error", "")} for f in report.files]
+    not_uploaded = f"{len(rejected)} not uploaded, " if rejected else ""
     st.session_state["ingest_summary"] = (
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.removed} removed, {len(report.failed)} not indexed; "
+        f"{report.removed} removed, {not_uploaded}{len(report.failed)} not indexed; "
         f"{report.total_chunks} passages in the index ({report.seconds:.1f} s).")
-    st.session_state.pop("rejected_rows", None)
 
 
 documents = []

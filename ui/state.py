@@ -26,7 +26,7 @@ def settings() -> Settings:
     return Settings()
 
 
-@st.cache_resource(show_spinner="Loading the language model…")
+@st.cache_resource(show_spinner="Loading the search model…")
 def _embedder(model: str, backend: str, batch_size: int) -> Embedder:
     embedder = Embedder(model, backend, batch_size)
     embedder.warm_up()
