@@ -248,7 +248,8 @@ def cmd_serve(args) -> int:
                "--server.address", args.host, "--server.headless", "true",
                "--browser.gatherUsageStats", "false"]
     print(f"Serving the chat on http://{args.host}:{args.port}", file=sys.stderr)
-    return subprocess.call(command, env=env)
+    # From the project root, so Streamlit reads the project's .streamlit/config.toml.
+    return subprocess.call(command, env=env, cwd=app.parent.parent)
 
 
 if __name__ == "__main__":

@@ -121,7 +121,7 @@ def _with_headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, i
             prev_start, prev_end = out[-1]
             heading = text[prev_start:prev_end]
             if (len(heading.split()) <= 8 and not heading.rstrip().endswith((".", "?", "!", ";", ",", "”", '"'))
-                    and "\n" in text[prev_end:start]):
+                    and text[prev_end:start].count("\n") == 1):  # a blank line ends a heading's reach
                 out[-1] = (prev_start, end)
                 continue
         out.append((start, end))

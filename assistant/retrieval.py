@@ -76,6 +76,7 @@ class HybridSearcher:
         self._lock = threading.Lock()
         self._generation: int | None = None
         self._checked_at = 0.0
+        self._local_writes = 0
         self._bm25 = None
         self._chunks: list[StoredChunk] = []
         self._index_of: dict[str, int] = {}
@@ -89,8 +90,10 @@ class HybridSearcher:
     # --- keyword index ---------------------------------------------------------------------------
     def _refresh(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self._checked_at < 1.0 and self._bm25 is not None:
+        local = self.store.writes_in_process()
+        if not force and local == self._local_writes and now - self._checked_at < 1.0 and self._bm25 is not None:
             return
+        self._local_writes = local
         generation = self.store.generation()
         self._checked_at = now
         if generation == self._generation and self._bm25 is not None:

@@ -59,6 +59,7 @@ class Store(Protocol):
 
 
 _MAX_BATCH = 2000
+_WRITES_IN_PROCESS: dict[str, int] = {}
 _META_ID = "__store_meta__"
 
 
@@ -163,6 +164,12 @@ class ChromaStore:
         meta = self._meta()
         meta["generation"] = int(meta.get("generation", 0)) + 1
         self._write_meta(meta)
+        _WRITES_IN_PROCESS[self.location] = _WRITES_IN_PROCESS.get(self.location, 0) + 1
+
+    def writes_in_process(self) -> int:
+        """Changes this process made to this store: readers here see them at once, without
+        waiting for their next look at the shared generation counter."""
+        return _WRITES_IN_PROCESS.get(self.location, 0)
 
     def reset(self) -> None:
         """Drop everything (used by --reindex). The generation keeps counting up, so readers
