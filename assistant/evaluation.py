@@ -196,7 +196,7 @@ def citation_scores(answer: str, citations: list[dict],
 
     def verified_text(c: dict) -> str | None:
         passage = stored.get(c.get("chunk_id", ""))
-        if passage is None or Path(passage.source).name != Path(c.get("source", "")).name:
+        if passage is None or passage.source != c.get("source"):
             return None
         return passage.text if quote_in_text(c.get("quote", ""), passage.text) else None
 

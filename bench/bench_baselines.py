@@ -93,10 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", help="a store holding the seeds and the NHS documents")
     parser.add_argument("--questions", default=str(ROOT / "eval" / "dev.jsonl"))
     args = parser.parse_args(argv)
+    from assistant.cli import _quiet_libraries
+
     _quiet_libraries()  # no model-loading progress bars in the figures
 
     from assistant import Assistant
-    from assistant.cli import _quiet_libraries
     from ingest.embedding import Embedder
     from ingest.settings import Settings, default_model_path
 
