@@ -13,7 +13,7 @@ from .citations import verify
 from .extractive import ExtractiveAnswerer
 from .followup import condense_with_llm, rewrite
 from .retrieval import Filters, HybridSearcher, Mode
-from .text import normalise_question, sentence_spans, tokens
+from .text import normalise_question, tokens
 from .types import Answer, Hit
 
 REFUSAL = ("The documents in the index do not cover this question, so I cannot answer it from them. "
@@ -87,7 +87,7 @@ class Assistant:
         text, citations, claims, streamed = "", [], None, False
         if not self._should_refuse(search_query, hits):
             if kind == "extractive":
-                text, citations = engine.answer(clean, hits)
+                text, citations = engine.answer(search_query, hits)
             else:
                 from .llm import parse_answer, refused_text
 
@@ -114,13 +114,12 @@ class Assistant:
         return {c.id: c.text for c in chunks}
 
     def _should_refuse(self, query: str, hits: list[Hit]) -> bool:
-        """Refuse when no passage is close to the question, or when no single sentence holds
-        enough of its rarer words: related in topic is not the same as answering it."""
-        if not hits:
+        """Refuse when no passage is close to the question, or when no sentence of the passages
+        scores as an answer: related in topic is not the same as answering it. The sentence score
+        is the extractive answerer's, whichever answerer writes the reply."""
+        if not hits or max(h.similarity for h in hits) < self.settings.refusal_min_similarity:
             return True
-        if max(h.similarity for h in hits) < self.settings.refusal_min_similarity:
-            return True
-        return best_sentence_coverage(query, hits, self.searcher.idf) < self.settings.refusal_min_coverage
+        return self._answerer("extractive").best_score(query, hits) < self.settings.refusal_min_score
 
     def _answerer(self, kind: str):
         if kind not in self._answerers:
@@ -133,16 +132,3 @@ class Assistant:
                 self._answerers[kind] = LLMAnswerer(model, name=kind)
         return self._answerers[kind]
 
-
-def best_sentence_coverage(query: str, hits: list[Hit], idf) -> float:
-    """The largest IDF-weighted share of the query's terms that one sentence (with its
-    document title) contains. Terms no document contains weigh the most."""
-    weights = {t: idf(t) for t in set(tokens(query))}
-    total = sum(weights.values()) or 1.0
-    best = 0.0
-    for hit in hits:
-        title_terms = set(tokens(hit.title))
-        for start, end in sentence_spans(hit.text):
-            words = title_terms | set(tokens(hit.text[start:end]))
-            best = max(best, sum(w for t, w in weights.items() if t in words) / total)
-    return best
