@@ -1,0 +1,328 @@
+"""Load benchmark (issue 6): concurrent questions through the Python API and through the running
+Streamlit app, plus process memory over 1,000 questions.
+
+    python bench/bench_load.py [--store DIR] [--threads 1,2,4,8] [--seconds 15]
+                               [--rss-questions 1000] [--pages 1,4] [--ui-seconds 45] [--no-ui]
+
+Index: the seed articles + the NHS documents (built once into --store, then only checked).
+Questions: every question of eval/dev.jsonl (answerable and not), round-robin.
+
+API    N threads share one Assistant, each asking question after question for --seconds.
+UI     `streamlit run ui/app.py` on 127.0.0.1 (a free port) is driven by N concurrent headless
+       chromium pages (Debian's /usr/bin/chromium through Playwright), each its own session,
+       typing a question into the chat box and waiting until the answer is drawn in full (its
+       feedback buttons appear); a page starts a new conversation every 5 questions.
+Memory RSS of this process, sampled after each of --rss-questions sequential questions:
+       mean of the first 100 against mean of the last 100.
+
+Reported for each level: throughput (questions/s), p50/p95 latency (ms) and errors; ratios are
+against the 1-thread / 1-page baseline measured in the same run. Errors must be 0 and memory must
+stay flat (last 100 within 50 MB of the first 100): the exit status is 1 otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "seeds"
+NHS = SHARED / "datasets" / "nhs-policy-pdfs"
+DEV_SET = ROOT / "eval" / "dev.jsonl"
+BENCH_DIR = Path(os.environ.get("POLICY_ASSISTANT_BENCH_DIR", "/tmp/policy-assistant-bench"))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+RSS_GROWTH_LIMIT_MB = 50.0
+UI_ANSWER_TIMEOUT_S = 120.0
+UI_ERROR_TEXTS = ("Something went wrong", "cannot be used right now", "Traceback")
+
+
+@dataclass
+class Level:
+    name: str
+    workers: int
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def questions() -> list[str]:
+    from assistant.evaluation import load_questions
+
+    return [q.question for q in load_questions(DEV_SET)]
+
+
+def build(store: Path, embedder):
+    import ingest
+    from ingest.settings import Settings
+
+    settings = Settings(store=store)
+    started = time.perf_counter()
+    report = ingest.run([SEEDS, NHS], settings, embedder=embedder)
+    print(f"index {store}: {report.total_chunks} chunks ({report.added} added, {report.unchanged} unchanged) "
+          f"in {time.perf_counter() - started:.1f} s", flush=True)
+    return settings
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+def api_level(assistant, qs: list[str], workers: int, seconds: float) -> Level:
+    level = Level(f"API x{workers}", workers)
+    lock = threading.Lock()
+    counter = iter(range(10**9))
+    deadline = time.perf_counter() + seconds
+
+    def work():
+        while time.perf_counter() < deadline:
+            with lock:
+                question = qs[next(counter) % len(qs)]
+            started = time.perf_counter()
+            try:
+                answer = assistant.ask(question)
+                if answer is None or not answer.answer:
+                    raise RuntimeError("no answer")
+            except Exception as exc:  # counted, never hidden
+                with lock:
+                    level.errors.append(f"{type(exc).__name__}: {exc}")
+                continue
+            with lock:
+                level.latencies_ms.append((time.perf_counter() - started) * 1000)
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    level.seconds = time.perf_counter() - started
+    return level
+
+
+def rss_run(assistant, qs: list[str], n: int) -> dict:
+    import psutil
+
+    process = psutil.Process()
+    samples = []
+    errors = 0
+    for i in range(n):
+        # Every third question carries a number never seen before, so caches keyed on text are exercised.
+        question = qs[i % len(qs)] + (f" (case {i})" if i % 3 == 0 else "")
+        try:
+            assistant.ask(question)
+        except Exception:
+            errors += 1
+        samples.append(process.memory_info().rss / 2**20)
+    first, last = statistics.mean(samples[:100]), statistics.mean(samples[-100:])
+    return {"questions": n, "first100_mb": first, "last100_mb": last, "growth_mb": last - first,
+            "max_mb": max(samples), "errors": errors}
+
+
+# --- UI -------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_streamlit(store: Path, port: int, log: Path) -> subprocess.Popen:
+    env = dict(os.environ, POLICY_ASSISTANT_STORE=str(store))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"streamlit exited: see {log}")
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise SystemExit("streamlit did not start in 120 s")
+
+
+async def _open_page(browser, url: str):
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(url)
+    await page.get_by_test_id("stChatInputTextArea").wait_for(timeout=180_000)
+    return context, page
+
+
+async def _drive_page(page, qs: list[str], offset: int, deadline: float, level: Level) -> None:
+    """Ask question after question until the deadline; each timed from Enter to the full answer."""
+    box = page.get_by_test_id("stChatInputTextArea")
+    turns, i = 0, offset
+    while time.perf_counter() < deadline:
+        if turns == 5:  # keep the page the size a real conversation has
+            await page.get_by_role("button", name="New conversation").click()
+            await page.wait_for_function(
+                "() => document.querySelectorAll('[data-testid=stFeedback]').length === 0", timeout=60_000)
+            turns = 0
+        question = qs[i % len(qs)]
+        i += 1
+        started = time.perf_counter()
+        try:
+            await box.fill(question)
+            await box.press("Enter")
+            await page.wait_for_function(
+                f"() => document.querySelectorAll('[data-testid=stFeedback]').length >= {turns + 1}",
+                timeout=UI_ANSWER_TIMEOUT_S * 1000)
+            turns += 1
+            text = await page.get_by_test_id("stChatMessage").last.inner_text()
+            if any(bad in text for bad in UI_ERROR_TEXTS):
+                raise RuntimeError(text.strip()[:200])
+        except Exception as exc:  # counted, then a fresh session
+            level.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+            await page.reload()
+            await box.wait_for(timeout=180_000)
+            turns = 0
+            continue
+        level.latencies_ms.append((time.perf_counter() - started) * 1000)
+
+
+async def _ui_level(url: str, qs: list[str], pages: int, seconds: float) -> Level:
+    from playwright.async_api import async_playwright
+
+    level = Level(f"UI  x{pages}", pages)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            # Open every page (its own session) first: the timed window measures questions only.
+            opened = await asyncio.gather(*[_open_page(browser, url) for _ in range(pages)])
+            started = time.perf_counter()
+            await asyncio.gather(*[_drive_page(page, qs, n * 7, started + seconds, level)
+                                   for n, (_, page) in enumerate(opened)])
+            level.seconds = time.perf_counter() - started
+            for context, _ in opened:
+                await context.close()
+        finally:
+            await browser.close()
+    return level
+
+
+def ui_levels(store: Path, qs: list[str], page_counts: list[int], seconds: float) -> tuple[list[Level], dict]:
+    import psutil
+
+    port = free_port()
+    log = BENCH_DIR / "streamlit-load.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    server = start_streamlit(store, port, log)
+    url = f"http://127.0.0.1:{port}/"
+    levels = []
+    memory = {}
+    try:
+        # One untimed page first: the server loads the model and the keyword index on first use.
+        asyncio.run(_ui_level(url, qs, 1, 5))
+        memory["server_rss_before_mb"] = psutil.Process(server.pid).memory_info().rss / 2**20
+        for pages in page_counts:
+            level = asyncio.run(_ui_level(url, qs, pages, seconds))
+            print_level(level, levels[0] if levels else None)
+            levels.append(level)
+        memory["server_rss_after_mb"] = psutil.Process(server.pid).memory_info().rss / 2**20
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return levels, memory
+
+
+# --- report --------------------------------------------------------------------------------------
+
+def print_level(level: Level, baseline: Level | None) -> None:
+    ratio = ""
+    if baseline and baseline.throughput:
+        ratio = (f"  throughput x{level.throughput / baseline.throughput:.2f}, "
+                 f"p50 x{level.pct(50) / baseline.pct(50):.2f} of the x{baseline.workers} baseline")
+    print(f"{level.name:8} {len(level.latencies_ms):6d} answers in {level.seconds:5.1f} s: "
+          f"{level.throughput:6.2f} q/s, p50 {level.pct(50):7.0f} ms, p95 {level.pct(95):7.0f} ms, "
+          f"errors {len(level.errors)}{ratio}", flush=True)
+    for error in level.errors[:5]:
+        print(f"         error: {error}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", type=Path, default=BENCH_DIR / "load")
+    parser.add_argument("--threads", default="1,2,4,8")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--rss-questions", type=int, default=1000)
+    parser.add_argument("--pages", default="1,4")
+    parser.add_argument("--ui-seconds", type=float, default=45.0)
+    parser.add_argument("--no-ui", action="store_true")
+    args = parser.parse_args(argv)
+
+    from assistant import Assistant
+    from ingest.embedding import Embedder
+    from ingest.settings import default_model_path
+
+    embedder = Embedder(default_model_path())
+    settings = build(args.store, embedder)
+    assistant = Assistant(settings=settings, embedder=embedder)
+    assistant.warm_up()
+    qs = questions()
+    for question in qs[:10]:
+        assistant.ask(question)
+    print(f"{len(qs)} questions from {DEV_SET.name}; {os.cpu_count()} CPU cores\n", flush=True)
+
+    ok = True
+    levels: list[Level] = []
+    for workers in [int(x) for x in args.threads.split(",")]:
+        level = api_level(assistant, qs, workers, args.seconds)
+        print_level(level, levels[0] if levels else None)
+        levels.append(level)
+        ok &= not level.errors
+
+    memory = rss_run(assistant, qs, args.rss_questions)
+    flat = memory["growth_mb"] <= RSS_GROWTH_LIMIT_MB
+    print(f"\nRSS over {memory['questions']} API questions: first 100 {memory['first100_mb']:.0f} MB, "
+          f"last 100 {memory['last100_mb']:.0f} MB (growth {memory['growth_mb']:+.1f} MB, max "
+          f"{memory['max_mb']:.0f} MB, errors {memory['errors']}): {'flat' if flat else 'GROWING'}", flush=True)
+    ok &= flat and not memory["errors"]
+
+    if not args.no_ui:
+        if not Path(CHROMIUM).exists():
+            print(f"\nUI part skipped: no chromium at {CHROMIUM} (make browser installs it)")
+        else:
+            print(f"\nStreamlit app on 127.0.0.1, {args.ui_seconds:.0f} s a level:", flush=True)
+            ui, server_memory = ui_levels(args.store, qs, [int(x) for x in args.pages.split(",")], args.ui_seconds)
+            ok &= all(not level.errors and level.latencies_ms for level in ui)
+            print(f"Streamlit server RSS: {server_memory['server_rss_before_mb']:.0f} MB before the timed "
+                  f"levels, {server_memory['server_rss_after_mb']:.0f} MB after")
+    print(f"\n{'PASS' if ok else 'FAIL'}: errors must be 0 and memory flat")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
