@@ -25,8 +25,14 @@ from .conftest import BAD_INPUTS, NHS_PDFS, SEEDS, make_settings
 
 pytestmark = pytest.mark.shared
 
-FAST = hsettings(max_examples=30, deadline=None, derandomize=True,
-                 suppress_health_check=[HealthCheck.too_slow])
+
+def examples(n: int):
+    """Few, fixed examples (derandomised, no example database): fast and the same in every run."""
+    return hsettings(max_examples=n, deadline=None, derandomize=True, database=None,
+                     suppress_health_check=[HealthCheck.too_slow])
+
+
+FAST = examples(30)
 
 # What each shared bad input must give: "failed" (with this word in the reason) or "added".
 SHARED_BAD_INPUTS = {
@@ -221,7 +227,7 @@ REAL_PDFS = [REAL_PDF, NHS_PDFS / "type-2-diabetes-in-adults-management-pdf-1837
 REAL_DOCX = next(NHS_PDFS.glob("*.docx"))
 
 
-@hsettings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@examples(25)
 @given(pdf=st.sampled_from(REAL_PDFS), fraction=st.floats(min_value=0.0, max_value=0.999))
 def test_truncated_copies_of_a_real_pdf(index, pdf, fraction):
     data = pdf.read_bytes()
@@ -230,7 +236,7 @@ def test_truncated_copies_of_a_real_pdf(index, pdf, fraction):
         assert outcome["status"] == "failed"
 
 
-@hsettings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@examples(10)
 @given(fraction=st.floats(min_value=0.0, max_value=0.999))
 def test_truncated_copies_of_a_real_docx(index, fraction):
     data = REAL_DOCX.read_bytes()

@@ -1,18 +1,24 @@
 """Crash safety: `policy-assistant ingest` killed with SIGKILL at random points, then re-run.
 
-The write order for each file (ingest/pipeline.py) is: forget its manifest record, delete its old
-chunks, add the new ones, record it. So a kill anywhere leaves at worst a file with no record (the
-next run re-ingests it) and chunks no record owns (the next run sweeps them). After every kill a
-manifest record never points at a missing chunk; after the final run the store holds exactly what a
-clean ingest of the same folder holds, and answers the same.
+The write order (ingest/pipeline.py), each step one store call for a batch of files: forget their
+manifest records, delete their old chunks, add the new ones, record them. So a kill anywhere leaves
+at worst files with no record (the next run re-ingests them) and chunks no record owns (the next
+run sweeps them). After every kill a manifest record never points at a missing chunk; after the
+final run the store holds exactly what a clean ingest of the same folder holds, and answers the same.
 
-The folder is the seed articles, two NHS PDFs and 250 one-paragraph council-duty files. Embedding is
-batched across files (a flush every 256 chunks), so it is the many small files that give a run two
-write phases (four store calls a file) taking a large share of its time, and so a likely place for
-a random kill to land. Every attempt after
-the first starts with all files changed (a sentence appended to each text, bytes appended after each
-PDF's end), so there is always a full run's work to interrupt, and the update path (delete old
-chunks, add new ones) is killed as well as the first ingest.
+Two kinds of kill, with delays drawn from a fixed seed (printed, the same in every run):
+  anywhere     `python -m assistant.cli ingest DIR --json`, SIGKILL after a random delay between
+               2 s and the length of a clean run: mostly lands while the model loads or embeds,
+               where nothing has been written yet.
+  write phase  the same CLI entry (assistant.cli.main) started through a two-line launcher that
+               prints a line on stderr when the first batch write begins; SIGKILL a random
+               0-1 s later, inside or just after the four store calls. Writes are batched, so they
+               take about a second of a run: random kills alone would almost never land there.
+The folder is the seed articles, two NHS PDFs and 250 one-paragraph council-duty files: ~310
+chunks, so two batches (a flush every 256 chunks) and a kill between them leaves some files
+updated and some not. Every attempt after the first starts with all files changed (a sentence
+appended to each text, bytes after each PDF's end), so there is always a full run's work to
+interrupt, and the update path (delete old chunks, add new ones) is killed as well as the first ingest.
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -38,7 +45,7 @@ from .conftest import LA_DUTIES, NHS_PDFS, ROOT, SEEDS, make_settings
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
 SEED = 20240606  # fixed, so the kill times are the same in every run of the suite
-KILLS = 5
+PLAN = ["anywhere", "write phase", "anywhere", "write phase", "write phase"]
 SMALL_FILES = 250
 FILES = [*sorted(SEEDS.iterdir()), NHS_PDFS / "Prescribing-of-Insulin-Needles.pdf",
          NHS_PDFS / "Blood-glucose-and-ketone-self-monitoring-guidance.pdf",
@@ -50,6 +57,20 @@ QUESTIONS = [
     "How often should people with type 1 diabetes check their blood glucose?",
     "What powers does a local authority have over abandoned vehicles?",
 ]
+WRITE_MARK = "crash-test: first batch write begins"
+
+# The real CLI, announcing the first store write of a flush (nothing else changes).
+LAUNCHER = f"""
+import sys
+from assistant.cli import main
+from ingest.store import ChromaStore
+forget = ChromaStore.forget_files
+def announced(self, sources):
+    print({WRITE_MARK!r}, file=sys.stderr, flush=True)
+    return forget(self, sources)
+ChromaStore.forget_files = announced
+sys.exit(main(sys.argv[1:]))
+"""
 
 # Run in a fresh interpreter: this process must not hold a Chroma client open on a store that
 # the killed processes write to.
@@ -69,10 +90,12 @@ print(json.dumps({"hashes": {s: r.hash for s, r in manifest.items()},
 """
 
 
-def _cli_ingest(folder: Path, store: Path) -> subprocess.Popen:
+def _cli_ingest(folder: Path, store: Path, announce: bool = False) -> subprocess.Popen:
     env = dict(os.environ, POLICY_ASSISTANT_STORE=str(store))
-    return subprocess.Popen([sys.executable, "-m", "assistant.cli", "ingest", str(folder), "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    entry = ["-c", LAUNCHER] if announce else ["-m", "assistant.cli"]
+    return subprocess.Popen([sys.executable, *entry, "ingest", str(folder), "--json"],
+                            stdout=subprocess.DEVNULL if announce else subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, cwd=ROOT)
 
 
 def _run_to_end(folder: Path, store: Path) -> tuple[dict, float]:
@@ -81,6 +104,41 @@ def _run_to_end(folder: Path, store: Path) -> tuple[dict, float]:
     out, err = process.communicate(timeout=900)
     assert process.returncode == 0, err
     return json.loads(out), time.perf_counter() - started
+
+
+def _kill_anywhere(process: subprocess.Popen, delay: float) -> str:
+    try:
+        process.communicate(timeout=delay)
+        return f"finished first (exit {process.returncode})"
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+        return f"SIGKILL {delay:.1f} s after start"
+
+
+def _kill_in_write_phase(process: subprocess.Popen, delay: float) -> str:
+    writing = threading.Event()
+
+    def watch():
+        for line in process.stderr:
+            if WRITE_MARK in line:
+                writing.set()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    started = time.perf_counter()
+    try:
+        while not writing.wait(0.01):
+            if process.poll() is not None:
+                return f"finished first (exit {process.returncode})"
+        time.sleep(delay)
+        if process.poll() is not None:
+            return f"finished first (exit {process.returncode})"
+        process.send_signal(signal.SIGKILL)
+        return f"SIGKILL {delay:.2f} s after the first write began ({time.perf_counter() - started:.1f} s after start)"
+    finally:
+        process.wait()
+        watcher.join(timeout=30)
 
 
 def _check(store: Path) -> dict:
@@ -126,33 +184,29 @@ def test_ingest_killed_at_random_points_ends_consistent_and_answers_the_same(tmp
 
     store = tmp_path / "killed"
     rng = random.Random(SEED)
-    delays = [round(rng.uniform(2.0, full_run), 1) for _ in range(KILLS)]
-    killed = mid_write = 0
-    for attempt, delay in enumerate(delays):
+    delays = [rng.uniform(2.0, full_run) if kind == "anywhere" else rng.uniform(0.0, 1.0) for kind in PLAN]
+    killed, partial_states = 0, 0
+    for attempt, (kind, delay) in enumerate(zip(PLAN, delays)):
         if attempt:
             _dirty(folder, originals, attempt)
-        process = _cli_ingest(folder, store)
-        try:
-            process.wait(timeout=delay)
-            outcome = f"finished first (exit {process.returncode})"
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            killed += 1
-            outcome = "SIGKILL"
-        process.communicate()
+        process = _cli_ingest(folder, store, announce=kind == "write phase")
+        if kind == "anywhere":
+            outcome = _kill_anywhere(process, delay)
+        else:
+            outcome = _kill_in_write_phase(process, delay)
+        killed += outcome.startswith("SIGKILL")
         state = _check(store)
         current = _hashes(folder)
         new = sum(1 for source, digest in state.pop("hashes").items() if current.get(source) == digest)
-        # Killed between the first and the last file's writes: some files done, some not (yet).
-        partial = 0 < new < len(FILES) or state["orphans"] > 0
-        mid_write += partial and outcome == "SIGKILL"
-        print(f"attempt {attempt + 1}: kill after {delay:5.1f} s -> {outcome}; "
-              f"{new}/{len(FILES)} files at this revision; store: {state}")
+        # Some files done and some not, or records forgotten, or chunks no record owns yet.
+        partial = 0 < new < len(FILES) or state["records"] < len(FILES) or state["orphans"] > 0
+        partial_states += partial and outcome.startswith("SIGKILL")
+        print(f"attempt {attempt + 1} ({kind}): {outcome}; {new}/{len(FILES)} files at this revision; "
+              f"store: {state}")
         # A record is written only after its chunks: no record ever points at a missing chunk.
         assert state["missing"] == 0 and state["duplicates"] == 0, state
-    assert killed >= 3, "most attempts must be killed mid-run for this test to mean anything"
-    assert mid_write >= 1, "no kill landed in the write phase"
+    assert killed >= 4, "the attempts must be killed mid-run for this test to mean anything"
+    assert partial_states >= 1, "no kill left the store between two writes"
 
     for name, data in originals.items():
         (folder / name).write_bytes(data)
