@@ -218,6 +218,23 @@ def test_ingest_after_a_restart_finds_the_index_intact(server, server_settings, 
     assert sorted(owned) == sorted(c.id for c in store.all_chunks(include_text=False))
 
 
+def test_an_ingest_from_another_process_is_answered_within_a_second(server, server_settings, ingested,
+                                                                   embedder, tmp_path):
+    """The app keeps running while a maintainer ingests from a terminal (another process)."""
+    assistant = Assistant(settings=server_settings, embedder=embedder)
+    assistant.warm_up()
+    question = "How long does a patient have to ask for a review of an individual funding request decision?"
+    new = tmp_path / "Commissioning-policy-individual-funding-requests-v3.pdf"
+    shutil.copy2(NHS_PDFS / new.name, new)
+    assert not any(c.source == str(new) for c in assistant.ask(question).citations)
+    done = _cli(["ingest", str(new), "--json"], server, server_settings)
+    assert done.returncode == 0 and json.loads(done.stdout)["added"] == 1, done.stderr
+    time.sleep(1.1)
+    answer = assistant.ask(question)
+    assert not answer.refused and any(c.source == str(new) for c in answer.citations), answer.answer
+    assert ingest.remove([str(new)], server_settings) == 1
+
+
 def test_a_reindex_from_another_client_is_picked_up_by_reconnecting(server, server_settings, ingested, docs,
                                                                     embedder):
     """Re-creating the collections (``ingest --reindex``) invalidates every other client's handles:
