@@ -3,9 +3,32 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
+
+# A query is a few dozen tokens: one OpenMP thread does it in ~20 ms. With two threads every op
+# ends at a barrier, and when other work holds the second core (concurrent users, an ingest, other
+# processes) each barrier waits for a time slice: 500-800 ms a query measured on a busy 2-core box.
+_FEW_TEXTS = 8
+
+
+@contextmanager
+def _one_thread_if(condition: bool):
+    """torch.set_num_threads(1) for the calling thread only (OpenMP's thread count is per thread)."""
+    if not condition:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class Embedder:
@@ -51,9 +74,10 @@ class Embedder:
         self.warm_up()
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        vectors = self._model.encode(list(texts), batch_size=batch_size or self.batch_size,
-                                     normalize_embeddings=True, show_progress_bar=False,
-                                     convert_to_numpy=True)
+        with _one_thread_if(self.backend == "torch" and len(texts) <= _FEW_TEXTS):
+            vectors = self._model.encode(list(texts), batch_size=batch_size or self.batch_size,
+                                         normalize_embeddings=True, show_progress_bar=False,
+                                         convert_to_numpy=True)
         return np.asarray(vectors, dtype=np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:

@@ -1,0 +1,218 @@
+"""Query benchmark (issue 3): latency of search and extractive ask, and retrieval quality.
+
+    python bench/bench_query.py [--store DIR] [--small-store DIR] [--queries 100] [--rounds 1]
+
+Latency runs over a big index: the 3,150 council-duty markdown files + corpus/ + the NHS PDFs.
+Building it takes minutes, so it is kept in --store (default /tmp/policy-assistant-bench/big) and
+brought up to date incrementally on every run (an unchanged corpus costs well under a second).
+After warm-up, each query is timed through every stage in turn, so all stages see the same noise
+from other jobs on the machine:
+
+  embed    the query's embedding alone (Embedder.encode_query)
+  chroma   plain Chroma: collection.query with the precomputed vector (n_results = candidates)
+  search   Assistant.search(q, k=5), hybrid (embedding + Chroma + BM25 + fusion)
+  ask      Assistant.ask(q) with the extractive answerer (retrieval, answer, citation checks)
+
+Targets on a 2-core machine: search p50 <= 50 ms, extractive ask p50 <= 150 ms.
+
+Quality: hit@1, hit@5 and MRR@10 of the expected sources of the answerable questions in
+eval/dev.jsonl, for BM25 only, dense only and hybrid, on the big index and on the small one
+(the seed articles + the NHS documents, --small-store). The hybrid must beat both: at least as
+good on hit@1 and hit@5 and better on MRR than each. Other fusions are listed beside the default.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "seeds"
+NHS = SHARED / "datasets" / "nhs-policy-pdfs"
+LA_DUTIES = SHARED / "datasets" / "la-duties"
+CORPUS = ROOT / "corpus"
+DEV_SET = ROOT / "eval" / "dev.jsonl"
+BENCH_DIR = Path(os.environ.get("POLICY_ASSISTANT_BENCH_DIR", "/tmp/policy-assistant-bench"))
+
+SEARCH_TARGET_MS = 50.0
+ASK_TARGET_MS = 150.0
+MODES = ("bm25", "dense", "hybrid")
+
+
+def build(store: Path, paths: list[Path], embedder) -> "Settings":
+    """Ingest paths into store (incremental: a store from an earlier run is only checked)."""
+    import ingest
+    from ingest.settings import Settings
+
+    settings = Settings(store=store)
+    started = time.perf_counter()
+    report = ingest.run(paths, settings, embedder=embedder)
+    seconds = time.perf_counter() - started
+    print(f"index {store}: {report.total_chunks} chunks ({report.added} files added, "
+          f"{report.unchanged} unchanged, {len(report.failed)} failed) in {seconds:.1f} s", flush=True)
+    return settings
+
+
+def latency_queries(n: int) -> list[str]:
+    """Half the dev questions (about the NHS documents and seed articles), half questions about
+    council duties made from the la-duties titles: a spread of both halves of the big index."""
+    from assistant.evaluation import load_questions
+
+    dev = [q.question for q in load_questions(DEV_SET)]
+    duties = []
+    for path in sorted(LA_DUTIES.glob("*.md"))[::37]:
+        title = path.stem.replace("-", " ").strip()
+        duties.append(f"What must a local authority do about {title}?")
+    half = n // 2
+    queries = dev[:half] + duties[: n - half]
+    return (queries * (n // max(len(queries), 1) + 1))[:n]
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    from assistant.evaluation import percentile
+
+    return percentile(values, 50), percentile(values, 95)
+
+
+def time_queries(assistant, queries: list[str]) -> dict[str, list[float]]:
+    store, embedder = assistant.store, assistant.embedder
+    candidates = assistant.settings.candidates
+    for q in queries[:5]:  # warm-up: model, keyword index, Chroma's HNSW pages, answerer caches
+        assistant.search(q, k=5)
+        assistant.ask(q)
+    times: dict[str, list[float]] = {"embed": [], "chroma": [], "search": [], "ask": []}
+    for q in queries:
+        started = time.perf_counter()
+        vector = embedder.encode_query(q)
+        times["embed"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        store.query(vector, candidates)
+        times["chroma"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        assistant.search(q, k=5)
+        times["search"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        answer = assistant.ask(q)
+        times["ask"].append((time.perf_counter() - started) * 1000)
+        if answer is None:
+            raise SystemExit(f"ask returned nothing for {q!r}")
+    return times
+
+
+# Fusion variants compared with the default hybrid: (label, rrf_k, BM25 weight).
+FUSIONS = (("hybrid, RRF k=5, BM25 x3", 5, 3.0), ("hybrid, RRF k=5, BM25 x2", 5, 2.0),
+           ("hybrid, RRF k=10, BM25 x3", 10, 3.0), ("hybrid, RRF k=60, BM25 x3", 60, 3.0))
+
+
+def quality(assistant, k: int = 10, fusions=()) -> dict[str, dict[str, float]]:
+    """hit@1, hit@5, MRR@10 per retrieval mode over the answerable dev questions; the hybrid also
+    with each of ``fusions`` in place of the configured fusion."""
+    from assistant.evaluation import hit_at, load_questions, reciprocal_rank
+    from assistant.followup import rewrite
+
+    questions = [q for q in load_questions(DEV_SET) if q.answerable and q.expected_sources]
+    searcher = assistant.searcher
+    configured = (searcher.rrf_k, searcher.keyword_weight)
+    runs = [(mode, mode, configured) for mode in MODES]
+    runs += [(label, "hybrid", (rrf_k, weight)) for label, rrf_k, weight in fusions]
+    out = {}
+    for label, mode, (rrf_k, weight) in runs:
+        searcher.rrf_k, searcher.keyword_weight = rrf_k, weight
+        rows = []
+        try:
+            for q in questions:
+                query = rewrite(q.question, q.history) if q.history else q.question
+                sources = [h.source for h in assistant.search(query, k=k, mode=mode)]
+                rows.append((hit_at(sources, q.expected_sources, 1), hit_at(sources, q.expected_sources, 5),
+                             reciprocal_rank(sources, q.expected_sources, 10)))
+        finally:
+            searcher.rrf_k, searcher.keyword_weight = configured
+        out[label] = {name: sum(r[i] for r in rows) / len(rows) for i, name in enumerate(("hit@1", "hit@5", "mrr@10"))}
+        out[label]["n"] = len(rows)
+    out["hybrid"]["label"] = f"hybrid (default: RRF k={configured[0]:g}, BM25 x{configured[1]:g})"
+    return out
+
+
+def print_quality(name: str, scores: dict[str, dict[str, float]]) -> bool:
+    print(f"\nretrieval quality, {name} ({int(scores['hybrid']['n'])} answerable dev questions)")
+    print(f"  {'retrieval':38} {'hit@1':>7} {'hit@5':>7} {'MRR@10':>7}")
+    for label, s in scores.items():
+        print(f"  {s.get('label', label):38} {s['hit@1']:7.3f} {s['hit@5']:7.3f} {s['mrr@10']:7.3f}")
+    def beats(fused: dict) -> bool:
+        # At least as good on hit@1 and hit@5, and better on MRR, than each single retriever.
+        return all(fused["mrr@10"] > scores[m]["mrr@10"] and
+                   all(fused[x] >= scores[m][x] for x in ("hit@1", "hit@5")) for m in ("bm25", "dense"))
+
+    others = [label for label in scores if label not in MODES and beats(scores[label])]
+    print(f"  default hybrid beats BM25-only and dense-only: {'PASS' if beats(scores['hybrid']) else 'MISS'}"
+          f"  (other fusions that do: {', '.join(others) or 'none'})")
+    return beats(scores["hybrid"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, default=BENCH_DIR / "big")
+    parser.add_argument("--small-store", type=Path, default=BENCH_DIR / "small")
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=1, help="latency rounds over the queries")
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    args = parser.parse_args(argv)
+    for folder in (SEEDS, NHS, LA_DUTIES, CORPUS):
+        if not folder.is_dir():
+            print(f"data folder not found: {folder}", file=sys.stderr)
+            return 2
+
+    from assistant import Assistant
+    from ingest.embedding import Embedder
+    from ingest.settings import Settings
+
+    defaults = Settings()
+    embedder = Embedder(defaults.embedding_model, defaults.embedding_backend, defaults.embed_batch_size)
+    embedder.warm_up()
+    big = Assistant(settings=build(args.store, [LA_DUTIES, CORPUS, NHS], embedder), embedder=embedder)
+    started = time.perf_counter()
+    big.warm_up()
+    print(f"warm-up (keyword index over {len(big.searcher._chunks)} chunks): "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+
+    if not args.skip_latency:
+        queries = latency_queries(args.queries)
+        for number in range(1, args.rounds + 1):
+            times = time_queries(big, queries)
+            p = {stage: percentiles(values) for stage, values in times.items()}
+            print(f"\nlatency round {number}, {len(queries)} queries, big index, {os.cpu_count()} CPUs, "
+                  f"load average {os.getloadavg()[0]:.1f} (ms)")
+            print(f"  {'stage':30} {'p50':>8} {'p95':>8}")
+            labels = {"embed": "query embedding alone", "chroma": "plain Chroma query (vector given)",
+                      "search": "Assistant.search (hybrid)", "ask": "Assistant.ask (extractive)"}
+            for stage, (p50, p95) in p.items():
+                print(f"  {labels[stage]:30} {p50:8.1f} {p95:8.1f}")
+            base = p["embed"][0] + p["chroma"][0]
+            print(f"  search p50 / (embedding + Chroma) p50 = {p['search'][0] / base:.2f}x;  "
+                  f"ask p50 / search p50 = {p['ask'][0] / p['search'][0]:.2f}x")
+            print(f"  search p50 {p['search'][0]:.1f} ms (target <= {SEARCH_TARGET_MS:.0f}) "
+                  f"{'PASS' if p['search'][0] <= SEARCH_TARGET_MS else 'MISS'};  "
+                  f"extractive ask p50 {p['ask'][0]:.1f} ms (target <= {ASK_TARGET_MS:.0f}) "
+                  f"{'PASS' if p['ask'][0] <= ASK_TARGET_MS else 'MISS'}", flush=True)
+
+    if not args.skip_quality:
+        print_quality(f"big index ({len(big.searcher._chunks)} chunks)", quality(big, fusions=FUSIONS))
+        small = Assistant(settings=build(args.small_store, [SEEDS, NHS], embedder), embedder=embedder)
+        small.warm_up()
+        print_quality(f"small index: seeds + NHS documents ({len(small.searcher._chunks)} chunks)",
+                      quality(small, fusions=FUSIONS))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
