@@ -143,11 +143,6 @@ class HybridSearcher:
             self._idf_cache[term] = cached
         return cached
 
-    @property
-    def sources(self) -> list[str]:
-        self._refresh()
-        return self._sources
-
     # --- search ------------------------------------------------------------------------------
     def search(self, query: str, k: int, filters: Filters | None = None, mode: Mode = "hybrid",
                query_vector: np.ndarray | None = None) -> list[Hit]:

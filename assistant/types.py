@@ -1,7 +1,7 @@
 """Data that flows through answering: question -> hits -> answer with citations."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -66,6 +66,3 @@ class Answer:
             lines.append(f"[{c.n}] {c.title} ({Path(c.source).name}{where}): \"{c.quote}\"")
         return "\n".join(lines).strip()
 
-
-def as_dict(obj) -> dict:
-    return asdict(obj)

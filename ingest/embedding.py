@@ -46,10 +46,6 @@ class Embedder:
         """Recorded in the store: vectors from different models or backends must not mix."""
         return f"{Path(self.model_path).name or self.model_path}:{self.backend}"
 
-    @property
-    def dimension(self) -> int:
-        return self.encode(["dimension probe"]).shape[1]
-
     def warm_up(self) -> None:
         if self._model is not None:
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Iterable
 from urllib.parse import urlparse
 
 from .settings import Settings
@@ -50,12 +50,6 @@ class StoredChunk:
     text: str
     metadata: dict
     distance: float | None = None
-
-
-class Store(Protocol):
-    def manifest(self) -> dict[str, FileRecord]: ...
-    def query(self, vector, k: int, where: dict | None = None) -> list[StoredChunk]: ...
-    def get_chunks(self, ids: list[str]) -> list[StoredChunk]: ...
 
 
 _MAX_BATCH = 2000
@@ -297,6 +291,3 @@ def _reason(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:200]
 
-
-def open_store(settings: Settings) -> ChromaStore:
-    return ChromaStore(settings)
