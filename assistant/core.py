@@ -10,7 +10,7 @@ from ingest.settings import Settings
 from ingest.store import ChromaStore, FileRecord
 
 from .citations import verify
-from .extractive import ExtractiveAnswerer
+from .extractive import ExtractiveAnswerer, SentenceVectors
 from .followup import condense_with_llm, rewrite
 from .retrieval import Filters, HybridSearcher, Mode
 from .text import normalise_question, tokens
@@ -39,7 +39,8 @@ class Assistant:
         self.store = ChromaStore(settings)
         self.embedder = embedder or Embedder(settings.embedding_model, settings.embedding_backend,
                                              settings.embed_batch_size)
-        self.searcher = HybridSearcher(self.store, self.embedder, settings.candidates, settings.rrf_k)
+        self.searcher = HybridSearcher(self.store, self.embedder, settings.candidates, settings.fusion,
+                                       settings.rrf_k)
         self._chat_model = chat_model
         self._answerers: dict[str, object] = {}
 
@@ -81,13 +82,17 @@ class Assistant:
         started = time.perf_counter()
         search_query = (rewrite(clean, history) if kind == "extractive"
                         else condense_with_llm(clean, history, engine.chat_model))
-        hits = self.searcher.search(search_query, k or self.settings.top_k, Filters(sources, date_from, date_to))
+        query_vector = self.embedder.encode_query(search_query)
+        hits = self.searcher.search(search_query, k or self.settings.top_k, Filters(sources, date_from, date_to),
+                                    query_vector=query_vector)
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         started = time.perf_counter()
+        ranked = self._answerer("extractive").ranked(search_query, hits, query_vector) if hits else []
+        refusal = self._refusal(search_query, hits, ranked)
         text, citations, claims, streamed = "", [], None, False
-        if not self._should_refuse(search_query, hits):
+        if refusal is None:
             if kind == "extractive":
-                text, citations = engine.answer(search_query, hits)
+                text, citations = engine.answer(search_query, hits, ranked=ranked)
             else:
                 from .llm import parse_answer, refused_text
 
@@ -100,7 +105,7 @@ class Assistant:
         if citations:
             verify(citations, self._stored_texts(citations), claims)
         else:
-            text = REFUSAL
+            text = refusal or REFUSAL
         if not streamed:
             yield text
         timings["answer"] = (time.perf_counter() - started) * 1000
@@ -113,18 +118,28 @@ class Assistant:
         chunks = self.store.get_chunks(list(dict.fromkeys(c.chunk_id for c in citations)))
         return {c.id: c.text for c in chunks}
 
-    def _should_refuse(self, query: str, hits: list[Hit]) -> bool:
-        """Refuse when no passage is close to the question, or when no sentence of the passages
-        scores as an answer: related in topic is not the same as answering it. The sentence score
-        is the extractive answerer's, whichever answerer writes the reply."""
+    def _refusal(self, query: str, hits: list[Hit], ranked) -> str | None:
+        """Why the documents cannot answer, or None. They cannot when the question names something
+        no indexed passage mentions, when no passage is close to the question, or when no sentence
+        of the passages scores as an answer: related in topic is not the same as answering it.
+        The sentence score is the extractive answerer's, whichever answerer writes the reply."""
+        unknown = self.searcher.unknown_names(query)
+        if unknown:
+            names = " or ".join(f"“{word}”" for word in unknown)
+            return (f"The documents in the index do not mention {names}, so I cannot answer this from "
+                    "them. If that is a spelling, try another; otherwise the documents do not cover it.")
         if not hits or max(h.similarity for h in hits) < self.settings.refusal_min_similarity:
-            return True
-        return self._answerer("extractive").best_score(query, hits) < self.settings.refusal_min_score
+            return REFUSAL
+        if not ranked or ranked[0].score < self.settings.refusal_min_score:
+            return REFUSAL
+        return None
 
     def _answerer(self, kind: str):
         if kind not in self._answerers:
             if kind == "extractive":
-                self._answerers[kind] = ExtractiveAnswerer(self.searcher.idf, self.settings.max_answer_sentences)
+                vectors = SentenceVectors(self.embedder.encode)
+                self._answerers[kind] = ExtractiveAnswerer(self.searcher.idf, vectors,
+                                                           self.settings.max_answer_sentences)
             else:
                 from .llm import LLMAnswerer, make_chat_model
 

@@ -102,3 +102,21 @@ def entities(text: str) -> list[str]:
             continue  # a capital at the start of a question is grammar, not a name
         found.append(phrase)
     return found
+
+
+def specific_words(text: str) -> list[tuple[str, str]]:
+    """(word, stem) for the words of a question that name something specific: capitalised after
+    the first word ("Ramadan", "IVF") or long ("finerenone", "vaccinations"). Everyday words
+    ("jab", "forgot", "stretched") are left out: they are how people paraphrase, not what they ask
+    about."""
+    found = []
+    for match in _WORD.finditer(text):
+        word = re.sub(r"['’]s$", "", match.group(0)).strip("'’.")
+        lowered = word.lower()
+        if not lowered.isalpha() or lowered in STOPWORDS:
+            continue
+        stemmed = stem(lowered)
+        # Long stems are specific ("ibuprofen"); long inflections of short ones are not ("stretched").
+        if (word[0].isupper() and match.start() > 0) or len(word) >= 10 or len(stemmed) >= 9:
+            found.append((word, stemmed))
+    return found
