@@ -13,6 +13,7 @@ from .citations import verify
 from .extractive import ExtractiveAnswerer, SentenceVectors
 from .followup import condense_with_llm, rewrite
 from .retrieval import Filters, HybridSearcher, Mode
+from .retriever import HybridRetriever, to_hit
 from .text import normalise_question, tokens
 from .types import Answer, Hit
 
@@ -60,6 +61,12 @@ class Assistant:
         return self.searcher.search(query, k or self.settings.top_k,
                                     Filters(sources, date_from, date_to), mode)
 
+    def as_retriever(self, k: int | None = None, sources: list[str] | None = None, date_from: str | None = None,
+                     date_to: str | None = None, mode: Mode = "hybrid") -> HybridRetriever:
+        """The same search as a LangChain retriever (Documents with source, page and chunk_id)."""
+        return HybridRetriever(searcher=self.searcher, k=k or self.settings.top_k,
+                               filters=Filters(sources, date_from, date_to), mode=mode)
+
     # --- answers -----------------------------------------------------------------------------
     def ask(self, question: str, history: list[dict] | None = None, **options) -> Answer:
         answer = None
@@ -82,9 +89,9 @@ class Assistant:
         started = time.perf_counter()
         search_query = (rewrite(clean, history) if kind == "extractive"
                         else condense_with_llm(clean, history, engine.chat_model))
-        query_vector = self.embedder.encode_query(search_query)
-        hits = self.searcher.search(search_query, k or self.settings.top_k, Filters(sources, date_from, date_to),
-                                    query_vector=query_vector)
+        retriever = self.as_retriever(k, sources, date_from, date_to)
+        hits = [to_hit(document) for document in retriever.invoke(search_query)]
+        query_vector = self.embedder.encode_query(search_query)  # kept by the retrieval just made
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         started = time.perf_counter()
         ranked = self._answerer("extractive").ranked(search_query, hits, query_vector) if hits else []
@@ -126,8 +133,8 @@ class Assistant:
         unknown = self.searcher.unknown_names(query)
         if unknown:
             names = " or ".join(f"“{word}”" for word in unknown)
-            return (f"The documents in the index do not mention {names}, so I cannot answer this from "
-                    "them. If that is a spelling, try another; otherwise the documents do not cover it.")
+            return (f"The documents in the index do not mention {names}, so they do not cover this question. "
+                    "Check the spelling, or rephrase it with the names, programmes or documents you have in mind.")
         if not hits or max(h.similarity for h in hits) < self.settings.refusal_min_similarity:
             return REFUSAL
         if not ranked or ranked[0].score < self.settings.refusal_min_score:

@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 
+from .citations import MIN_CLAIM_TERMS
 from .text import entities, sentence_spans, tokens
 from .types import Citation, Hit
 
@@ -147,6 +148,8 @@ class ExtractiveAnswerer:
                     continue
                 seen.add(key)
                 words = set(tokens(sentence))
+                if len(words) < MIN_CLAIM_TERMS:
+                    continue  # "Funding is conditional on this." cannot stand as an answer on its own
                 # Terms found only in the document's title count half: they place the sentence
                 # in the right document without saying it answers.
                 coverage = sum(w if t in words else 0.5 * w if t in title_terms else 0.0

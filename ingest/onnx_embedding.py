@@ -128,8 +128,9 @@ def _export(model_path: Path, fp32_target: Path, int8_target: Path) -> None:
         from onnx import TensorProto
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as exc:
-        raise ImportError(f"the onnx embedding backend needs the 'onnx' extra "
-                          f"(pip install -e '.[onnx]'): {exc}") from exc
+        raise ImportError(f"the onnx embedding backend needs the onnx and onnxruntime packages "
+                          f"(pip install onnx onnxruntime), or set POLICY_ASSISTANT_EMBEDDING_BACKEND=torch: "
+                          f"{exc}") from exc
 
     config = json.loads((model_path / "config.json").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(dir=fp32_target.parent) as work:

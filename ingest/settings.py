@@ -34,7 +34,8 @@ class Settings(BaseSettings):
 
     # --- embedding ---------------------------------------------------------------------------
     embedding_model: str = Field(default_factory=default_model_path)
-    embedding_backend: Literal["torch", "onnx"] = "torch"
+    # "onnx": int8 through ONNX Runtime (made once from the model folder, cached); "torch": fp32
+    embedding_backend: Literal["torch", "onnx"] = "onnx"
 
     # --- retrieval and answers ---------------------------------------------------------------
     top_k: int = 5

@@ -38,11 +38,12 @@ def make_settings(store: Path, **overrides):
 
 @pytest.fixture(scope="session")
 def embedder():
-    """One loaded model for the whole session (loading is the slow part)."""
+    """One loaded model, of the default backend, for the whole session (loading is the slow part)."""
     from ingest.embedding import Embedder
-    from ingest.settings import default_model_path
+    from ingest.settings import Settings
 
-    model = Embedder(default_model_path())
+    defaults = Settings()
+    model = Embedder(defaults.embedding_model, defaults.embedding_backend)
     model.warm_up()
     return model
 

@@ -214,3 +214,31 @@ def test_cli_search_json_matches_the_documented_shape(policy_store):
     assert row["query"] == "tirzepatide starting dose" and len(row["hits"]) == 3
     assert set(row["hits"][0]) == {"source", "title", "page", "chunk_id", "score", "text"}
     assert "Tirzepatide" in Path(row["hits"][0]["source"]).name
+
+
+def test_the_retriever_slots_into_a_langchain_chain_before_an_llm_step(assistant):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.runnables import RunnablePassthrough
+
+    seen = []
+
+    def passages(documents):
+        seen.extend(documents)
+        return "\n\n".join(f"[{n}] {d.page_content}" for n, d in enumerate(documents, start=1))
+
+    prompt = ChatPromptTemplate.from_messages([("human", "{passages}\n\nQuestion: {question}")])
+    chain = ({"passages": assistant.as_retriever(k=3) | passages, "question": RunnablePassthrough()}
+             | prompt | FakeListChatModel(responses=["4mm needles [1]"]) | StrOutputParser())
+    assert chain.invoke("What length of insulin pen needle is recommended?") == "4mm needles [1]"
+    assert len(seen) == 3
+    assert "Insulin-Needles" in seen[0].metadata["source"]
+    assert {"source", "title", "page", "chunk_id", "score"} <= set(seen[0].metadata)
+    stored = assistant.store.get_chunks([seen[0].metadata["chunk_id"]])[0]
+    assert stored.text == seen[0].page_content
+
+
+def test_the_retriever_applies_document_filters(assistant):
+    documents = assistant.as_retriever(k=5, sources=["Tirzepatide"]).invoke("What is the maximum dose?")
+    assert documents and all("Tirzepatide" in d.metadata["source"] for d in documents)

@@ -29,7 +29,8 @@ WAITING = "another ingest is writing to"
 SEED_QUESTIONS = [
     ("Which department did the Breaking Barriers review recommend creating?", "Department for Communities"),
     ("How many hospital beds did the Government want to free up for winter?", "2,000"),
-    ("What will the NHS Commissioning Board and the LGA produce together?", "joint annual plans"),
+    ("What did the NHS mandate say about hospital care for people with learning disabilities?",
+     "substantial reduction"),
 ]
 PDF_QUESTION = ("What length of insulin pen needle is recommended?", "4mm")
 

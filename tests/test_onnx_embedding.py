@@ -1,4 +1,4 @@
-"""The ONNX int8 embedding backend against the real torch model, on real sentences."""
+"""The ONNX int8 embedding backend (the default) against the real torch fp32 model, on real sentences."""
 from __future__ import annotations
 
 import json
@@ -8,19 +8,22 @@ import pytest
 
 from .conftest import DEV_SET, SEEDS, make_settings
 
-pytest.importorskip("onnxruntime")
-pytest.importorskip("onnx")  # quantize_dynamic needs it for the one-time export
-
 pytestmark = pytest.mark.shared
 
 
 @pytest.fixture(scope="module")
-def onnx_embedder():
-    """Exported and quantised on first use (~40 s), then read from the cache."""
+def onnx_embedder(embedder):
+    """The session's embedder: the default backend, exported and quantised on first use (~40 s)."""
+    assert embedder.backend == "onnx"
+    return embedder
+
+
+@pytest.fixture(scope="module")
+def torch_embedder():
     from ingest.embedding import Embedder
     from ingest.settings import default_model_path
 
-    model = Embedder(default_model_path(), backend="onnx")
+    model = Embedder(default_model_path(), backend="torch")
     model.warm_up()
     return model
 
@@ -43,11 +46,11 @@ def _seed_passages() -> list[str]:
     return passages
 
 
-def test_onnx_vectors_point_where_the_torch_vectors_do(onnx_embedder, embedder):
+def test_onnx_vectors_point_where_the_torch_vectors_do(onnx_embedder, torch_embedder):
     texts = _dev_questions()[:40] + _seed_passages()
     assert len(texts) > 50
     onnx_vectors = onnx_embedder.encode(texts)
-    torch_vectors = embedder.encode(texts)
+    torch_vectors = torch_embedder.encode(texts)
     cosines = np.sum(onnx_vectors * torch_vectors, axis=1)
     assert cosines.min() > 0.98, [(round(float(c), 4), t[:60]) for c, t in zip(cosines, texts) if c <= 0.98]
 
@@ -63,18 +66,24 @@ def test_onnx_vectors_are_normalised_and_keep_the_order_of_the_texts(onnx_embedd
     assert np.argmax(vectors @ one_by_one.T, axis=1).tolist() == list(range(12))
 
 
-def test_the_backend_is_part_of_the_model_name(onnx_embedder, embedder):
-    assert onnx_embedder.name.endswith(":onnx") and embedder.name.endswith(":torch")
-    assert onnx_embedder.name != embedder.name
+def test_the_backend_is_part_of_the_model_name(onnx_embedder, torch_embedder):
+    assert onnx_embedder.name.endswith(":onnx") and torch_embedder.name.endswith(":torch")
+    assert onnx_embedder.name != torch_embedder.name
 
 
-def test_an_index_built_with_torch_refuses_onnx_vectors(tmp_path, embedder, onnx_embedder, copy_of):
+def test_int8_is_the_default_backend():
+    from ingest.settings import Settings
+
+    assert Settings().embedding_backend == "onnx"
+
+
+def test_an_index_built_with_torch_refuses_onnx_vectors(tmp_path, torch_embedder, onnx_embedder, copy_of):
     import ingest
     from assistant import Assistant
     from ingest.store import StoreError
 
     settings = make_settings(tmp_path / "store")
-    report = ingest.run([copy_of(sorted(SEEDS.iterdir())[0])], settings, embedder=embedder)
+    report = ingest.run([copy_of(sorted(SEEDS.iterdir())[0])], settings, embedder=torch_embedder)
     assert report.chunks > 0
 
     with pytest.raises(StoreError, match="re-index|--reindex"):
@@ -82,4 +91,4 @@ def test_an_index_built_with_torch_refuses_onnx_vectors(tmp_path, embedder, onnx
     with pytest.raises(StoreError, match="--reindex"):
         ingest.run([SEEDS], settings, embedder=onnx_embedder)
     # The torch embedder the index was built with still searches it.
-    assert Assistant(settings=settings, embedder=embedder).search("NHS mandate", k=3)
+    assert Assistant(settings=settings, embedder=torch_embedder).search("NHS mandate", k=3)
