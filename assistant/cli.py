@@ -5,6 +5,7 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -234,10 +235,13 @@ def cmd_serve(args) -> int:
     from ingest.store import ChromaStore
 
     settings = _settings(args)
-    if ChromaStore(settings).count() == 0:
+    store = ChromaStore(settings)
+    if store.count() == 0:
         print(f"The index is empty: ingesting {settings.corpus} first.", file=sys.stderr)
         report = ingest.run([settings.corpus], settings)
         print(f"{report.added} documents, {report.total_chunks} chunks indexed.", file=sys.stderr)
+    elif not _index_matches_the_model(store, settings):
+        return 3
     app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
     env = dict(os.environ)
     if settings.chroma_url:
@@ -250,6 +254,31 @@ def cmd_serve(args) -> int:
     print(f"Serving the chat on http://{args.host}:{args.port}", file=sys.stderr)
     # From the project root, so Streamlit reads the project's .streamlit/config.toml.
     return subprocess.call(command, env=env, cwd=app.parent.parent)
+
+
+def _index_matches_the_model(store, settings) -> bool:
+    """An index built with another embedding model or backend answers nothing. One that holds only
+    the corpus folder's files is rebuilt from it at once; for any other, say how to rebuild it."""
+    import ingest
+    from ingest.embedding import Embedder
+
+    recorded, configured = store.embedding_model(), Embedder(settings.embedding_model, settings.embedding_backend).name
+    if not recorded or recorded == configured:
+        return True
+    corpus = Path(settings.corpus).resolve()
+    sources = [Path(source) for source in store.manifest()]
+    if all(source.is_relative_to(corpus) for source in sources):
+        print(f"The index was built with the embedding model '{recorded}'; rebuilding it from {corpus} "
+              f"with '{configured}'.", file=sys.stderr)
+        report = ingest.run([corpus], settings, reindex=True)
+        print(f"{report.added} documents, {report.total_chunks} chunks indexed.", file=sys.stderr)
+        return True
+    folders = " ".join(sorted({shlex.quote(str(source.parent)) for source in sources}))
+    backend = recorded.rsplit(":", 1)[-1]
+    print(f"The index at {store.location} was built with the embedding model '{recorded}', but '{configured}' "
+          f"is configured, so it cannot answer. Rebuild it once:\n  policy-assistant ingest --reindex {folders}\n"
+          f"or keep it as it is with POLICY_ASSISTANT_EMBEDDING_BACKEND={backend}.", file=sys.stderr)
+    return False
 
 
 if __name__ == "__main__":

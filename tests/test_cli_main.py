@@ -55,6 +55,56 @@ def test_serve_ingests_the_corpus_when_the_index_is_missing_then_serves(tmp_path
     assert "ingesting" in output and "Traceback" not in output
 
 
+@pytest.fixture
+def torch_built_corpus(tmp_path, copy_of):
+    """An index made by the earlier default backend (torch fp32) from a corpus folder."""
+    import ingest
+    from ingest.embedding import Embedder
+    from ingest.settings import default_model_path
+
+    corpus = copy_of(SEEDS / "000_1ba0c70c47b0b245.txt", folder="corpus")
+    settings = make_settings(tmp_path / "store", corpus=corpus, embedding_backend="torch")
+    ingest.run([corpus], settings, embedder=Embedder(default_model_path(), "torch"))
+    return settings
+
+
+def _serve(settings, port, **env):
+    env = dict(os.environ, POLICY_ASSISTANT_STORE=str(settings.store), POLICY_ASSISTANT_CORPUS=str(settings.corpus),
+               **env)
+    return subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--host",
+                             "127.0.0.1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def test_serve_rebuilds_a_corpus_index_made_by_another_backend(torch_built_corpus):
+    port = free_port()
+    server = _serve(torch_built_corpus, port)
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/_stcore/health", 240), "the chat UI did not come up"
+        store = ChromaStore(torch_built_corpus)
+        assert store.embedding_model().endswith(":onnx") and store.count() > 0
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        output = server.communicate(timeout=60)[0]
+    assert "rebuilding it from" in output and "Traceback" not in output
+
+
+def test_serve_will_not_start_on_an_index_of_other_folders_made_by_another_backend(torch_built_corpus, tmp_path,
+                                                                                    copy_of):
+    import ingest
+    from ingest.embedding import Embedder
+    from ingest.settings import default_model_path
+
+    other = copy_of(SEEDS / "003_d52064480066839c.txt", folder="other")
+    ingest.run([other], torch_built_corpus, embedder=Embedder(default_model_path(), "torch"))
+    server = _serve(torch_built_corpus, free_port())
+    output = server.communicate(timeout=120)[0]
+    assert server.returncode == 3
+    assert f"policy-assistant ingest --reindex {torch_built_corpus.corpus} {other}" in output
+    assert "POLICY_ASSISTANT_EMBEDDING_BACKEND=torch" in output and "Traceback" not in output
+    assert ChromaStore(torch_built_corpus).embedding_model().endswith(":torch")  # nothing was dropped
+
+
 def test_terminal_chat_answers_a_question_and_a_follow_up(policy_store):
     env = dict(os.environ, POLICY_ASSISTANT_STORE=str(policy_store.store))
     conversation = "What did Sir Merrick Cockell say about primary care?\nWhat did he say about housing?\n\n"
