@@ -20,6 +20,9 @@ from .types import Answer, Hit
 REFUSAL = ("The documents in the index do not cover this question, so I cannot answer it from them. "
            "Try rephrasing it with the names, programmes or documents you have in mind.")
 EMPTY_QUESTION = "Please type a question in words, for example: What does the NHS mandate say about councils?"
+OTHER_SCRIPT = ("The documents in the index are in English, and this question has no words in the Latin "
+                "alphabet to search them with. Please ask in English, for example: What does the NHS "
+                "mandate say about councils?")
 
 
 class Assistant:
@@ -82,8 +85,9 @@ class Assistant:
         kind = answerer or self.answerer_name
         clean = normalise_question(question)[: self.settings.max_question_chars]
         if not tokens(clean):
-            yield EMPTY_QUESTION
-            yield Answer(question=question, answer=EMPTY_QUESTION, refused=True, answerer=kind)
+            message = OTHER_SCRIPT if any(ch.isalpha() for ch in clean) else EMPTY_QUESTION
+            yield message
+            yield Answer(question=question, answer=message, refused=True, answerer=kind)
             return
         engine = self._answerer(kind)
         started = time.perf_counter()

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     # --- store -------------------------------------------------------------------------------
     store: Path = PROJECT_ROOT / ".data"
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 selects a Chroma server
+    chroma_timeout_s: float = 30.0  # a Chroma server call that takes longer fails with StoreUnavailable
     collection: str = "policy_chunks"
     corpus: Path = PROJECT_ROOT / "corpus"
 

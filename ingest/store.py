@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import threading
 from dataclasses import dataclass, field
 from typing import Iterable
 from urllib.parse import urlparse
@@ -80,17 +81,19 @@ class ChromaStore:
         try:
             if self.settings.chroma_url:
                 url = urlparse(self.settings.chroma_url)
-                client = chromadb.HttpClient(host=url.hostname or "127.0.0.1",
-                                             port=url.port or (443 if url.scheme == "https" else 8000),
-                                             ssl=url.scheme == "https", settings=chroma_settings)
-                client.heartbeat()
+                client = self._bounded(lambda: _answering(chromadb.HttpClient(
+                    host=url.hostname or "127.0.0.1", port=url.port or (443 if url.scheme == "https" else 8000),
+                    ssl=url.scheme == "https", settings=chroma_settings)))
             else:
                 self.settings.store.mkdir(parents=True, exist_ok=True)
                 client = chromadb.PersistentClient(path=str(self.settings.store), settings=chroma_settings)
-            self._chunks = client.get_or_create_collection(
-                self.settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None)
-            self._files = client.get_or_create_collection(
-                f"{self.settings.collection}_files", embedding_function=None)
+            self._chunks, self._files = self._bounded(lambda: (
+                client.get_or_create_collection(self.settings.collection, metadata={"hnsw:space": "cosine"},
+                                                embedding_function=None),
+                client.get_or_create_collection(f"{self.settings.collection}_files", embedding_function=None)))
+        except StoreUnavailable:
+            self._client = None
+            raise
         except Exception as exc:
             self._client = None
             if self.settings.chroma_url:
@@ -108,21 +111,46 @@ class ChromaStore:
         store object re-created (``--reindex``), reconnect once and retry."""
         self._connect()
         try:
-            return fn(self._chunks, self._files)
+            return self._bounded(lambda: fn(self._chunks, self._files))
+        except StoreUnavailable:
+            raise
         except Exception as exc:
             if not self.settings.chroma_url and not _stale_collection(exc):
                 raise
+            self.reconnect()
             try:
-                self.reconnect()
+                return self._bounded(lambda: fn(self._chunks, self._files))
             except StoreUnavailable:
                 raise
-            try:
-                return fn(self._chunks, self._files)
             except Exception as again:
                 if not self.settings.chroma_url:
                     raise
                 raise StoreUnavailable(f"the Chroma server at {self.settings.chroma_url} failed: "
                                        f"{_reason(again)}") from exc
+
+    def _bounded(self, fn):
+        """fn() for the embedded store; for a server, fn() within chroma_timeout_s or StoreUnavailable.
+        Chroma's HTTP client waits forever (httpx timeout=None, fixed in chromadb 1.5), so a server
+        call runs on a daemon thread, which a hung server keeps but which never holds up exit."""
+        if not self.settings.chroma_url:
+            return fn()
+        outcome: dict = {}
+
+        def run():
+            try:
+                outcome["value"] = fn()
+            except BaseException as exc:  # handed to the caller's thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=run, name="chroma-server-call", daemon=True)
+        worker.start()
+        worker.join(self.settings.chroma_timeout_s)
+        if worker.is_alive():
+            raise StoreUnavailable(f"the Chroma server at {self.settings.chroma_url} did not answer within "
+                                   f"{self.settings.chroma_timeout_s:g} s (POLICY_ASSISTANT_CHROMA_TIMEOUT_S)")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
 
     # --- meta ----------------------------------------------------------------------------------
     def _meta(self) -> dict:
@@ -278,6 +306,11 @@ def _file_id(source: str) -> str:
     import hashlib
 
     return "file-" + hashlib.sha256(source.encode("utf-8")).hexdigest()[:40]
+
+
+def _answering(client):
+    client.heartbeat()
+    return client
 
 
 def _stale_collection(exc: Exception) -> bool:

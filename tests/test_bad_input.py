@@ -298,6 +298,13 @@ def test_empty_and_punctuation_only_questions_ask_for_words(assistant):
         assert answer.refused and "question in words" in answer.answer, name
 
 
+@pytest.mark.parametrize("name", ["chinese", "arabic"])
+def test_a_question_in_another_script_is_asked_for_in_english(assistant, name):
+    answer = assistant.ask(AWKWARD_QUESTIONS[name])
+    assert answer.refused and not answer.citations
+    assert "in English" in answer.answer and "question in words" not in answer.answer
+
+
 def test_control_characters_do_not_stop_a_real_question_being_answered(assistant):
     answer = assistant.ask(AWKWARD_QUESTIONS["control-chars"])
     assert not answer.refused

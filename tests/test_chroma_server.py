@@ -192,6 +192,30 @@ def test_a_server_restart_is_survived_with_a_clear_error_then_recovery(server, s
     assert after == before
 
 
+def test_a_hung_server_costs_a_bounded_wait_and_a_clear_error(server, server_settings, ingested, embedder):
+    """A server that accepts connections and never answers (frozen with SIGSTOP): questions fail
+    after chroma_timeout_s with a plain message, not never; once it answers again, so do we."""
+    settings = server_settings.model_copy(update={"chroma_timeout_s": 2.0})
+    assistant = Assistant(settings=settings, embedder=embedder)
+    assistant.warm_up()
+    before = _shape(assistant.ask(QUESTIONS[1]))
+    os.killpg(server.process.pid, signal.SIGSTOP)
+    try:
+        time.sleep(1.2)  # past the keyword index's freshness window, so the question reaches the server
+        started = time.perf_counter()
+        with pytest.raises(ingest.StoreUnavailable) as caught:
+            assistant.ask(QUESTIONS[1])
+        waited = time.perf_counter() - started
+        assert 2.0 <= waited < 8.0, waited
+        assert server.url in str(caught.value) and "did not answer within 2 s" in str(caught.value)
+        cli = _cli(["ask", QUESTIONS[1]], server, server_settings, POLICY_ASSISTANT_CHROMA_TIMEOUT_S="2")
+        assert cli.returncode == 3 and "Traceback" not in cli.stderr, cli.stderr
+        assert "did not answer within 2 s" in cli.stderr
+    finally:
+        os.killpg(server.process.pid, signal.SIGCONT)
+    assert _shape(assistant.ask(QUESTIONS[1])) == before
+
+
 def test_a_restart_between_two_questions_goes_unnoticed(server, server_settings, ingested, embedder):
     """Stale connections to the old server process are retried once after reconnecting."""
     assistant = Assistant(settings=server_settings, embedder=embedder)
