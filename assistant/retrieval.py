@@ -118,6 +118,8 @@ class HybridSearcher:
     def _rebuild(self, generation: int) -> None:
         import bm25s
 
+        if not self.store.follow_other_writers() and self._bm25 is not None:
+            return  # another process is still writing: answer from the index as it was, look again soon
         chunks = self.store.all_chunks()
         _check_model(self.store, self.embedder, bool(chunks))
         corpus = [tokens(_indexed_text(c)) or ["\x00empty"] for c in chunks]

@@ -55,6 +55,12 @@ class StoredChunk:
 
 _MAX_BATCH = 2000
 _WRITES_IN_PROCESS: dict[str, int] = {}
+# This process's view of an embedded store folder. Chroma keeps one in-memory system per folder and
+# process, loaded when the folder is first opened: another process's writes reach its SQLite half
+# at once but not its vectors ("Error finding id"). _SEEN_GENERATION is the generation that view
+# holds; _EPOCH moves when the view is dropped, and every store object then reopens its client.
+_SEEN_GENERATION: dict[str, int] = {}
+_EPOCH: dict[str, int] = {}
 _META_ID = "__store_meta__"
 
 
@@ -64,6 +70,7 @@ class ChromaStore:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._client = None
+        self._epoch = 0
         self._chunks = None
         self._files = None
 
@@ -73,8 +80,10 @@ class ChromaStore:
         return self.settings.chroma_url or str(self.settings.store)
 
     def _connect(self):
-        if self._client is not None:
+        if self._client is not None and (self.settings.chroma_url or self._epoch == _EPOCH.get(self.location, 0)):
             return
+        self._client = self._chunks = self._files = None
+        self._epoch = _EPOCH.get(self.location, 0)
         import chromadb
 
         chroma_settings = chromadb.Settings(anonymized_telemetry=False)
@@ -95,12 +104,33 @@ class ChromaStore:
             self._client = None
             raise
         except Exception as exc:
-            self._client = None
+            self._client = self._chunks = self._files = None
             if self.settings.chroma_url:
                 raise StoreUnavailable(
                     f"cannot reach the Chroma server at {self.settings.chroma_url}: {_reason(exc)}") from exc
             raise StoreError(f"cannot open the store at {self.settings.store}: {_reason(exc)}") from exc
         self._client = client
+        if not self.settings.chroma_url and self.location not in _SEEN_GENERATION:
+            got = self._files.get(ids=[_META_ID], include=["documents"])
+            meta = json.loads(got["documents"][0]) if got["ids"] else {}
+            _SEEN_GENERATION[self.location] = int(meta.get("generation", 0))
+
+    def follow_other_writers(self) -> bool:
+        """Whether this process sees the store as it is now. For an embedded store that another
+        process has changed since this process opened it, reopen it first; while that process
+        still holds the ingest lock, say no and leave the view as it was."""
+        if self.settings.chroma_url:
+            return True
+        generation = self.generation()
+        if generation == _SEEN_GENERATION.get(self.location, generation):
+            return True
+        if _locked_elsewhere(self.settings.lock_path):
+            return False
+        _forget_chroma_system(str(self.settings.store))
+        _EPOCH[self.location] = _EPOCH.get(self.location, 0) + 1
+        _SEEN_GENERATION[self.location] = generation
+        self._connect()
+        return True
 
     def reconnect(self) -> None:
         self._client = self._chunks = self._files = None
@@ -187,6 +217,7 @@ class ChromaStore:
         meta["generation"] = int(meta.get("generation", 0)) + 1
         self._write_meta(meta)
         _WRITES_IN_PROCESS[self.location] = _WRITES_IN_PROCESS.get(self.location, 0) + 1
+        _SEEN_GENERATION[self.location] = meta["generation"]  # this process's own writes are in its view
 
     def writes_in_process(self) -> int:
         """Changes this process made to this store: readers here see them at once, without
@@ -205,6 +236,7 @@ class ChromaStore:
                 pass
         self._client = None
         self._write_meta({"generation": generation + 1})
+        _SEEN_GENERATION[self.location] = generation + 1
 
     # --- manifest ------------------------------------------------------------------------------
     def manifest(self) -> dict[str, FileRecord]:
@@ -306,6 +338,32 @@ def _file_id(source: str) -> str:
     import hashlib
 
     return "file-" + hashlib.sha256(source.encode("utf-8")).hexdigest()[:40]
+
+
+def _locked_elsewhere(lock_path) -> bool:
+    """Whether an ingest elsewhere holds the store's lock (flock: another open of the file, be it in
+    another process or another thread here, conflicts)."""
+    from filelock import FileLock, Timeout
+
+    if not lock_path.parent.is_dir():
+        return False
+    probe = FileLock(str(lock_path))
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        return True
+    probe.release()
+    return False
+
+
+def _forget_chroma_system(folder: str) -> None:
+    """Drop Chroma's in-memory system for one folder, so the next client of it loads the folder
+    afresh. Chroma has no public call for one folder (clear_system_cache() drops every folder's and
+    breaks the other stores of this process); clients already open keep the old system until they
+    reconnect, which the epoch makes them do before their next call."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(folder, None)
 
 
 def _answering(client):

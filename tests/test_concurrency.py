@@ -192,3 +192,42 @@ def test_questions_keep_being_answered_through_a_reindex_by_another_store_object
     # Answers given mid-reindex are refusals (the index was briefly empty) or correct, never errors.
     for _, fact, answer in asked:
         assert answer.refused or fact in answer.answer
+
+
+# --- another process writes the embedded store --------------------------------------------------------
+
+def test_an_ingest_by_another_process_is_answered_from_without_a_restart(tmp_path, embedder):
+    """`policy-assistant ingest` in a terminal while the app holds the same embedded store: the app
+    answers throughout (from the index as it was while the other process writes), then from the new
+    documents, with verified citations, without being restarted."""
+    seeds = _folder(tmp_path, "seeds", sorted(SEEDS.iterdir()))
+    settings = make_settings(tmp_path / "store")
+    assert ingest.run([seeds], settings, embedder=embedder).added == 5
+    assistant = Assistant(settings=settings, embedder=embedder)
+    assistant.warm_up()
+    pdfs = _folder(tmp_path, "pdfs", [NHS_PDFS / "Prescribing-of-Insulin-Needles.pdf",
+                                      NHS_PDFS / "Commissioning-policy-individual-funding-requests-v3.pdf"])
+    changed = seeds / "004_be0b3913e6a3a581.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nA closing note on winter pressures.\n",
+                       encoding="utf-8")
+    writer = _start_ingest(seeds, settings.store)
+    second = None
+    asked = []
+    while writer.poll() is None or second is None:
+        if writer.poll() is not None and second is None:
+            second = _start_ingest(pdfs, settings.store)  # a second run: one that only adds
+        question, fact = SEED_QUESTIONS[len(asked) % len(SEED_QUESTIONS)]
+        answer = assistant.ask(question)  # must not raise while the other process writes
+        assert not answer.refused and fact in answer.answer, (question, answer.answer)
+        asked.append(answer)
+    assert _finish(writer)[0] == 0 and _finish(second)[0] == 0
+    assert len(asked) >= 2
+
+    time.sleep(1.1)  # the keyword index looks at the shared generation at most once a second
+    question, fact = PDF_QUESTION
+    answer = assistant.ask(question)
+    assert not answer.refused and fact in answer.answer.replace(" ", ""), answer.answer
+    assert answer.citations and all(c.verified for c in answer.citations)
+    assert any("Insulin-Needles" in c.source for c in answer.citations)
+    hits = assistant.search("individual funding request review panel", k=5)
+    assert any("individual-funding-requests" in h.source for h in hits)
