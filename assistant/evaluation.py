@@ -30,7 +30,7 @@ K_RECALL = 5
 K_RANKING = 10
 
 RETRIEVAL = ["hit@1", "hit@5", "mrr@10", f"recall@{K_RECALL}"]
-ANSWERS = ["fact_recall", "refusal_precision", "refusal_recall"]
+ANSWERS = ["fact_recall", "refusal_precision", "refusal_recall", "refusal_accuracy"]
 CITATIONS = ["citation_precision", "citation_recall"]
 JUDGED = ["faithfulness_llm_judged"]
 METRICS = RETRIEVAL + ANSWERS + CITATIONS + JUDGED
@@ -44,6 +44,7 @@ DESCRIPTIONS = {
     "fact_recall": "answerable questions whose answer contains an expected fact (a refusal scores 0)",
     "refusal_precision": "refusals that were for unanswerable questions",
     "refusal_recall": "unanswerable questions that were refused",
+    "refusal_accuracy": "questions whose refuse-or-answer decision was right",
     "citation_precision": "citations whose quote is in the stored chunk and supports its statement",
     "citation_recall": "answer statements supported by their verified citations",
     "faithfulness_llm_judged": "statements an LLM judge says the retrieved passages support (LLM-judged)",
@@ -234,6 +235,11 @@ def refusal_scores(refused: list[bool], unanswerable: list[bool]) -> tuple[float
     return precision, recall
 
 
+def refusal_accuracy(refused: list[bool], unanswerable: list[bool]) -> float | None:
+    """Share of questions refused exactly when unanswerable (None for no questions)."""
+    return sum(r == u for r, u in zip(refused, unanswerable)) / len(refused) if refused else None
+
+
 def percentile(values: list[float], q: float) -> float | None:
     """Nearest-rank percentile (no interpolation: every figure is one that was measured)."""
     if not values:
@@ -317,7 +323,9 @@ def summarise(rows: list[dict]) -> dict:
     refused = [r["refused"] for r in rows]
     unanswerable = [not r["answerable"] for r in rows]
     metrics["refusal_precision"], metrics["refusal_recall"] = refusal_scores(refused, unanswerable)
+    metrics["refusal_accuracy"] = refusal_accuracy(refused, unanswerable)
     counts["refusal_precision"], counts["refusal_recall"] = sum(refused), sum(unanswerable)
+    counts["refusal_accuracy"] = len(rows)
     latency = {}
     for stage in STAGES:
         values = [r["timings_ms"][stage] for r in rows if stage in r.get("timings_ms", {})]

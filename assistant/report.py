@@ -11,12 +11,13 @@ from .evaluation import (CITATIONS, DESCRIPTIONS, JUDGED, K_RANKING, RETRIEVAL, 
 
 LABELS = {"hit@1": "hit@1", "hit@5": "hit@5", "mrr@10": "MRR@10", "fact_recall": "key-fact recall",
           "refusal_precision": "refusal precision", "refusal_recall": "refusal recall",
+          "refusal_accuracy": "refusal accuracy",
           "citation_precision": "citation precision", "citation_recall": "citation recall",
           "faithfulness_llm_judged": "faithfulness (LLM-judged)"}
 
 GROUPS = [("Retrieval", RETRIEVAL, "#2f6db5"),
           ("Answers", ["fact_recall"], "#2e8b57"),
-          ("Refusals", ["refusal_precision", "refusal_recall"], "#d9822b"),
+          ("Refusals", ["refusal_precision", "refusal_recall", "refusal_accuracy"], "#d9822b"),
           ("Citations (ALCE-style)", CITATIONS, "#7b4fa8"),
           ("Faithfulness, LLM-judged", JUDGED, "#8a8a8a")]
 

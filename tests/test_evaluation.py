@@ -163,6 +163,14 @@ def test_refusal_precision_and_recall():
     assert ev.refusal_scores([True, False], [False, False]) == (0.0, None)
 
 
+def test_refusal_accuracy_counts_both_right_decisions():
+    unanswerable = [True, True, False, False]
+    assert ev.refusal_accuracy([True, True, False, False], unanswerable) == 1.0
+    assert ev.refusal_accuracy([True, False, False, True], unanswerable) == 0.5
+    assert ev.refusal_accuracy([False, False, True, True], unanswerable) == 0.0
+    assert ev.refusal_accuracy([], []) is None
+
+
 def test_percentile_is_nearest_rank():
     values = [float(v) for v in range(1, 101)]
     assert ev.percentile(values, 50) == 50.0
@@ -191,6 +199,7 @@ def test_summary_means_only_what_was_measured():
     m = summary["metrics"]
     assert (m["hit@1"], m["hit@5"], m["mrr@10"], m["fact_recall"]) == (0.5, 0.5, 0.5, 0.5)
     assert (m["refusal_precision"], m["refusal_recall"]) == (0.5, 1.0)
+    assert m["refusal_accuracy"] == 2 / 3
     assert (m["citation_precision"], m["citation_recall"]) == (1.0, 1.0)
     assert summary["measured_on"]["citation_precision"] == 1  # refused answers are not cited
     assert m["faithfulness_llm_judged"] is None
@@ -223,8 +232,9 @@ def test_threshold_parsing_names_the_problem(tmp_path):
 def test_shipped_thresholds_name_real_metrics():
     from tests.conftest import ROOT
 
-    thresholds = ev.load_thresholds(ROOT / "eval" / "thresholds.json")
-    assert set(thresholds) == set(ev.METRICS) - set(ev.JUDGED)
+    for name in ("thresholds.json", "holdout-thresholds.json"):
+        thresholds = ev.load_thresholds(ROOT / "eval" / name)
+        assert set(thresholds) == set(ev.METRICS) - set(ev.JUDGED), name
 
 
 # --- question sets ---------------------------------------------------------------------------------------
