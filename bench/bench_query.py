@@ -1,10 +1,11 @@
 """Query benchmark (issue 3): latency of search and extractive ask, and retrieval quality.
 
-    python bench/bench_query.py [--store DIR] [--small-store DIR] [--queries 100] [--rounds 1]
+    python bench/bench_query.py [--store DIR] [--small-store DIR] [--queries 100] [--rounds 1] [--sets dev,holdout,test]
 
 Latency runs over a big index: the 3,150 council-duty markdown files + corpus/ + the NHS PDFs.
 Building it takes minutes, so it is kept in --store (default /tmp/policy-assistant-bench/big) and
-brought up to date incrementally on every run (an unchanged corpus costs well under a second).
+brought up to date incrementally on every run (an unchanged corpus costs well under a second);
+the default folders are named after the embedding backend (big-onnx, small-onnx, big-torch, ...).
 After warm-up, each query is timed through every stage in turn, so all stages see the same noise
 from other jobs on the machine:
 
@@ -191,8 +192,8 @@ def print_quality(name: str, per_set: dict[str, dict]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", type=Path, default=BENCH_DIR / "big")
-    parser.add_argument("--small-store", type=Path, default=BENCH_DIR / "small")
+    parser.add_argument("--store", type=Path, help="big index (default: BENCH_DIR/big-<backend>)")
+    parser.add_argument("--small-store", type=Path, help="small index (default: BENCH_DIR/small-<backend>)")
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=1, help="latency rounds over the queries")
     parser.add_argument("--skip-quality", action="store_true")
@@ -212,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     defaults = Settings()
     embedder = Embedder(defaults.embedding_model, defaults.embedding_backend, defaults.embed_batch_size)
     embedder.warm_up()
+    # An index answers only the backend it was built with: one folder per backend.
+    args.store = args.store or BENCH_DIR / f"big-{embedder.backend}"
+    args.small_store = args.small_store or BENCH_DIR / f"small-{embedder.backend}"
     big = Assistant(settings=build(args.store, [LA_DUTIES, CORPUS, NHS], embedder), embedder=embedder)
     started = time.perf_counter()
     big.warm_up()

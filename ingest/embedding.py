@@ -36,7 +36,7 @@ def _one_thread_if(condition: bool):
 class Embedder:
     """Normalised sentence vectors. ``backend`` is "onnx" (int8, the default) or "torch" (fp32)."""
 
-    def __init__(self, model_path: str, backend: str = "onnx", batch_size: int = 64):
+    def __init__(self, model_path: str, backend: str = "onnx", batch_size: int = 8):
         self.model_path = model_path
         self.backend = backend
         self.batch_size = batch_size

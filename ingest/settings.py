@@ -31,7 +31,10 @@ class Settings(BaseSettings):
     chunk_size: int = 900
     chunk_overlap: int = 150
     max_file_mb: float = 25.0
-    embed_batch_size: int = 64
+    # Texts are sorted by length before batching; small batches pad less. On the 2-core CPU, 8
+    # against 64: int8 95 vs 72 chunks/s and 306 vs 1,282 MB held by ONNX Runtime's arena; torch
+    # 39 vs 27 chunks/s.
+    embed_batch_size: int = 8
 
     # --- embedding ---------------------------------------------------------------------------
     embedding_model: str = Field(default_factory=default_model_path)
