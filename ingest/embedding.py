@@ -74,10 +74,11 @@ class Embedder:
         self.warm_up()
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
+        # The int8 model embeds one text at a time (see OnnxMiniLM.encode); batches are for torch.
+        batch = 1 if self.backend == "onnx" else batch_size or self.batch_size
         with _one_thread_if(self.backend == "torch" and len(texts) <= _FEW_TEXTS):
-            vectors = self._model.encode(list(texts), batch_size=batch_size or self.batch_size,
-                                         normalize_embeddings=True, show_progress_bar=False,
-                                         convert_to_numpy=True)
+            vectors = self._model.encode(list(texts), batch_size=batch, normalize_embeddings=True,
+                                         show_progress_bar=False, convert_to_numpy=True)
         return np.asarray(vectors, dtype=np.float32)
 
     def forget_queries(self) -> None:

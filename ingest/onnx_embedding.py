@@ -56,11 +56,17 @@ class OnnxMiniLM:
         self.session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
         self._input_names = {i.name for i in self.session.get_inputs()}
 
-    def encode(self, texts: list[str] | str, batch_size: int = 32, normalize_embeddings: bool = True,
+    def encode(self, texts: list[str] | str, batch_size: int = 1, normalize_embeddings: bool = True,
                show_progress_bar: bool = False, convert_to_numpy: bool = True) -> np.ndarray:
         """Vectors in the order of ``texts``, float32 of shape (n, dimension), or (dimension,) for one string.
         ``show_progress_bar`` and ``convert_to_numpy`` are accepted for compatibility; the
-        result is always a numpy array."""
+        result is always a numpy array.
+
+        The int8 model runs one text at a time unless asked otherwise: dynamic quantisation scales
+        activations over the whole run, so in a batch a text's vector depends on its neighbours (mean
+        cosine 0.995 to the same text alone). Alone, a vector depends on its text only (a question
+        and a passage are embedded alike; an answer does not depend on what was asked before), and it
+        is also the fastest here: 111-120 chunks/s against 95-97 in batches of 8."""
         single = isinstance(texts, str)
         texts = [texts] if single else list(texts)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)

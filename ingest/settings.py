@@ -31,9 +31,8 @@ class Settings(BaseSettings):
     chunk_size: int = 900
     chunk_overlap: int = 150
     max_file_mb: float = 25.0
-    # Texts are sorted by length before batching; small batches pad less. On the 2-core CPU, 8
-    # against 64: int8 95 vs 72 chunks/s and 306 vs 1,282 MB held by ONNX Runtime's arena; torch
-    # 39 vs 27 chunks/s.
+    # torch only (int8 embeds one text at a time). Texts are sorted by length before batching, so
+    # small batches pad less: on the 2-core CPU batches of 8 ran 39 chunks/s against 27 for 64.
     embed_batch_size: int = 8
 
     # --- embedding ---------------------------------------------------------------------------

@@ -92,3 +92,14 @@ def test_an_index_built_with_torch_refuses_onnx_vectors(tmp_path, torch_embedder
         ingest.run([SEEDS], settings, embedder=onnx_embedder)
     # The torch embedder the index was built with still searches it.
     assert Assistant(settings=settings, embedder=torch_embedder).search("NHS mandate", k=3)
+
+
+def test_an_int8_vector_depends_on_its_text_alone(onnx_embedder):
+    """Dynamic int8 quantisation scales a run's activations together: texts batched with others
+    would get vectors that depend on their neighbours. One text a run keeps them equal."""
+    texts = _dev_questions()[:10]
+    together = onnx_embedder.encode(texts)
+    alone = np.stack([onnx_embedder.encode([t])[0] for t in texts])
+    other_company = onnx_embedder.encode(list(reversed(texts)) + _seed_passages()[:6])[:10][::-1]
+    assert np.array_equal(together, alone)
+    assert np.array_equal(other_company, alone)
