@@ -116,12 +116,18 @@ def _ask_while(assistant: Assistant, busy: threading.Thread, questions) -> list[
     return asked
 
 
-def test_questions_keep_being_answered_while_an_ingest_runs(tmp_path, embedder):
+def _assistant_over_seeds(tmp_path: Path, embedder) -> tuple[Path, object, Assistant]:
+    """The seed articles (copied) ingested into a fresh embedded store, and an Assistant on it."""
     seeds = _folder(tmp_path, "seeds", sorted(SEEDS.iterdir()))
     settings = make_settings(tmp_path / "store")
     assert ingest.run([seeds], settings, embedder=embedder).added == 5
     assistant = Assistant(settings=settings, embedder=embedder)
     assistant.warm_up()
+    return seeds, settings, assistant
+
+
+def test_questions_keep_being_answered_while_an_ingest_runs(tmp_path, embedder):
+    seeds, settings, assistant = _assistant_over_seeds(tmp_path, embedder)
 
     # The writer adds three PDFs and also rewrites one seed, so chunks are deleted under the readers.
     pdfs = _folder(tmp_path, "pdfs", [NHS_PDFS / "Prescribing-of-Insulin-Needles.pdf",
@@ -200,11 +206,7 @@ def test_an_ingest_by_another_process_is_answered_from_without_a_restart(tmp_pat
     """`policy-assistant ingest` in a terminal while the app holds the same embedded store: the app
     answers throughout (from the index as it was while the other process writes), then from the new
     documents, with verified citations, without being restarted."""
-    seeds = _folder(tmp_path, "seeds", sorted(SEEDS.iterdir()))
-    settings = make_settings(tmp_path / "store")
-    assert ingest.run([seeds], settings, embedder=embedder).added == 5
-    assistant = Assistant(settings=settings, embedder=embedder)
-    assistant.warm_up()
+    seeds, settings, assistant = _assistant_over_seeds(tmp_path, embedder)
     pdfs = _folder(tmp_path, "pdfs", [NHS_PDFS / "Prescribing-of-Insulin-Needles.pdf",
                                       NHS_PDFS / "Commissioning-policy-individual-funding-requests-v3.pdf"])
     changed = seeds / "004_be0b3913e6a3a581.txt"
