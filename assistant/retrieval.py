@@ -33,6 +33,8 @@ Fusion = Literal["score", "rrf"]
 # (bench/README.md): plain RRF and any fixed share lost to BM25 alone on the first set or to
 # dense alone on the second.
 KEYWORD_SHARE = (0.3, 0.7)
+
+
 @dataclass
 class Filters:
     sources: list[str] | None = None  # full paths or file-name substrings
@@ -183,17 +185,18 @@ class HybridSearcher:
         terms = tokens(query)
         keyword_scores = self._keyword_scores(terms, filters) if mode != "dense" else None
         keyword = _top(keyword_scores, self.candidates) if keyword_scores is not None else []
-        similarities = self._vectors @ query_vector
+        candidates = list(dict.fromkeys(dense + keyword))
+        cosine = dict(zip(candidates, (self._vectors[candidates] @ query_vector).tolist())) if candidates else {}
         if mode == "dense":
-            ranked = [(i, float(similarities[i])) for i in dense]
+            ranked = [(i, cosine[i]) for i in dense]
         elif mode == "bm25":
             ranked = [(i, float(keyword_scores[i])) for i in keyword]
         elif self.fusion == "rrf":
             ranked = _rrf([dense, keyword], self.rrf_k)
         else:
-            share = self._keyword_share(terms, keyword)
-            ranked = _score_fusion(dense, keyword, similarities, keyword_scores, share)
-        return [self._hit(i, score, float(similarities[i])) for i, score in ranked[:k]]
+            share = self._keyword_share(terms, keyword) if keyword else 0.0
+            ranked = _score_fusion(candidates, cosine, keyword_scores, share)
+        return [self._hit(i, score, cosine[i]) for i, score in ranked[:k]]
 
     def _dense(self, vector: np.ndarray, filters: Filters) -> list[int]:
         where = filters.chroma_where(self._sources) if filters.active() else None
@@ -216,7 +219,7 @@ class HybridSearcher:
         low, high = KEYWORD_SHARE
         weights = {t: self.idf(t) for t in set(terms)}
         total = sum(weights.values())
-        if not keyword or not total:
+        if not total:
             return low
         held = set(tokens(_indexed_text(self._chunks[keyword[0]])))
         return low + (high - low) * sum(w for t, w in weights.items() if t in held) / total
@@ -249,16 +252,15 @@ def _top(scores: np.ndarray, n: int) -> list[int]:
     return [int(i) for i in top if scores[i] > 0]
 
 
-def _score_fusion(dense: list[int], keyword: list[int], similarities: np.ndarray,
-                  keyword_scores: np.ndarray, share: float) -> list[tuple[int, float]]:
+def _score_fusion(candidates: list[int], cosine: dict[int, float], keyword_scores: np.ndarray,
+                  share: float) -> list[tuple[int, float]]:
     """share x BM25 / best BM25 + (1 - share) x cosine / best cosine, over both candidate lists."""
-    candidates = list(dict.fromkeys(dense + keyword))
     if not candidates:
         return []
-    cosine = np.clip(similarities[candidates], 0.0, None)
-    bm25 = keyword_scores[candidates] if keyword else np.zeros(len(candidates))
-    fused = ((share if keyword else 0.0) * bm25 / max(float(bm25.max()), 1e-9)
-             + (1 - (share if keyword else 0.0)) * cosine / max(float(cosine.max()), 1e-9))
+    dense = np.clip(np.array([cosine[i] for i in candidates]), 0.0, None)
+    bm25 = keyword_scores[candidates]
+    fused = (share * bm25 / max(float(bm25.max()), 1e-9)
+             + (1 - share) * dense / max(float(dense.max()), 1e-9))
     order = np.argsort(-fused, kind="stable")
     return [(candidates[i], float(fused[i])) for i in order]
 
