@@ -16,7 +16,7 @@ import numpy as np
 
 from ingest.chunking import embedding_text
 from ingest.embedding import Embedder
-from ingest.store import ChromaStore, StoreError, StoredChunk
+from ingest.store import ChromaStore, StoredChunk, StoreError
 from ingest.types import Chunk
 
 from .text import specific_words, tokens

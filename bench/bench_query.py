@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -52,7 +51,7 @@ ASK_TARGET_MS = 150.0
 MODES = ("bm25", "dense", "hybrid")
 
 
-def build(store: Path, paths: list[Path], embedder) -> "Settings":
+def build(store: Path, paths: list[Path], embedder):
     """Ingest paths into store (incremental: a store from an earlier run is only checked)."""
     import ingest
     from ingest.settings import Settings

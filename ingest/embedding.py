@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 # A query is a few dozen tokens: one OpenMP thread does it in ~20 ms. With two threads every op
 # ends at a barrier, and when other work holds the second core (concurrent users, an ingest, other
 # processes) each barrier waits for a time slice: 500-800 ms a query measured on a busy 2-core box.

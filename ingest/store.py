@@ -7,8 +7,8 @@ default embedding function would try to download a model.
 from __future__ import annotations
 
 import json
-import time
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Iterable
 from urllib.parse import urlparse
