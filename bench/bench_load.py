@@ -61,6 +61,7 @@ class Level:
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    cited: int = 0  # answers drawn with their sources (not refusals)
 
     @property
     def throughput(self) -> float:
@@ -205,6 +206,7 @@ async def _drive_page(page, qs: list[str], offset: int, deadline: float, level: 
             text = await page.get_by_test_id("stChatMessage").last.inner_text()
             if any(bad in text for bad in UI_ERROR_TEXTS):
                 raise RuntimeError(text.strip()[:200])
+            level.cited += "Sources: open one" in text
         except Exception as exc:  # counted, then a fresh session
             level.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
             await page.reload()
@@ -271,7 +273,8 @@ def print_level(level: Level, baseline: Level | None) -> None:
                  f"p50 x{level.pct(50) / baseline.pct(50):.2f} of the x{baseline.workers} baseline")
     print(f"{level.name:8} {len(level.latencies_ms):6d} answers in {level.seconds:5.1f} s: "
           f"{level.throughput:6.2f} q/s, p50 {level.pct(50):7.0f} ms, p95 {level.pct(95):7.0f} ms, "
-          f"errors {len(level.errors)}{ratio}", flush=True)
+          f"errors {len(level.errors)}{f', {level.cited} cited' if level.name.startswith('UI') else ''}{ratio}",
+          flush=True)
     for error in level.errors[:5]:
         print(f"         error: {error}")
 
@@ -320,11 +323,12 @@ def main(argv=None) -> int:
             print(f"\nUI part skipped: no chromium at {CHROMIUM} (make browser installs it)")
         else:
             print(f"\nStreamlit app on 127.0.0.1, {args.ui_seconds:.0f} s a level:", flush=True)
-            ui, server_memory = ui_levels(args.store, qs, [int(x) for x in args.pages.split(",")], args.ui_seconds)
-            ok &= all(not level.errors and level.latencies_ms for level in ui)
+            ui, server_memory = ui_levels(settings.store, qs, [int(x) for x in args.pages.split(",")], args.ui_seconds)
+            # An app on an empty or wrong index draws refusals fast: every level must cite sources.
+            ok &= all(not level.errors and level.cited for level in ui)
             print(f"Streamlit server RSS: {server_memory['server_rss_before_mb']:.0f} MB before the timed "
                   f"levels, {server_memory['server_rss_after_mb']:.0f} MB after")
-    print(f"\n{'PASS' if ok else 'FAIL'}: errors must be 0 and memory flat")
+    print(f"\n{'PASS' if ok else 'FAIL'}: errors must be 0, memory flat, and the app must answer with sources")
     return 0 if ok else 1
 
 
