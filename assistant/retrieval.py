@@ -95,7 +95,7 @@ class HybridSearcher:
         self._index_of: dict[str, int] = {}
         self._vectors: np.ndarray | None = None
         self._sources: list[str] = []
-        self._vocabulary: list[str] | None = None
+        self._vocabulary: list[str] = []  # the keyword index's terms, for near spellings
 
     def warm_up(self) -> None:
         self.embedder.warm_up()
@@ -120,7 +120,7 @@ class HybridSearcher:
     def _rebuild(self, generation: int) -> None:
         import bm25s
 
-        if not self.store.follow_other_writers() and self._bm25 is not None:
+        if not self.store.follow_other_writers(generation) and self._bm25 is not None:
             return  # another process is still writing: answer from the index as it was, look again soon
         chunks = self.store.all_chunks()
         _check_model(self.store, self.embedder, bool(chunks))
@@ -133,7 +133,7 @@ class HybridSearcher:
         self._index_of = {c.id: i for i, c in enumerate(chunks)}
         self._sources = sorted({c.metadata.get("source", "") for c in chunks})
         self._generation = generation
-        self._vocabulary = None
+        self._vocabulary = list(getattr(bm25, "vocab_dict", None) or {})
         self._idf_cache: dict[str, float] = {}
 
     def idf(self, term: str) -> float:
@@ -163,14 +163,9 @@ class HybridSearcher:
         for word, stemmed in specific_words(question):
             if stemmed in vocabulary or word in unknown:
                 continue
-            if not difflib.get_close_matches(stemmed, self._vocabulary_list(vocabulary), n=1, cutoff=0.85):
+            if not difflib.get_close_matches(stemmed, self._vocabulary, n=1, cutoff=0.85):
                 unknown.append(word)
         return unknown
-
-    def _vocabulary_list(self, vocabulary: dict) -> list[str]:
-        if self._vocabulary is None or len(self._vocabulary) != len(vocabulary):
-            self._vocabulary = list(vocabulary)
-        return self._vocabulary
 
     # --- search ------------------------------------------------------------------------------
     def search(self, query: str, k: int, filters: Filters | None = None, mode: Mode = "hybrid",

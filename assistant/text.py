@@ -51,8 +51,13 @@ def _stemmer():
     return snowballstemmer.stemmer("english")
 
 
+def _bare(word: str) -> str:
+    """A word without its possessive and surrounding apostrophes or full stops."""
+    return re.sub(r"['’]s$", "", word).strip("'’.")
+
+
 def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
-    words = (re.sub(r"['’]s$", "", w.lower()).strip("'’.") for w in _WORD.findall(text))
+    words = (_bare(w.lower()) for w in _WORD.findall(text))
     return [stem(w) for w in words if w and (keep_stopwords or w not in STOPWORDS)]
 
 
@@ -111,7 +116,7 @@ def specific_words(text: str) -> list[tuple[str, str]]:
     about."""
     found = []
     for match in _WORD.finditer(text):
-        word = re.sub(r"['’]s$", "", match.group(0)).strip("'’.")
+        word = _bare(match.group(0))
         lowered = word.lower()
         if not lowered.isalpha() or lowered in STOPWORDS:
             continue

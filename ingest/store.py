@@ -111,17 +111,14 @@ class ChromaStore:
             raise StoreError(f"cannot open the store at {self.settings.store}: {_reason(exc)}") from exc
         self._client = client
         if not self.settings.chroma_url and self.location not in _SEEN_GENERATION:
-            got = self._files.get(ids=[_META_ID], include=["documents"])
-            meta = json.loads(got["documents"][0]) if got["ids"] else {}
-            _SEEN_GENERATION[self.location] = int(meta.get("generation", 0))
+            _SEEN_GENERATION[self.location] = self.generation()
 
-    def follow_other_writers(self) -> bool:
-        """Whether this process sees the store as it is now. For an embedded store that another
-        process has changed since this process opened it, reopen it first; while that process
-        still holds the ingest lock, say no and leave the view as it was."""
+    def follow_other_writers(self, generation: int) -> bool:
+        """Whether this process sees the store at ``generation`` (just read from it). For an embedded
+        store that another process has changed since this process opened it, reopen it first; while
+        that process still holds the ingest lock, say no and leave the view as it was."""
         if self.settings.chroma_url:
             return True
-        generation = self.generation()
         if generation == _SEEN_GENERATION.get(self.location, generation):
             return True
         if _locked_elsewhere(self.settings.lock_path):
