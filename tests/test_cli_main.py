@@ -37,14 +37,19 @@ def wait_for(url: str, seconds: float) -> bool:
     return False
 
 
+def _serve(store, corpus, port) -> subprocess.Popen:
+    """`policy-assistant serve` on 127.0.0.1:port over store, with corpus as its corpus folder."""
+    env = dict(os.environ, POLICY_ASSISTANT_STORE=str(store), POLICY_ASSISTANT_CORPUS=str(corpus))
+    return subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--host",
+                             "127.0.0.1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
 def test_serve_ingests_the_corpus_when_the_index_is_missing_then_serves(tmp_path, copy_of):
     corpus = copy_of(SEEDS / "000_1ba0c70c47b0b245.txt", SEEDS / "003_d52064480066839c.txt", folder="corpus")
     store = tmp_path / "store"
     port = free_port()
-    env = dict(os.environ, POLICY_ASSISTANT_STORE=str(store), POLICY_ASSISTANT_CORPUS=str(corpus))
-    server = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port),
-                               "--host", "127.0.0.1"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    server = _serve(store, corpus, port)
     try:
         assert wait_for(f"http://127.0.0.1:{port}/_stcore/health", 240), "the chat UI did not come up"
         manifest = ChromaStore(make_settings(store)).manifest()
@@ -68,17 +73,9 @@ def torch_built_corpus(tmp_path, copy_of):
     return settings
 
 
-def _serve(settings, port, **env):
-    env = dict(os.environ, POLICY_ASSISTANT_STORE=str(settings.store), POLICY_ASSISTANT_CORPUS=str(settings.corpus),
-               **env)
-    return subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--host",
-                             "127.0.0.1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-
-
 def test_serve_rebuilds_a_corpus_index_made_by_another_backend(torch_built_corpus):
     port = free_port()
-    server = _serve(torch_built_corpus, port)
+    server = _serve(torch_built_corpus.store, torch_built_corpus.corpus, port)
     try:
         assert wait_for(f"http://127.0.0.1:{port}/_stcore/health", 240), "the chat UI did not come up"
         store = ChromaStore(torch_built_corpus)
@@ -97,7 +94,7 @@ def test_serve_will_not_start_on_an_index_of_other_folders_made_by_another_backe
 
     other = copy_of(SEEDS / "003_d52064480066839c.txt", folder="other")
     ingest.run([other], torch_built_corpus, embedder=Embedder(default_model_path(), "torch"))
-    server = _serve(torch_built_corpus, free_port())
+    server = _serve(torch_built_corpus.store, torch_built_corpus.corpus, free_port())
     output = server.communicate(timeout=120)[0]
     assert server.returncode == 3
     assert f"policy-assistant ingest --reindex {torch_built_corpus.corpus} {other}" in output
