@@ -31,7 +31,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
-from bench_query import BENCH_DIR, DEV_SET, NHS, ROOT, SEEDS, build, quality, summarise  # noqa: E402
+from bench_query import BENCH_DIR, DEV_SET, NHS, ROOT, SEEDS, build, merged, quality, summarise  # noqa: E402
 
 TUNING_SETS = (DEV_SET, ROOT / "eval" / "holdout.jsonl")
 
@@ -144,8 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         helper = Assistant(settings=build(args.store_dir / folder, [SEEDS, NHS], embedder), embedder=embedder)
         helper.warm_up()
         per_set = [quality(helper, path) for path in TUNING_SETS]
-        scores[name] = summarise({label: {"rows": [row for raw in per_set for row in raw[label]["rows"]]}
-                                  for label in per_set[0]})
+        scores[name] = summarise(merged(per_set))
     n = int(scores["torch fp32"]["hybrid"]["n"])
     print(f"\nretrieval quality, seeds + NHS documents, {n} answerable questions of eval/dev + holdout")
     print(f"  {'backend':12} {'mode':7} {'hit@1':>7} {'hit@5':>7} {'MRR@10':>7}")

@@ -154,6 +154,11 @@ def quality(assistant, path: Path, k: int = 10) -> dict[str, dict[str, float]]:
     return out
 
 
+def merged(per_set: list[dict]) -> dict[str, dict]:
+    """quality() results of several question sets as one: the rows of every set, per retrieval."""
+    return {label: {"rows": [row for scores in per_set for row in scores[label]["rows"]]} for label in per_set[0]}
+
+
 def summarise(scores: dict[str, dict]) -> dict[str, dict[str, float]]:
     out = {}
     for label, value in scores.items():
@@ -174,8 +179,7 @@ def beats(scores: dict, label: str) -> bool:
 def print_quality(name: str, per_set: dict[str, dict]) -> bool:
     """One table per question set and one for all of them together; True when the default hybrid
     beats both single retrievers on all of them together."""
-    union = {label: {"rows": [r for scores in per_set.values() for r in scores[label]["rows"]]}
-             for label in next(iter(per_set.values()))}
+    union = merged(list(per_set.values()))
     verdict = False
     for set_name, raw in [*per_set.items(), ("all sets", union)]:
         scores = summarise(raw)
