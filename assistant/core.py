@@ -9,6 +9,7 @@ from ingest.embedding import Embedder
 from ingest.settings import Settings
 from ingest.store import ChromaStore, FileRecord
 
+from .asked import asked_for, mentions, staff_topic
 from .citations import verify
 from .extractive import ExtractiveAnswerer, SentenceVectors
 from .followup import condense_with_llm, rewrite
@@ -19,6 +20,19 @@ from .types import Answer, Hit
 
 REFUSAL = ("The documents in the index do not cover this question, so I cannot answer it from them. "
            "Try rephrasing it with the names, programmes or documents you have in mind.")
+
+
+def not_stated(asked, hits: list[Hit]) -> str:
+    """A near miss: the documents are about the subject but state no amount, date or number."""
+    titles = list(dict.fromkeys(h.title or Path(h.source).name for h in hits))[:2]
+    where = " and ".join(f"“{t}”" for t in titles)
+    return (f"The documents in the index do not state {asked.label} for this, so I cannot give one. "
+            f"The closest passages, in {where}, discuss the subject without stating it.")
+
+
+OFF_TOPIC = ("The documents in the index are health and social care policy and guidance; none of them covers "
+             "{topic}, so I cannot answer this from them. Staff matters such as pay, leave, parking, tax and IT "
+             "are for your organisation's HR, payroll or IT service.")
 EMPTY_QUESTION = "Please type a question in words, for example: What does the NHS mandate say about councils?"
 OTHER_SCRIPT = ("The documents in the index are in English, and this question has no words in the Latin "
                 "alphabet to search them with. Please ask in English, for example: What does the NHS "
@@ -143,6 +157,13 @@ class Assistant:
             return REFUSAL
         if not ranked or ranked[0].score < self.settings.refusal_min_score:
             return REFUSAL
+        topic = staff_topic(query)
+        if topic and not any(mentions(topic, c.text) for c in ranked):
+            return OFF_TOPIC.format(topic=topic)
+        asked = asked_for(query)
+        if asked and not any(c.states and c.score >= self.settings.refusal_stated_share * ranked[0].score
+                             for c in ranked):
+            return not_stated(asked, hits)
         return None
 
     def _answerer(self, kind: str):

@@ -30,7 +30,11 @@ K_RECALL = 5
 K_RANKING = 10
 
 RETRIEVAL = ["hit@1", "hit@5", "mrr@10", f"recall@{K_RECALL}"]
-ANSWERS = ["fact_recall", "refusal_precision", "refusal_recall", "refusal_accuracy"]
+ANSWERS = ["fact_recall", "refusal_precision", "refusal_recall", "refusal_accuracy", "near_miss_refusal",
+           "off_topic_refusal", "clean_quotes"]
+# Per-question figures that are averaged as they are (the refusal ones are set-level).
+PER_QUESTION = ["fact_recall", "near_miss_refusal", "off_topic_refusal", "clean_quotes"]
+UNANSWERABLE_KINDS = ("near-miss", "off-topic")
 CITATIONS = ["citation_precision", "citation_recall"]
 JUDGED = ["faithfulness_llm_judged"]
 METRICS = RETRIEVAL + ANSWERS + CITATIONS + JUDGED
@@ -45,6 +49,9 @@ DESCRIPTIONS = {
     "refusal_precision": "refusals that were for unanswerable questions",
     "refusal_recall": "unanswerable questions that were refused",
     "refusal_accuracy": "questions whose refuse-or-answer decision was right",
+    "near_miss_refusal": "near-miss questions (on topic, asking for something the documents do not state) refused",
+    "off_topic_refusal": "off-topic questions (pay, leave, parking, trivia) refused",
+    "clean_quotes": "answers whose quotes carry no markup, escape or reference marker",
     "citation_precision": "citations whose quote is in the stored chunk and supports its statement",
     "citation_recall": "answer statements supported by their verified citations",
     "faithfulness_llm_judged": "statements an LLM judge says the retrieved passages support (LLM-judged)",
@@ -63,6 +70,7 @@ class Question:
     reference_answer: str = ""
     id: str = ""
     needs_review: bool = False  # rows made from thumbs-down feedback: not scored until reviewed
+    unanswerable_kind: str = ""  # "near-miss" or "off-topic", for unanswerable questions
 
     @classmethod
     def from_dict(cls, row: dict, line: int = 0) -> "Question":
@@ -78,6 +86,10 @@ class Question:
         answerable = row.get("answerable", True)
         if not isinstance(answerable, bool):  # "false" as a string would silently count as true
             raise ValueError(f"{where}: 'answerable' must be true or false")
+        kind = row.get("unanswerable_kind") or ""
+        if kind and (answerable or kind not in UNANSWERABLE_KINDS):
+            raise ValueError(f"{where}: 'unanswerable_kind' is one of {', '.join(UNANSWERABLE_KINDS)}, "
+                             "on unanswerable questions only")
         history = row.get("history") or []
         if not isinstance(history, list) or not all(isinstance(t, dict) and isinstance(t.get("content"), str)
                                                     for t in history):
@@ -85,7 +97,8 @@ class Question:
         return cls(question=row["question"], expected_sources=list(row.get("expected_sources") or []),
                    expected_facts=list(row.get("expected_facts") or []), answerable=answerable,
                    history=history, reference_answer=str(row.get("reference_answer") or ""),
-                   id=str(row.get("id") or f"line-{line}"), needs_review=bool(row.get("needs_review")))
+                   id=str(row.get("id") or f"line-{line}"), needs_review=bool(row.get("needs_review")),
+                   unanswerable_kind=kind)
 
 
 def load_questions(path: str | Path) -> list[Question]:
@@ -154,6 +167,16 @@ def fact_hit(answer: str, facts: list[str]) -> float:
 
 
 _MARKER = re.compile(r"\[(\d+)\]")
+
+# What must never reach a quote: Markdown emphasis, escapes and link syntax, HTML tags and
+# entities, and a paper's reference markers (which would read as the answer's own [n]).
+_MARKUP = re.compile(r"\*\*|__|\\[^\sA-Za-z0-9]|\]\(|<[a-z/!][^>]{0,80}>|&[a-z]+;|&#\d+;"
+                     r"|\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]|(?:^|\s)#{1,6}\s|(?<!\w)\*\w[^*]*\w\*(?!\w)", re.I)
+
+
+def markup_in(quote: str) -> list[str]:
+    """The markup left in a quoted passage (empty when it reads as plain text)."""
+    return [m.group(0) for m in _MARKUP.finditer(quote)]
 
 
 def statements(answer: str, known: set[int] | None = None) -> list[tuple[str, list[int]]]:
@@ -293,7 +316,11 @@ def score_question(q: Question, sources: list[str], answer: dict,
                 f"recall@{K_RECALL}": recall_at(sources, q.expected_sources, K_RECALL)}
     if q.answerable and q.expected_facts:
         row["fact_recall"] = 0.0 if refused else fact_hit(answer["answer"], q.expected_facts)
+    if q.unanswerable_kind:
+        row["unanswerable_kind"] = q.unanswerable_kind
+        row[q.unanswerable_kind.replace("-", "_") + "_refusal"] = float(refused)
     if not refused:
+        row["clean_quotes"] = float(not any(markup_in(c.get("quote", "")) for c in answer["citations"]))
         precision, recall = citation_scores(answer["answer"], answer["citations"], stored)
         if precision is not None:
             row["citation_precision"] = precision
@@ -316,7 +343,7 @@ def question_score(row: dict) -> float:
 def summarise(rows: list[dict]) -> dict:
     metrics: dict[str, float | None] = {}
     counts: dict[str, int] = {}
-    for metric in RETRIEVAL + ["fact_recall"] + CITATIONS + JUDGED:
+    for metric in RETRIEVAL + PER_QUESTION + CITATIONS + JUDGED:
         values = [r[metric] for r in rows if r.get(metric) is not None]
         counts[metric] = len(values)
         metrics[metric] = sum(values) / len(values) if values else None

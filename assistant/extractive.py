@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 
+from .asked import asked_for
 from .citations import MIN_CLAIM_TERMS
 from .text import entities, sentence_spans, tokens
 from .types import Citation, Hit
@@ -26,6 +27,7 @@ class Candidate:
     coverage: float = 0.0  # share of the question's IDF-weighted terms in the sentence
     bonuses: int = 0  # a number for a "how many" question, a name for a "who" question
     penalty: float = 0.0  # passage rank, a heading, an overlong sentence
+    states: bool = False  # states the specific thing the question asks for (assistant/asked.py)
 
     @property
     def text(self) -> str:
@@ -139,6 +141,7 @@ class ExtractiveAnswerer:
         wants_number = bool(_WANTS_NUMBER.search(question))
         wants_name = bool(_WANTS_NAME.search(question))
         asked_names = {e.lower() for e in entities(question)}
+        asked = asked_for(question)
         candidates: list[Candidate] = []
         seen: set[str] = set()
         for rank, hit in enumerate(hits):
@@ -168,7 +171,8 @@ class ExtractiveAnswerer:
                 # other words than the question's.
                 score = (WORD_SCORE["words"] * coverage + WORD_SCORE["passage"] * max(hit.similarity, 0.0)
                          + WORD_SCORE["bonus"] * bonuses + penalty)
-                candidates.append(Candidate(rank, hit, start, end, score, coverage, bonuses, penalty))
+                states = bool(asked and asked.stated_in(sentence, question))
+                candidates.append(Candidate(rank, hit, start, end, score, coverage, bonuses, penalty, states))
         return candidates
 
 
@@ -194,10 +198,14 @@ def _with_headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, i
     return out
 
 
+# "... in the following situations:" / "... the five core principles shown below."
+_LEAD_IN = re.compile(r"(?::|\b(?:below|following|as follows)\.)\s*$")
+
+
 def _with_list(text: str, start: int, end: int, limit: int = 450) -> int:
     """A sentence that introduces a list ("stopped in the following situations:") is only an
     answer together with the list: extend it over the following lines, up to a limit."""
-    if not text[start:end].rstrip().endswith(":"):
+    if not _LEAD_IN.search(text[start:end]):
         return end
     stop = end
     for line in re.finditer(r"\n([^\n]+)", text[end:]):

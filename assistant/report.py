@@ -11,13 +11,15 @@ from .evaluation import (CITATIONS, DESCRIPTIONS, JUDGED, K_RANKING, RETRIEVAL, 
 
 LABELS = {"hit@1": "hit@1", "hit@5": "hit@5", "mrr@10": "MRR@10", "fact_recall": "key-fact recall",
           "refusal_precision": "refusal precision", "refusal_recall": "refusal recall",
-          "refusal_accuracy": "refusal accuracy",
+          "refusal_accuracy": "refusal accuracy", "near_miss_refusal": "near-miss refusal",
+          "off_topic_refusal": "off-topic refusal", "clean_quotes": "clean quotes",
           "citation_precision": "citation precision", "citation_recall": "citation recall",
           "faithfulness_llm_judged": "faithfulness (LLM-judged)"}
 
 GROUPS = [("Retrieval", RETRIEVAL, "#2f6db5"),
-          ("Answers", ["fact_recall"], "#2e8b57"),
-          ("Refusals", ["refusal_precision", "refusal_recall", "refusal_accuracy"], "#d9822b"),
+          ("Answers", ["fact_recall", "clean_quotes"], "#2e8b57"),
+          ("Refusals", ["refusal_precision", "refusal_recall", "refusal_accuracy", "near_miss_refusal",
+                        "off_topic_refusal"], "#d9822b"),
           ("Citations (ALCE-style)", CITATIONS, "#7b4fa8"),
           ("Faithfulness, LLM-judged", JUDGED, "#8a8a8a")]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from .types import Document, IngestError
@@ -43,20 +44,177 @@ def clean_document(doc: Document) -> Document:
     """Return the document with cleaned page text, a title and (where stated) a date."""
     if doc.doc_type == "pdf":
         _drop_running_lines(doc)
+    stated = _take_date_header(doc)
     for page in doc.pages:
         text = _normalise_unicode(page.text)
         if doc.doc_type == "pdf":
             text = _repair_pdf_lines(text)
         elif doc.doc_type in ("txt", "html", "md"):
             text = strip_boilerplate(text)
+        if doc.doc_type == "md":
+            text = repair_converted_text(text)
         page.text = _normalise_whitespace(text)
     doc.pages = [p for p in doc.pages if p.text.strip()]
     if not doc.pages:
         raise IngestError("no text left after removing page furniture")
     _refuse_degenerate(doc)
     doc.title = _title(doc)
-    doc.date = _stated_date(doc)
+    doc.date = stated.get("published") or _stated_date(doc)
+    if stated.get("updated"):
+        doc.extra["updated"] = stated["updated"]
     return doc
+
+
+# "Date published: 29 January, 2025" / "Date last updated: 25 March, 2025" at the head of a
+# page captured from a publisher's site: facts about the document, not passages to quote.
+_DATE_HEADER = re.compile(r"^\s*(?:date\s+)?(published|first published|last updated|updated)\s*:\s*(.{6,40}?)\s*$",
+                          re.I | re.M)
+
+
+def _take_date_header(doc: Document) -> dict[str, str]:
+    found: dict[str, str] = {}
+    if not doc.pages:
+        return found
+    page = doc.pages[0]
+    head_end = _offset_of_line(page.text, 20)
+
+    def take(match: re.Match) -> str:
+        when = _parse_date(match.group(2).replace(",", ""))
+        if not when:
+            return match.group(0)
+        kind = "updated" if "updated" in match.group(1).lower() else "published"
+        found.setdefault(kind, when)
+        return ""
+
+    page.text = _DATE_HEADER.sub(take, page.text[:head_end]) + page.text[head_end:]
+    return found
+
+
+def _offset_of_line(text: str, n: int) -> int:
+    at = 0
+    for _ in range(n):
+        nxt = text.find("\n", at)
+        if nxt < 0:
+            return len(text)
+        at = nxt + 1
+    return at
+
+
+def repair_converted_text(text: str) -> str:
+    """Undo what a PDF-to-Markdown conversion does to running text: every printed line its own
+    paragraph ("com-" / "munity-based"), page headers repeated through the text, and lost "ll"
+    ligatures ("wil", "al ocated")."""
+    text = _drop_repeated_furniture(text)
+    text = _drop_debris(text)
+    text = _join_soft_breaks(text)
+    return repair_ligatures(text)
+
+
+_SPLIT_HYPHEN = re.compile(r"([a-z])[\u2011\u2010-]\s*\n\s*\n?\s*([a-z])")
+_SOFT_BREAK = re.compile(r"([^\s.!?:;\u2022])[ \t]*\n(?:[ \t]*\n){0,3}[ \t]*(?=[a-z,;)\u2019])")
+
+
+def _join_soft_breaks(text: str) -> str:
+    """Join a line that stops mid-sentence to the next when that one starts in lower case."""
+    text = _SPLIT_HYPHEN.sub(r"\1\2", text)
+    text = _SOFT_BREAK.sub(r"\1 ", text)
+    return re.sub(r"(?<=\w) +(?=[,;)](?:\s|$))", "", text)  # "Lord Darzi , the" once a link has gone
+
+
+# Words of up to three letters that prose uses; any other short token in a block is a shard.
+_SHORT_WORDS = frozenset("""a i an as at be by do eg go he ie if in is it me my no of on or so to up us we
+the and for are but not you all any can had her was one our out day get has him his how man new now old see
+two way who did its let put say she too use few key may own per set six ten via yet age aim far low end lead
+act add ago aid ask big bed car cut due fit job law led met mix pay run saw six top try war nhs gp ae""".split())
+
+
+def _drop_debris(text: str) -> str:
+    """Drop what a table or figure becomes when its cells are flattened into running text:
+    stray marks ("‑", "]", "0.5") and word shards ("C t, clinical d commu e, and healthcar"),
+    told apart from prose by the share of its words that are words."""
+    vocabulary = _vocabulary()
+    kept = []
+    for line in text.split("\n"):
+        letters = re.findall(r"[A-Za-z]+", line)
+        if line.strip() and not re.search(r"[A-Za-z]{2}", line):
+            continue
+        if vocabulary and len(letters) >= 4:
+            known = sum(1 for w in letters if w.lower() in (vocabulary if len(w) >= 4 else _SHORT_WORDS)
+                        or (w.isupper() and len(w) >= 2))
+            if known / len(letters) < 0.7:
+                continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def _drop_repeated_furniture(text: str) -> str:
+    """Lines carrying a number that recur five or more times ("Page 2 of 28", a journal's running
+    head "Iqbal et al. BMC Public Health (2025) 25:1374") are page furniture."""
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", line.strip().lower())
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        k = key(line)
+        if "#" in k and 8 <= len(k) <= 120:
+            counts[k] = counts.get(k, 0) + 1
+    furniture = {k for k, n in counts.items() if n >= 5 and not k.startswith(("•", "#."))}
+    if not furniture:
+        return text
+    return "\n".join(line for line in text.splitlines() if key(line) not in furniture)
+
+
+# Words whose "ll" a PDF font dropped, seen standalone: "wil be", "al parts", "ful vision".
+_LOST_LL = {"wil": "will", "ful": "full", "wel": "well", "stil": "still", "smal": "small",
+            "shal": "shall", "skil": "skill", "tel": "tell", "fal": "fall", "al": "all", "il": "ill"}
+
+
+_SUFFIXES = {"y", "ed", "ing", "er", "ers", "s", "est", "ow", "ows"}
+
+
+def repair_ligatures(text: str) -> str:
+    """Restore "ll" where a document shows the lost-ligature symptom (a "wil", "ful" or "wel"
+    standing alone, which English never has). Split words are joined only when the joined word is a known word
+    ("al ocated" -> "allocated", "chal enged" -> "challenged"): the list is the embedding model's
+    own vocabulary."""
+    symptoms = len(re.findall(r"\b(?:wil|ful|wel)\b", text, re.I))
+    if symptoms < 1:
+        return text
+    vocabulary = _vocabulary()
+
+    def join(match: re.Match) -> str:
+        left, right = match.group(1), match.group(2)
+        joined = f"{left}l{right}"
+        # "crucial y" -> "crucially": a suffix after a word ending in "l" needs no word list.
+        if (joined.lower() in vocabulary or joined.lower().removesuffix("s") in vocabulary
+                or (right in _SUFFIXES and left.lower() in vocabulary)):
+            return joined
+        return match.group(0)
+
+    if vocabulary:
+        text = re.sub(r"\b([A-Za-z]*[a-z]l) ([a-z]{1,12})\b", join, text)
+
+    def standalone(match: re.Match) -> str:
+        word = match.group(0)
+        fixed = _LOST_LL.get(word.lower())
+        if not fixed:
+            return word
+        return fixed.capitalize() if word[0].isupper() else fixed
+
+    # "et al." is Latin, not a lost "all".
+    return re.sub(r"(?<!\bet )\b(?:[Ww]il|[Ff]ul|[Ww]el|[Ss]til|[Ss]mal|[Ss]hal|[Ss]kil|[Tt]el|[Ff]al|[Aa]l|[Ii]l)\b(?![.\u2019'-]\w)",
+                  standalone, text)
+
+
+@lru_cache(maxsize=2)
+def _vocabulary(min_length: int = 4) -> frozenset[str]:
+    """Whole words of the embedding model's WordPiece vocabulary (about 20,000 English words)."""
+    try:
+        from .settings import default_model_path
+
+        lines = (Path(default_model_path()) / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    except Exception:  # no model folder: split words stay split, nothing else changes
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha() and w.islower() and len(w) >= min_length)
 
 
 def strip_boilerplate(text: str) -> str:
@@ -144,7 +302,9 @@ def _title(doc: Document) -> str:
     if meta and not _looks_generic(meta):
         return meta[:200]
     for line in doc.pages[0].text.splitlines()[:12]:
-        candidate = line.strip(" -–|")
+        candidate = line.strip(" -–|•")
+        if re.match(r"(?i)(classification|publication reference|contents?)\b", candidate):
+            continue
         if 12 <= len(candidate) <= 200 and not _parse_date(candidate) and len(candidate.split()) >= 3:
             return candidate
     return Path(doc.source).stem.replace("-", " ").replace("_", " ")

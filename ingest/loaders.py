@@ -5,6 +5,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from .markup import markdown_to_text
 from .types import Document, IngestError, Page
 
 SUPPORTED = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".md": "md",
@@ -172,13 +173,13 @@ def _load_markdown(path: Path) -> Document:
         except yaml.YAMLError:
             front = {}
         raw = raw[match.end():]
-    text = _strip_markdown(raw)
+    text = markdown_to_text(raw)
     if not text.strip():
         raise IngestError("Markdown file has no text")
     doc = Document(source=str(path), title="", date=None, doc_type="md",
                    pages=[Page(source=str(path), page=None, text=text)])
     date_value = front.get("date") or front.get("published") or front.get("updated")
-    doc.extra = {"meta_title": str(front.get("title") or "").strip(),
+    doc.extra = {"meta_title": str(front.get("title") or "").strip() or _markdown_title(raw),
                  "meta_date": _coerce_date(date_value) or ""}
     for key, value in front.items():
         if isinstance(value, (str, int, float)) and key not in ("title", "date"):
@@ -186,13 +187,28 @@ def _load_markdown(path: Path) -> Document:
     return doc
 
 
-def _strip_markdown(text: str) -> str:
-    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # images -> alt text
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links -> link text
-    text = re.sub(r"^\s{0,3}#{1,6}\s*", "", text, flags=re.M)  # headings
-    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    text = re.sub(r"^\s*[-*+]\s+", "", text, flags=re.M)  # bullets
-    return text
+def _markdown_title(raw: str) -> str:
+    """The first heading, or the first run of bold lines ("**2025/26 priorities and **" /
+    "**operational planning **" / "**guidance **" is one title split over three lines)."""
+    heading = re.search(r"^\s{0,3}#\s+(?!Document Outline\s*$)(.+?)\s*#*\s*$", raw, re.M | re.I)
+    if heading and len(heading.group(1).split()) >= 2:
+        return markdown_to_text(heading.group(1)).strip()
+    run: list[str] = []
+    for line in raw.splitlines()[:60]:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        bold = re.fullmatch(r"(?:\*\*([^*]*)\*\*\s*)+", stripped)
+        text = markdown_to_text(stripped).strip() if bold else ""
+        if bold and text and not re.fullmatch(r"(?i)(systematic review|research( article)?|open access|"
+                                              r"review|article|contents?|classification.*)", text):
+            run.append(text)
+        elif run:
+            break
+    title = " ".join(run)
+    if title.isupper():
+        title = title.capitalize()
+    return title if len(title.split()) >= 2 else ""
 
 
 # --- plain text --------------------------------------------------------------------------------

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # ... or when no sentence scores this high as an answer (calibrated with the answerer's
     # weights on eval/dev.jsonl + eval/holdout.jsonl; assistant/extractive.py).
     refusal_min_score: float = 0.40
+    # ... or, when the question asks for something specific (an amount, a date, a number, a
+    # penalty: assistant/asked.py), when no short-listed sentence that states one scores at least
+    # this share of the best sentence's score: the passages are about the subject, not the answer.
+    refusal_stated_share: float = 0.87
     max_question_chars: int = 2000
 
     # --- LLM back-ends (all optional) ----------------------------------------------------------

@@ -229,12 +229,19 @@ def test_threshold_parsing_names_the_problem(tmp_path):
         ev.load_thresholds(path)
 
 
-def test_shipped_thresholds_name_real_metrics():
+def test_shipped_thresholds_gate_every_metric_their_set_measures():
+    """A set without near-miss or off-topic questions cannot gate those two; every other
+    unjudged metric is gated on every shipped set."""
     from tests.conftest import ROOT
 
-    for name in ("thresholds.json", "holdout-thresholds.json"):
-        thresholds = ev.load_thresholds(ROOT / "eval" / name)
-        assert set(thresholds) == set(ev.METRICS) - set(ev.JUDGED), name
+    kinds = {"near_miss_refusal": "near-miss", "off_topic_refusal": "off-topic"}
+    for set_name, name in (("dev", "thresholds"), ("holdout", "holdout-thresholds"),
+                           ("integration-dev", "integration-dev-thresholds"),
+                           ("integration-holdout", "integration-holdout-thresholds")):
+        questions = ev.load_questions(ROOT / "eval" / f"{set_name}.jsonl")
+        measured = {m for m in set(ev.METRICS) - set(ev.JUDGED)
+                    if m not in kinds or any(q.unanswerable_kind == kinds[m] for q in questions)}
+        assert set(ev.load_thresholds(ROOT / "eval" / f"{name}.json")) == measured, name
 
 
 # --- question sets ---------------------------------------------------------------------------------------

@@ -1,0 +1,102 @@
+"""What a question asks for when it asks for something specific (an amount, a number, a date, a
+penalty, a rate), and whether a sentence states one.
+
+A near-miss question ("How much capital funding will each new neighbourhood health centre
+receive?") retrieves passages about its subject that never state the thing asked for. Related in
+topic is not an answer: when no sentence about the subject states an amount, the answer is a
+refusal that says what the documents leave out.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
+                 r"fifty|hundred|thousand|dozen|half|quarter|third|double|twice|single")
+_MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|december|"
+           r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+
+# Each kind: the question pattern that asks for it, and the pattern of a sentence that states one.
+_MONEY = re.compile(r"£\s?\d|\$\s?\d|\d\s?(?:bn|billion|million|m|k)\b|\bpounds?\b|\d(?:\.\d+)?\s?%|\bper cent\b", re.I)
+_COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+# A date answers "when"; a bare period ("in 2025/26") does not say by when.
+_DATE = re.compile(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|"
+                   r"\b(?:by|before|until|from|after|since|starting|no later than|end of|beginning of)\s+"
+                   r"(?:the\s+)?(?:end\s+of\s+)?(?:(?:19|20)\d\d\b|next\b|this\b)|"
+                   r"\b(?:next|this|last|coming)\s+(?:year|month|quarter|spring|summer|autumn|winter)\b|"
+                   r"\b(?:spring|summer|autumn|winter)\b|\bwithin \w+ (?:days|weeks|months|years)\b",
+                   re.I)
+_PENALTY = re.compile(r"\b(?:penalt\w*|fines?|fined|sanction\w*|withh[eo]ld\w*|clawback|claw back|"
+                      r"deduct\w*|intervention|enforcement|downrat\w*)\b", re.I)
+_QUANTITY = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|\b(?:annual\w*|quarterly|monthly|weekly|daily|yearly|"
+                       r"every|each)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Asked:
+    kind: str  # "amount", "count", "date", "penalty", "quantity"
+    label: str  # how the refusal names it: "an amount", "a date"
+    stated: re.Pattern
+
+    def stated_in(self, sentence: str, question: str) -> bool:
+        """The sentence states one that the question did not already give ("segment 5" in the
+        question does not make "placed in segment 5" a number answering "how many"). A year or
+        a name with a number ("2025/26", "10 Year Health Plan") is no amount or count."""
+        if self.kind != "date":
+            sentence, question = _NOT_A_FIGURE.sub(" ", sentence), _NOT_A_FIGURE.sub(" ", question)
+        given = {m.group(0).lower() for m in self.stated.finditer(question)}
+        return any(m.group(0).lower() not in given for m in self.stated.finditer(sentence))
+
+
+_NOT_A_FIGURE = re.compile(r"\b(?:19|20)\d\d(?:\s*(?:/|-|–|to)\s*(?:19|20)?\d\d)?\b(?!\s?%)|"
+                           r"\b\d+[- ]year (?:health )?plan\b|\bsegment \d\b|\bannex \w\b", re.I)
+
+
+_KINDS: list[tuple[re.Pattern, Asked]] = [
+    (re.compile(r"\b(?:penalt\w*|fines?|fined|sanctions?)\b", re.I), Asked("penalty", "a penalty", _PENALTY)),
+    (re.compile(r"\bhow (?:much|large|big)\b.*\b(?:fund\w*|capital|cost\w*|budget|money|pay|paid|spend\w*|sav\w*|"
+                r"invest\w*|receive|allocat\w*|bonus|worth|grant)\b|"
+                r"\b(?:what|which)\b.{0,40}\b(?:budget|cost|price|salary|fee|sum|value)\b", re.I),
+     Asked("amount", "an amount", _MONEY)),
+    (re.compile(r"\bhow many\b", re.I), Asked("count", "a number", _COUNT)),
+    # A date: "by when", "deadline", "what date". A bare "when" asks as often for circumstances
+    # ("When can safety needles be prescribed?") as for a date, so it asks for no kind.
+    (re.compile(r"^(?:and\s+|so\s+)?by\s+when\b|\bdeadline\b|"
+                r"\b(?:what|which|by what|on what|in what)\s+(?:date|year|month|day)\b", re.I),
+     Asked("date", "a date", _DATE)),
+    (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bhow (?:much|often|long|old)\b|"
+                r"\bwhat (?:rate|percentage|proportion|ratio)\b", re.I), Asked("quantity", "a figure", _QUANTITY)),
+]
+
+
+# "When the headquarters are merged, how much will it save?": the opening clause sets a scene;
+# the question is what follows the comma.
+_SCENE = re.compile(r"^\s*(?:when|if|once|after)\b[^,?]{3,120},\s*(?=(?:how|what|which|who|where|why)\b)", re.I)
+
+
+def asked_for(question: str) -> Asked | None:
+    """The specific kind of thing the question asks for, or None for an open question."""
+    question = _SCENE.sub("", question)
+    for pattern, asked in _KINDS:
+        if pattern.search(question):
+            return asked
+    return None
+
+
+# Staff matters that policy documents do not cover, however close a passage's words come:
+# "income" is no answer to income tax, "email accreditation" none to a password reset.
+_STAFF_TOPICS = re.compile(
+    r"\b(?:passwords?|log ?in|locked out|payslips?|salary|salaries|wages?|pay (?:band|scale|rise|award)s?|"
+    r"band \d\b|annual leave|holidays? (?:allowance|entitlement)|carry over|parking|car park|"
+    r"income tax|tax code|personal allowance|mileage|expenses? claims?|claim (?:\w+ )?expenses|sick pay|"
+    r"overtime|maternity pay|pension contributions?|laptop|printer|wi-?fi|it helpdesk)\b", re.I)
+
+
+def staff_topic(question: str) -> str | None:
+    """The staff matter (pay, leave, parking, tax, IT) a question is about, or None."""
+    match = _STAFF_TOPICS.search(question)
+    return match.group(0) if match else None
+
+
+def mentions(topic: str, sentence: str) -> bool:
+    return bool(re.search(rf"\b{re.escape(topic)}\b", sentence, re.I))
