@@ -17,7 +17,10 @@ _MONTHS = (r"january|february|march|april|may|june|july|august|september|october
            r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
 
 # Each kind: the question pattern that asks for it, and the pattern of a sentence that states one.
-_MONEY = re.compile(r"£\s?\d|\$\s?\d|\d\s?(?:bn|billion|million|m|k)\b|\bpounds?\b|\d(?:\.\d+)?\s?%|\bper cent\b", re.I)
+# Money: a percentage is no answer to "how much funding will each centre receive".
+_MONEY = re.compile(r"£\s?\d|\$\s?\d|\d\s?(?:bn|billion|million|m|k)\b|\bpounds?\b", re.I)
+# ... but it is to "how much must spending on agency staff be cut".
+_MONEY_OR_SHARE = re.compile(_MONEY.pattern + r"|\d(?:\.\d+)?\s?%|\bper cent\b", re.I)
 _COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 # A date answers "when"; a bare period ("in 2025/26") does not say by when.
 _DATE = re.compile(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|"
@@ -54,8 +57,14 @@ _NOT_A_FIGURE = re.compile(r"\b(?:19|20)\d\d(?:\s*(?:/|-|–|to)\s*(?:19|20)?\d\
 
 _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"\b(?:penalt\w*|fines?|fined|sanctions?)\b", re.I), Asked("penalty", "a penalty", _PENALTY)),
-    (re.compile(r"\bhow (?:much|large|big)\b.*\b(?:fund\w*|capital|cost\w*|budget|money|pay|paid|spend\w*|sav\w*|"
-                r"invest\w*|receive|allocat\w*|bonus|worth|grant)\b|"
+    # "By how much must costs fall?" is answered by a percentage as well as by a sum.
+    # A share of spending is a percentage too.
+    (re.compile(r"\bby how much\b|\b(?:share|proportion|percentage|per cent)\b", re.I),
+     Asked("quantity", "a figure", _QUANTITY)),
+    (re.compile(r"\bhow much\b.*\b(?:cut|reduc|lower|increas|rais|grow)\w*", re.I),
+     Asked("amount", "an amount", _MONEY_OR_SHARE)),
+    (re.compile(r"\bhow (?:much|large|big)\b.*\b(?:fund\w*|capital|cost\w*|budget|money|pay|paid|spend\w*|"
+                r"sav\w*|invest\w*|receive|allocat\w*|bonus|worth|grant)\b|"
                 r"\b(?:what|which)\b.{0,40}\b(?:budget|cost|price|salary|fee|sum|value)\b", re.I),
      Asked("amount", "an amount", _MONEY)),
     (re.compile(r"\bhow many\b", re.I), Asked("count", "a number", _COUNT)),

@@ -106,6 +106,7 @@ def repair_converted_text(text: str) -> str:
     ligatures ("wil", "al ocated")."""
     text = _drop_repeated_furniture(text)
     text = _drop_debris(text)
+    text = _drop_bibliography(text)
     text = _join_soft_breaks(text)
     return repair_ligatures(text)
 
@@ -145,6 +146,19 @@ def _drop_debris(text: str) -> str:
                 continue
         kept.append(line)
     return "\n".join(kept)
+
+
+# Lines of a reference list or footnote: "Accessed 2 Oct 2024.", "2023;31:29–42.", "12. Messenger G.
+# 'Leadership ...' 2022.", "https:// www. kings fund. org. uk/ ...". Kept apart from the passages:
+# a quoted answer is never a bibliography entry.
+_BIBLIOGRAPHY = re.compile(
+    r"\b(?:accessed|viewed on|viewed)\s+\d{1,2}\s+[a-z]{3,9}\.?\s+\d{4}|\b(?:19|20)\d\d;\s?\d+(?:\(\d+\))?:\s?[a-z]?\d+"
+    r"|^\s*\d{1,3}\.?\s+[A-Z][\w’'-]+\s+[A-Z]{1,3}[,.]\s|https?://\s|\bdoi\.org/|\bdoi:\s?10\."
+    r"|\bet al\.\s+(?:The|A|An)?\s?[A-Z][^.]{5,}\.\s+[A-Z][\w ]{2,40}\.\s+(?:19|20)\d\d", re.I | re.M)
+
+
+def _drop_bibliography(text: str) -> str:
+    return "\n".join(line for line in text.split("\n") if not _BIBLIOGRAPHY.search(line))
 
 
 def _drop_repeated_furniture(text: str) -> str:
