@@ -171,7 +171,7 @@ _MARKER = re.compile(r"\[(\d+)\]")
 # What must never reach a quote: Markdown emphasis, escapes and link syntax, HTML tags and
 # entities, and a paper's reference markers (which would read as the answer's own [n]).
 _MARKUP = re.compile(r"\*\*|__|\\[^\sA-Za-z0-9]|\]\(|<[a-z/!][^>]{0,80}>|&[a-z]+;|&#\d+;"
-                     r"|\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]|(?:^|\s)#{1,6}\s|(?<!\w)\*\w[^*]*\w\*(?!\w)", re.I)
+                     r"|\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]|(?:^|\s)#{1,6}\s|(?<![\w*])\*\w[^*\n]{0,80}\w\*(?![\w*])", re.I)
 
 
 def markup_in(quote: str) -> list[str]:

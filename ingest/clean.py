@@ -105,13 +105,15 @@ def repair_converted_text(text: str) -> str:
     paragraph ("com-" / "munity-based"), page headers repeated through the text, and lost "ll"
     ligatures ("wil", "al ocated")."""
     text = _drop_repeated_furniture(text)
+    # Words split at a line end are joined first: "lenges to scalability and com" alone reads as shards.
+    text = _SPLIT_HYPHEN.sub(r"\1\2", text)
     text = _drop_debris(text)
     text = _drop_bibliography(text)
     text = _join_soft_breaks(text)
     return repair_ligatures(text)
 
 
-_SPLIT_HYPHEN = re.compile(r"([a-z])[\u2011\u2010-]\s*\n\s*\n?\s*([a-z])")
+_SPLIT_HYPHEN = re.compile(r"([a-z])[\u2011\u2010-][ \t]*\n(?:[ \t]*\n){0,3}[ \t]*([a-z])")
 _SOFT_BREAK = re.compile(r"([^\s.!?:;\u2022])[ \t]*\n(?:[ \t]*\n){0,3}[ \t]*(?=[a-z,;)\u2019])")
 
 

@@ -33,9 +33,9 @@ _BARE_TARGET = re.compile(r"\s?\((?:https?://|www\.|/)[^\s()]*(?:\([^\s()]*\)[^\
 _AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>\s]+)>")
 # Numeric reference markers of a paper: [1], [3-6], [1, 2], [12,14-16].
 _REFERENCE = re.compile(r"\s?\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*(.*?)\s*#*\s*$", re.M)
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+\))\s+", re.M)
-_OUTLINE = re.compile(r"^\s{0,3}#{1,6}\s*Document Outline\s*$", re.M | re.I)
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*(.*?)[ \t]*#*[ \t]*$", re.M)
+_BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d+\))[ \t]+", re.M)
+_OUTLINE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*Document Outline[ \t]*$", re.M | re.I)
 
 
 def html_to_text(text: str) -> str:

@@ -78,6 +78,28 @@ def policy_store(tmp_path_factory, embedder):
 
 
 @pytest.fixture(scope="session")
+def library_store(tmp_path_factory, embedder):
+    """The default corpus (seeds + integration guidance) and the NHS PDFs/DOCX: the library the
+    integration question sets are scored on."""
+    import ingest
+
+    store = tmp_path_factory.mktemp("library-store")
+    settings = make_settings(store)
+    report = ingest.run([CORPUS, NHS_PDFS], settings, embedder=embedder)
+    assert not report.failed, report.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def library_assistant(library_store, embedder):
+    from assistant import Assistant
+
+    helper = Assistant(settings=library_store, embedder=embedder)
+    helper.warm_up()
+    return helper
+
+
+@pytest.fixture(scope="session")
 def assistant(policy_store, embedder):
     from assistant import Assistant
 

@@ -1,0 +1,83 @@
+"""What a question asks for, and whether a sentence states it: the pieces of the near-miss refusal."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.asked import asked_for, mentions, staff_topic
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("How much capital funding will each new neighbourhood health centre receive?", "amount"),
+    ("What financial penalty does a trust face in segment 5?", "penalty"),
+    ("What is the maximum hourly rate trusts may pay bank staff?", "quantity"),
+    ("How many studies were included in the review?", "count"),
+    ("By when must ICBs put action plans in place?", "date"),
+    ("What's the deadline for Health and Wellbeing Boards to submit plans?", "date"),
+    ("How often will NHS England run the segmentation?", "quantity"),
+    ("By how much must providers reduce their cost base?", "quantity"),
+    ("How much are systems expected to cut their spending on agency staff?", "amount"),
+    ("What share of hospital costs is this cohort associated with?", "quantity"),
+])
+def test_a_question_for_something_specific_names_its_kind(question, kind):
+    assert asked_for(question).kind == kind
+
+
+@pytest.mark.parametrize("question", [
+    "What are the six core components of neighbourhood health?",
+    "When can safety pen needles be prescribed on FP10?",  # circumstances, not a date
+    "What approach should systems take when delivering intermediate care?",
+    "What impacts should systems, as a minimum, seek to achieve?",
+])
+def test_an_open_question_asks_for_no_kind(question):
+    assert asked_for(question) is None
+
+
+def test_a_scene_setting_clause_does_not_decide_the_kind():
+    assert asked_for("When the headquarters are merged, how much will it save?").kind == "amount"
+
+
+def test_a_sum_states_an_amount_and_a_percentage_does_not():
+    asked = asked_for("How much capital funding will each centre receive?")
+    assert asked.stated_in("Each centre will receive £2.5 million of capital.", "How much capital funding?")
+    assert not asked.stated_in("Productivity must rise by 2% a year.", "How much capital funding?")
+
+
+def test_a_number_the_question_already_gave_is_not_an_answer():
+    question = "How many providers will be placed in segment 5?"
+    assert not asked_for(question).stated_in("All providers in the PIP will be placed in segment 5.", question)
+    assert asked_for(question).stated_in("Around 20 providers will be placed in segment 5.", question)
+
+
+def test_years_and_plan_names_are_not_counts():
+    question = "How many neighbourhood health centres will open?"
+    assert not asked_for(question).stated_in("The 10 Year Health Plan sets this out for 2025/26.", question)
+
+
+def test_a_bare_period_does_not_say_by_when():
+    question = "What is the deadline for the plans?"
+    asked = asked_for(question)
+    assert not asked.stated_in("Systems continue to progress neighbourhood health in 2025/26.", question)
+    assert asked.stated_in("Plans are due by June 2025.", question)
+
+
+def test_a_frequency_states_how_often():
+    question = "How often will NHS England run the segmentation?"
+    assert asked_for(question).stated_in("We will run the segmentation process on a quarterly basis.", question)
+
+
+@pytest.mark.parametrize("question,topic", [
+    ("How many days of annual leave do Agenda for Change staff get?", "annual leave"),
+    ("How do I reset my NHSmail password?", "password"),
+    ("What is the income tax personal allowance for 2025/26?", "income tax"),
+    ("How do I apply for a staff parking permit?", "parking"),
+])
+def test_staff_matters_are_recognised(question, topic):
+    assert staff_topic(question) == topic
+
+
+def test_policy_questions_are_no_staff_matter():
+    assert staff_topic("What should ICBs and local authorities plan together for neighbourhood health?") is None
+
+
+def test_a_topic_is_mentioned_only_as_a_whole_word():
+    assert mentions("parking", "Staff parking is free.") and not mentions("tax", "taxpayers and syntax")

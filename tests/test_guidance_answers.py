@@ -1,0 +1,50 @@
+"""Answers on the integration guidance in the default corpus: near misses and staff matters are
+refused with a reason, and answers quote the sentence that states what was asked."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.shared
+
+
+@pytest.mark.parametrize("question", [
+    "How much capital funding will each new neighbourhood health centre receive?",
+    "How much capital is available in 2025/26 to increase the number of co-located urgent treatment centres?",
+    "By what date must Health and Wellbeing Boards submit their neighbourhood health plans to DHSC?",
+])
+def test_a_near_miss_is_refused_saying_what_the_documents_leave_out(library_assistant, question):
+    answer = library_assistant.ask(question)
+    assert answer.refused and not answer.citations
+    assert "do not state" in answer.answer
+    assert "“" in answer.answer  # names the documents that discuss the subject
+
+
+@pytest.mark.parametrize("question", [
+    "How many days of annual leave do Agenda for Change staff get?",
+    "How do I reset my NHSmail password?",
+    "What is the income tax personal allowance for the 2025/26 tax year?",
+])
+def test_a_staff_matter_is_refused_as_outside_the_documents(library_assistant, question):
+    answer = library_assistant.ask(question)
+    assert answer.refused and not answer.citations
+    assert "HR, payroll or IT" in answer.answer
+
+
+def test_a_question_for_a_frequency_quotes_the_sentence_that_states_it(library_assistant):
+    answer = library_assistant.ask("How often will NHS England run the segmentation process for providers?")
+    assert not answer.refused
+    assert "quarterly" in answer.citations[0].quote
+    assert answer.citations[0].source.endswith("nhse-2025-oversight-framework-methodology-manual.md")
+
+
+def test_a_question_with_its_figure_stated_is_answered_not_refused(library_assistant):
+    answer = library_assistant.ask("By how much do providers need to reduce their cost base in 2025/26?")
+    assert not answer.refused and "%" in answer.answer
+
+
+def test_quotes_from_the_guidance_carry_no_conversion_debris(library_assistant):
+    answer = library_assistant.ask("What does the neighbourhood health guidance say about Lord Darzi's investigation?")
+    assert not answer.refused
+    for citation in answer.citations:
+        assert "\\" not in citation.quote and "http" not in citation.quote and "**" not in citation.quote
+        assert " wil " not in f" {citation.quote} "
