@@ -164,7 +164,7 @@ class ExtractiveAnswerer:
                 bonuses += int(wants_name and any(e.lower() not in asked_names for e in entities(sentence)))
                 penalty = -0.02 * rank
                 if not sentence.rstrip().endswith((".", "?", "!", ":", "”", '"', ")")) and len(sentence.split()) < 10:
-                    penalty -= 0.15  # a heading, not an answer
+                    continue  # a heading is never an answer on its own
                 if len(sentence) > 600:
                     penalty -= 0.1
                 # The short-list score: words, and passage relevance for sentences that answer in

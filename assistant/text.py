@@ -79,12 +79,19 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_PARAGRAPH_NUMBER = re.compile(r"\d{1,3}\.[ \t]+(?=[A-Za-z])")
+
+
 def _add_span(text: str, start: int, end: int, spans: list) -> None:
     while start < end and text[start] in " \t•-–*▪":
         start += 1
+    # Guidance numbers its paragraphs ("46. Information submitted ..."): the number is no part of a quote.
+    number = _PARAGRAPH_NUMBER.match(text, start, end)
+    if number:
+        start = number.end()
     while end > start and text[end - 1].isspace():
         end -= 1
-    if end - start >= 3:
+    if end - start >= 3 and not re.fullmatch(r"[\d.]+", text[start:end]):  # "46." split off its paragraph
         spans.append((start, end))
 
 

@@ -48,3 +48,29 @@ def test_quotes_from_the_guidance_carry_no_conversion_debris(library_assistant):
     for citation in answer.citations:
         assert "\\" not in citation.quote and "http" not in citation.quote and "**" not in citation.quote
         assert " wil " not in f" {citation.quote} "
+
+
+# --- what may stand as a quoted sentence (unit) ---------------------------------------------------
+
+def _hit(text: str):
+    from assistant.types import Hit
+
+    return Hit(chunk_id="c1", source="/docs/guide.md", title="Guide", page=None, text=text,
+               similarity=0.6, score=1.0)
+
+
+def test_a_heading_is_never_quoted_on_its_own():
+    from assistant.extractive import ExtractiveAnswerer
+
+    answerer = ExtractiveAnswerer(idf=lambda term: 1.0)
+    text = ("Principles for effective integrated planning\n\n"
+            "Planning should be anchored in delivering measurable improvements in outcomes for patients.")
+    quotes = [c.text for c in answerer.ranked("What are the principles for effective integrated planning?", [_hit(text)])]
+    assert quotes and "Principles for effective integrated planning" not in quotes
+
+
+def test_a_paragraph_number_is_no_part_of_the_quote():
+    from assistant.text import sentences
+
+    assert sentences("46. Information submitted to the IFR Team is kept securely.") == \
+        ["Information submitted to the IFR Team is kept securely."]

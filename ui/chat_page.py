@@ -68,8 +68,9 @@ st.caption("Ask about health and social care integration policy. Answers are tak
 
 hint = st.empty()
 if not turns:
-    hint.info("Try: *What did the NHS mandate say about people with learning disabilities?*",
-            icon=":material/lightbulb:")
+    hint.info("Try: *What are ICBs and local authorities asked to do about neighbourhood health in 2025/26?* "
+              "or *How often will NHS England run the segmentation process for providers?*",
+              icon=":material/lightbulb:")
 
 for turn in turns:
     show_turn(turn, config.feedback_path)
