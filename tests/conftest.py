@@ -65,29 +65,26 @@ def copy_of(tmp_path):
     return copy
 
 
+def _ingested_store(tmp_path_factory, embedder, name: str, folders: list[Path]):
+    import ingest
+
+    settings = make_settings(tmp_path_factory.mktemp(name))
+    report = ingest.run(folders, settings, embedder=embedder)
+    assert not report.failed, report.failed
+    return settings
+
+
 @pytest.fixture(scope="session")
 def policy_store(tmp_path_factory, embedder):
     """The seed articles and the NHS PDFs/DOCX ingested once into a real embedded Chroma store."""
-    import ingest
-
-    store = tmp_path_factory.mktemp("policy-store")
-    settings = make_settings(store)
-    report = ingest.run([SEEDS, NHS_PDFS], settings, embedder=embedder)
-    assert not report.failed, report.failed
-    return settings
+    return _ingested_store(tmp_path_factory, embedder, "policy-store", [SEEDS, NHS_PDFS])
 
 
 @pytest.fixture(scope="session")
 def library_store(tmp_path_factory, embedder):
     """The default corpus (seeds + integration guidance) and the NHS PDFs/DOCX: the library the
     integration question sets are scored on."""
-    import ingest
-
-    store = tmp_path_factory.mktemp("library-store")
-    settings = make_settings(store)
-    report = ingest.run([CORPUS, NHS_PDFS], settings, embedder=embedder)
-    assert not report.failed, report.failed
-    return settings
+    return _ingested_store(tmp_path_factory, embedder, "library-store", [CORPUS, NHS_PDFS])
 
 
 @pytest.fixture(scope="session")
