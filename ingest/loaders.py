@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import stat
 from datetime import date
 from pathlib import Path
 
@@ -16,17 +17,28 @@ def doc_type_of(path: Path) -> str | None:
     return SUPPORTED.get(path.suffix.lower())
 
 
-def load(path: Path, max_file_mb: float) -> Document:
+# Zip-based formats (DOCX today; PPTX, XLSX, ODT alike) are checked before any part is read: a
+# 2 MB DOCX holding a 2 GiB part of zeros took the server from 0.5 to 4.6 GB.
+ZIP_FORMATS = {"docx"}
+MAX_PART_RATIO = 100  # a part over 1 MB that is more than 100 times its compressed size is a bomb
+
+
+def load(path: Path, max_file_mb: float, max_unzipped_mb: float = 100.0) -> Document:
     kind = doc_type_of(path)
     if kind is None:
         raise IngestError(f"unsupported file type '{path.suffix or '(none)'}' "
                           f"(supported: {', '.join(sorted(set(SUPPORTED)))})")
-    size = path.stat().st_size
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode):
+        raise IngestError("not a regular file (a pipe, device or socket): not read")
+    size = status.st_size
     if size == 0:
         raise IngestError("empty file")
     if size > max_file_mb * 1024 * 1024:
         raise IngestError(f"file is {size / 1048576:.3g} MB, over the {max_file_mb:g} MB limit "
                           "(POLICY_ASSISTANT_MAX_FILE_MB)")
+    if kind in ZIP_FORMATS:
+        check_zip(path, kind.upper(), max_unzipped_mb)
     loader = {"pdf": _load_pdf, "docx": _load_docx, "html": _load_html, "md": _load_markdown,
               "txt": _load_text}[kind]
     return loader(path)
@@ -86,6 +98,29 @@ def _pdf_date(raw: str | None) -> str | None:
     if not match:
         return None
     return _iso(*map(int, match.groups()))
+
+
+# --- zip containers --------------------------------------------------------------------------
+
+def check_zip(path: Path, label: str, max_unzipped_mb: float) -> None:
+    """Refuse a zip whose parts expand past the limit, or any one part far beyond its compressed
+    size, from the sizes its directory declares; a part that lies about its size stops at the
+    declared size when read (zipfile), so the declared sizes bound what is inflated."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise IngestError(f"not a readable {label} ({_short(exc)})") from exc
+    total = sum(part.file_size for part in parts)
+    if total > max_unzipped_mb * 1048576:
+        raise IngestError(f"{label} expands to {total / 1048576:,.0f} MB, over the {max_unzipped_mb:g} MB limit "
+                          "for unzipped content (POLICY_ASSISTANT_MAX_UNZIPPED_MB): a zip bomb or an oversized document")
+    for part in parts:
+        if part.file_size > 1048576 and part.file_size > MAX_PART_RATIO * max(part.compress_size, 1):
+            raise IngestError(f"{label} part '{part.filename[:80]}' expands {part.file_size // max(part.compress_size, 1):,} "
+                              f"times ({part.file_size / 1048576:,.0f} MB): a zip bomb, not read")
 
 
 # --- DOCX ------------------------------------------------------------------------------------

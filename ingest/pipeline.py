@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,13 +81,16 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
                 progress(index, len(files), path.name)
             key = str(path)
             try:
+                if not path.is_file():  # a FIFO would block the read (and the lock) for ever
+                    raise IngestError("not a regular file (a pipe, device or socket): not read")
                 digest = _hash(path)
                 old = manifest.get(key)
                 if old and old.hash == digest:
                     report.unchanged += 1
                     report.files.append({"path": key, "status": "unchanged", "chunks": len(old.chunk_ids)})
                     continue
-                doc = clean_document(load(path, settings.max_file_mb))
+                doc = _read_within(settings.file_timeout_s, lambda: clean_document(
+                    load(path, settings.max_file_mb, settings.max_unzipped_mb)))
                 chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
                 if not chunks:
                     raise IngestError("no text to index")
@@ -192,12 +196,34 @@ def _expand(paths) -> tuple[list[Path], list[Path]]:
                     candidate = Path(root) / name
                     if not name.startswith(".") and doc_type_of(candidate):
                         files.append(candidate)
-        elif path.is_file():
+        elif path.exists():  # a file, or a pipe or device that is then refused by name
             files.append(path)
         else:
             missing.append(path)
     unique = list(dict.fromkeys(files))
     return unique, missing
+
+
+def _read_within(seconds: float, read: Callable[[], Document]) -> Document:
+    """Run one file's read and parse on a daemon thread and wait at most ``seconds``. A reader that
+    does not return (a parser stuck on a hostile file) is left behind; the ingest goes on."""
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["doc"] = read()
+        except BaseException as exc:  # handed to the ingest thread, which reports it
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="ingest-read", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise IngestError(f"reading and parsing took longer than {seconds:g} s "
+                          "(POLICY_ASSISTANT_FILE_TIMEOUT_S): not indexed")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["doc"]
 
 
 def _hash(path: Path) -> str:

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     chunk_size: int = 900
     chunk_overlap: int = 150
     max_file_mb: float = 25.0
+    # DOCX (and any zip-based format) is refused when its parts would expand past this, before
+    # any part is read; one part over 1 MB expanding more than 100 times is refused too.
+    max_unzipped_mb: float = 100.0
+    # A file whose read and parse take longer is reported as failed and the ingest goes on (the
+    # lock is released as usual): a stuck reader never holds the store.
+    file_timeout_s: float = 120.0
     # torch only (int8 embeds one text at a time). Texts are sorted by length before batching, so
     # small batches pad less: on the 2-core CPU batches of 8 ran 39 chunks/s against 27 for 64.
     embed_batch_size: int = 8
