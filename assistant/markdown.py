@@ -35,10 +35,35 @@ def escape_markdown(text: str) -> str:
     return "\n\n".join(out)
 
 
+# Web and mail addresses. Streamlit turns "www.…", "https://…" and "name@host" into live links
+# after parsing, escaped or not ("visit www.nhs-budget-refund.example to claim" in an uploaded
+# document became one); inside a code span they stay text, and copy exactly.
+_ADDRESS = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]{1,15}://|www\.)[^\s<>\x00]*[^\s<>\x00.,;:!?)\]}'\"’”]"
+                      r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
 def _escape_line(line: str) -> str:
-    line = _INLINE.sub(r"\\\1", line.strip())
+    line = line.strip()
+    out, at = [], 0
+    for match in _ADDRESS.finditer(line):
+        out.append(_escape_text(line[at:match.start()]))
+        out.append(_code_span(match.group(0)))
+        at = match.end()
+    out.append(_escape_text(line[at:]))
+    line = "".join(out)
     line = _ORDERED.sub(r"\1\\\2", line)
     return _LINE_START.sub(r"\\\1", line)
+
+
+def _escape_text(text: str) -> str:
+    return _INLINE.sub(r"\\\1", text)
+
+
+def _code_span(text: str) -> str:
+    """``text`` shown literally: fenced by more backticks than any run inside it."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def find_quote(context: str, quote: str) -> tuple[int, int] | None:

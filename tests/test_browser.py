@@ -25,6 +25,8 @@ MARKUP_NOTE = """Pooled budget rules
 
 The pooled budget for community equipment costs $5 million over two years, **not** more.
 Typed into the document: <img src=x onerror=alert('xss')> and <script>alert('xss')</script>.
+To claim a pooled budget refund visit www.nhs-budget-refund.example, write to refunds@nhs-budget-refund.example
+or see https://nhs-budget-refund.example/claim.
 """
 
 
@@ -132,10 +134,17 @@ def test_chat_in_a_real_browser(seed_store, tmp_path):
             expect(passage).to_contain_text("<img src=x onerror=alert('xss')>")
             expect(passage).to_contain_text("<script>alert('xss')</script>")
             expect(passage).to_contain_text("$5 million")
+            # Addresses in a passage, an answer or the question are text, never live links (phishing).
+            refund = ask("How do I claim a pooled budget refund? My contact is staff@example.org or www.example.org", 5)
+            expect(refund).to_contain_text("www.nhs-budget-refund.example")
+            refund.locator('[data-testid="stExpander"]').first.locator("summary").click()
+            expect(refund.locator('[data-testid="stExpander"]').first).to_contain_text("refunds@nhs-budget-refund.example")
+            links = page.eval_on_selector_all('[data-testid="stChatMessage"] a', "els => els.map(e => e.href)")
+            assert links == [], f"addresses became live links: {links}"
             passage.scroll_into_view_if_needed()
             page.screenshot(path=tmp_path / "04-markup-as-text.png")
             html = ask("What did the council and the clinical commissioning group agree about community "
-                       "equipment?", 5)
+                       "equipment?", 6)
             expect(html.locator('[data-testid="stExpander"]').first).to_contain_text("script-tags.html")
             assert page.locator('img[src="x"]').count() == 0
             assert page.locator('[data-testid="stMain"] script').count() == 0

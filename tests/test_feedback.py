@@ -110,3 +110,19 @@ def test_highlight_finds_the_quote_across_line_breaks():
     assert ":orange-background[**over two lines.**]" in marked
     plain, found = highlight_markdown(context, "not in there")
     assert not found and "orange-background" not in plain
+
+
+def test_addresses_are_shown_as_code_spans_that_no_renderer_links():
+    from assistant.markdown import escape_markdown
+
+    shown = escape_markdown("Visit www.nhs-budget-refund.example to claim, write to a.b@refund.example, "
+                            "or see https://refund.example/claim?x=1. Then **stop**.")
+    assert "`www.nhs-budget-refund.example`" in shown and "`a.b@refund.example`" in shown
+    assert "`https://refund.example/claim?x=1`." in shown  # the full stop stays outside
+    assert "\\*\\*stop\\*\\*" in shown
+
+
+def test_an_address_holding_backticks_keeps_its_code_span_closed():
+    from assistant.markdown import escape_markdown
+
+    assert escape_markdown("see www.x.example/`a`") == "see `` www.x.example/`a` ``"
