@@ -29,6 +29,27 @@ def _quiet_libraries() -> None:
         pass
 
 
+def _positive(text: str) -> int:
+    """--k: a whole number from 1 to 100 ("-1" once returned every one of 37 hits)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{value} is outside 1-100")
+    return value
+
+
+def _iso_date(text: str) -> str:
+    """--from / --to: a real calendar date as YYYY-MM-DD (2016-13-45 is not one)."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date as YYYY-MM-DD") from None
+
+
 def _settings(args):
     from ingest.settings import Settings
 
@@ -69,20 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="?")
     p.add_argument("--questions", help="file with one question a line; one JSON object a line out")
     p.add_argument("--answerer", choices=["extractive", "ollama", "openai", "gguf"])
-    p.add_argument("--k", type=int)
+    p.add_argument("--k", type=_positive, help="passages to answer from (1-100)")
     p.add_argument("--source", action="append", help="restrict to documents (name substring); repeatable")
-    p.add_argument("--from", dest="date_from", help="only documents dated on/after YYYY-MM-DD")
-    p.add_argument("--to", dest="date_to", help="only documents dated on/before YYYY-MM-DD")
+    p.add_argument("--from", dest="date_from", type=_iso_date, help="only documents dated on/after YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", type=_iso_date, help="only documents dated on/before YYYY-MM-DD")
     common(p)
 
     p = sub.add_parser("search", help="retrieve passages")
     p.add_argument("query", nargs="?")
     p.add_argument("--queries", help="file with one query a line")
-    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--k", type=_positive, default=10, help="passages to return (1-100)")
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
     p.add_argument("--source", action="append")
-    p.add_argument("--from", dest="date_from")
-    p.add_argument("--to", dest="date_to")
+    p.add_argument("--from", dest="date_from", type=_iso_date)
+    p.add_argument("--to", dest="date_to", type=_iso_date)
     common(p)
 
     p = sub.add_parser("chat", help="interactive conversation in the terminal")
@@ -115,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except (OSError, RuntimeError) as exc:
+        # A store path that is a file, a read-only store, a symlink loop: one line, not a traceback.
+        where = getattr(exc, "filename", None) or getattr(args, "store", None) or ""
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        print(f"error: the store cannot be used{f' ({where})' if where else ''}: {reason}", file=sys.stderr)
         return EXIT_ERROR
     except (ImportError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -159,16 +186,28 @@ def cmd_ingest(args) -> int:
 # --- ask / search ------------------------------------------------------------------------------
 
 def _lines(path: str) -> list[str]:
-    return [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The non-empty lines of a questions file; a missing or unreadable one is a usage error."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _reader(args):
+    """An Assistant over an index that exists: asking a folder with none creates nothing (exit 3)."""
+    from . import Assistant
+
+    assistant = Assistant(settings=_settings(args))
+    assistant.store.require_index()
+    return assistant
 
 
 def cmd_ask(args) -> int:
-    from . import Assistant
-
     if not args.question and not args.questions:
         raise ValueError("give a question, or --questions FILE")
-    assistant = Assistant(settings=_settings(args))
     questions = _lines(args.questions) if args.questions else [args.question]
+    assistant = _reader(args)
     options = {"k": args.k, "sources": args.source, "date_from": args.date_from, "date_to": args.date_to}
     for question in questions:
         answer = assistant.ask(question, **options)
@@ -180,12 +219,11 @@ def cmd_ask(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from . import Assistant
-
     if not args.query and not args.queries:
         raise ValueError("give a query, or --queries FILE")
-    assistant = Assistant(settings=_settings(args))
-    for query in _lines(args.queries) if args.queries else [args.query]:
+    queries = _lines(args.queries) if args.queries else [args.query]
+    assistant = _reader(args)
+    for query in queries:
         hits = assistant.search(query, k=args.k, sources=args.source, date_from=args.date_from,
                                 date_to=args.date_to, mode=args.mode)
         if args.json:
@@ -199,9 +237,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from . import Assistant
-
-    assistant = Assistant(settings=_settings(args))
+    assistant = _reader(args)
     history: list[dict] = []
     print("Ask about the policy documents. Empty line or Ctrl-D to leave.")
     while True:

@@ -61,9 +61,8 @@ def run(args) -> int:
 
     from . import Assistant
 
-    if not settings.chroma_url and not Path(settings.store).is_dir():
-        raise StoreError(f"no store at {settings.store}: run policy-assistant ingest first, or pass --store")
     assistant = Assistant(settings=settings, answerer=kind)
+    assistant.store.require_index()
     if assistant.store.count() == 0:
         raise StoreError(f"the index at {assistant.store.location} is empty: run policy-assistant ingest first")
     judge = assistant._answerer(kind).chat_model if args.judge else None

@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlparse
 
@@ -19,6 +20,14 @@ from .types import Chunk
 
 class StoreError(Exception):
     """The store cannot be used as asked; the message says what to do."""
+
+
+class StoreMissing(StoreError):
+    """No index where one was expected."""
+
+
+class StoreDamaged(StoreError):
+    """The index files are there but are not an index."""
 
 
 class StoreUnavailable(StoreError):
@@ -79,6 +88,31 @@ class ChromaStore:
     def location(self) -> str:
         return self.settings.chroma_url or str(self.settings.store)
 
+    def require_index(self) -> None:
+        """For readers: an embedded store folder without an index is an error that names the folder,
+        and nothing is created there (a mistyped --store must not become an empty index)."""
+        if self.settings.chroma_url:
+            return
+        database = Path(self.settings.store) / "chroma.sqlite3"
+        if not database.exists():
+            raise StoreMissing(f"no index at {self.settings.store}: ingest documents into it first "
+                               f"(policy-assistant ingest FOLDER --store {self.settings.store}), or pass the right --store")
+        self._check_database(database)
+
+    def _check_database(self, database: Path) -> None:
+        """A damaged index is an error, never an empty one: a zero-byte or foreign chroma.sqlite3
+        would otherwise open as a new, empty database and answer nothing (or be rebuilt from corpus/)."""
+        try:
+            with database.open("rb") as fh:
+                header = fh.read(16)
+        except OSError as exc:
+            raise StoreError(f"cannot read the index at {self.settings.store}: {exc.strerror or exc}") from None
+        if header != b"SQLite format 3\x00":
+            size = database.stat().st_size
+            raise StoreDamaged(f"the index at {self.settings.store} is damaged: chroma.sqlite3 is not a database "
+                               f"({size:,} bytes). Restore it from a backup, or move the folder aside and rebuild "
+                               "it with policy-assistant ingest --reindex FOLDER...")
+
     def _connect(self):
         if self._client is not None and (self.settings.chroma_url or self._epoch == _EPOCH.get(self.location, 0)):
             return
@@ -87,6 +121,9 @@ class ChromaStore:
         import chromadb
 
         chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+        database = Path(self.settings.store) / "chroma.sqlite3"
+        if not self.settings.chroma_url and database.is_file():
+            self._check_database(database)
         try:
             if self.settings.chroma_url:
                 url = urlparse(self.settings.chroma_url)

@@ -299,8 +299,21 @@ def test_unreachable_store_shows_a_plain_error(monkeypatch, tmp_path):
     at.run()
     assert not at.exception
     message = at.error[0].value
-    assert "cannot be used right now" in message and f"127.0.0.1:{port}" in message
+    assert "cannot be used right now" in message
+    assert f"127.0.0.1:{port}" not in all_text(at)  # the detail goes to the server log, not to readers
     assert "Traceback" not in all_text(at) and not at.chat_message
+
+
+def test_a_damaged_store_shows_a_plain_sentence_without_its_path(monkeypatch, tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "chroma.sqlite3").write_bytes(b"")  # a zero-byte index once opened as an empty one
+    at = open_app_raw(monkeypatch, make_settings(store))
+    at.run()
+    assert not at.exception
+    assert "cannot be used right now" in at.error[0].value
+    assert str(store) not in all_text(at) and "Traceback" not in all_text(at)
+    assert (store / "chroma.sqlite3").stat().st_size == 0  # nothing was written over it
 
 
 def test_answerer_choice_appears_only_when_a_language_model_is_configured(monkeypatch, small_store):

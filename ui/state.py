@@ -65,9 +65,12 @@ def plain_errors(doing: str):
     """Show a failure as one calm sentence, never a traceback (that goes to the server log)."""
     try:
         yield
-    except StoreError as exc:
-        st.error(f"The document index cannot be used right now ({exc}). Please try again in a moment, "
-                 "or ask the maintainer to check the store.", icon=":material/error:")
+    except StoreError:
+        # The reason names the server's folders: it goes to the log, the reader gets a sentence.
+        log.exception("store failure while %s", doing)
+        st.error("The document index cannot be used right now. Please try again in a moment, "
+                 "or ask the maintainer to check the store (the details are in the server log).",
+                 icon=":material/error:")
     except ImportError as exc:
         st.error(f"This option is not installed on the server: {exc}.", icon=":material/error:")
     except Exception as exc:  # noqa: BLE001 - the page must stay usable whatever failed

@@ -1,0 +1,101 @@
+"""A store folder that is missing, damaged or unusable gives one plain line and exit 3; nothing is
+created and nothing is rebuilt over it (issue 19, items 6, 7, 9 and 13)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import ingest
+from ingest.store import ChromaStore, StoreDamaged, StoreMissing
+
+from .conftest import ROOT, SEEDS, make_settings
+
+pytestmark = pytest.mark.shared
+
+
+def cli(*args, env=None, timeout=300):
+    environment = dict(os.environ, **(env or {}))
+    environment.pop("POLICY_ASSISTANT_CHROMA_URL", None)
+    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=ROOT, capture_output=True,
+                          text=True, env=environment, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory, embedder):
+    settings = make_settings(tmp_path_factory.mktemp("seeded") / "store")
+    ingest.run([SEEDS / "000_1ba0c70c47b0b245.txt"], settings, embedder=embedder)
+    return settings
+
+
+@pytest.mark.parametrize("command", [["ask", "What did the NHS mandate say?"], ["search", "mandate"]])
+def test_asking_a_folder_without_an_index_says_so_and_creates_nothing(tmp_path, command):
+    missing = tmp_path / "mistyped-store"
+    done = cli(*command, "--store", str(missing))
+    assert done.returncode == 3
+    assert f"no index at {missing}" in done.stderr and "Traceback" not in done.stderr
+    assert not missing.exists()
+
+
+def test_a_zero_byte_index_is_damaged_not_empty(seeded, tmp_path):
+    copy = tmp_path / "store"
+    shutil.copytree(seeded.store, copy)
+    (copy / "chroma.sqlite3").write_bytes(b"")
+    with pytest.raises(StoreDamaged, match="not a database"):
+        ChromaStore(make_settings(copy)).count()
+    done = cli("ask", "What did the NHS mandate say?", "--store", str(copy))
+    assert done.returncode == 3 and "is damaged" in done.stderr
+    assert (copy / "chroma.sqlite3").stat().st_size == 0
+
+
+def test_serve_does_not_rebuild_a_damaged_index_from_the_corpus(seeded, tmp_path):
+    copy = tmp_path / "store"
+    shutil.copytree(seeded.store, copy)
+    (copy / "chroma.sqlite3").write_bytes(b"")
+    done = cli("serve", "--store", str(copy), "--port", "8", timeout=120)
+    assert done.returncode == 3 and "is damaged" in done.stderr
+    assert (copy / "chroma.sqlite3").stat().st_size == 0
+
+
+def test_require_index_passes_for_a_real_index(seeded):
+    ChromaStore(seeded).require_index()
+    with pytest.raises(StoreMissing):
+        ChromaStore(make_settings(seeded.store.parent / "elsewhere")).require_index()
+
+
+def test_a_store_path_that_is_a_file_is_one_line_not_a_traceback(tmp_path):
+    path = tmp_path / "a-file"
+    path.write_text("not a folder")
+    done = cli("ingest", str(SEEDS / "000_1ba0c70c47b0b245.txt"), "--store", str(path))
+    assert done.returncode == 3 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: the store cannot be used")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only permissions")
+def test_a_read_only_store_is_one_line_naming_the_folder(seeded, tmp_path):
+    copy = tmp_path / "store"
+    shutil.copytree(seeded.store, copy)
+    copy.chmod(0o555)
+    try:
+        done = cli("ingest", str(SEEDS / "003_d52064480066839c.txt"), "--store", str(copy))
+    finally:
+        copy.chmod(0o755)
+    assert done.returncode == 3 and "Traceback" not in done.stderr and str(copy) in done.stderr
+
+
+@pytest.mark.parametrize("arguments,message", [
+    (["--k", "-1"], "-1 is outside 1-100"),
+    (["--from", "notadate"], "'notadate' is not a date"),
+    (["--from", "2016-13-45"], "'2016-13-45' is not a date"),
+])
+def test_bad_options_are_usage_errors(seeded, arguments, message):
+    done = cli("search", "mandate", *arguments, "--store", str(seeded.store))
+    assert done.returncode == 2 and message in done.stderr
+
+
+def test_a_missing_questions_file_is_a_usage_error(seeded, tmp_path):
+    done = cli("ask", "--questions", str(tmp_path / "missing.txt"), "--store", str(seeded.store))
+    assert done.returncode == 2 and "cannot read" in done.stderr
