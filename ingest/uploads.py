@@ -7,6 +7,7 @@ the same (sanitised) name again replaces the earlier upload, as a new version of
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -30,6 +31,7 @@ class UploadRejected(IngestError):
 class UploadResult:
     saved: list[Path] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)  # {"name", "error"}
+    replaced: list[Path] = field(default_factory=list)  # saved over an earlier upload: a new version
 
 
 def uploads_folder(settings: Settings) -> Path:
@@ -46,9 +48,16 @@ def safe_name(name: str) -> str:
     suffix = PurePosixPath(base).suffix.lower() if not base.startswith(".") or base.count(".") > 1 else ""
     if not re.fullmatch(r"\.[a-z0-9]{1,10}", suffix):
         suffix = ""
-    stem = base[: len(base) - len(suffix)] if suffix else base
-    stem = _UNSAFE.sub("-", stem).strip(" .-")
+    original = base[: len(base) - len(suffix)] if suffix else base
+    # Accents go ("santé" -> "sante"); letters of other scripts cannot be spelt in the safe set.
+    ascii_stem = unicodedata.normalize("NFKD", original).encode("ascii", "ignore").decode("ascii")
+    stem = _UNSAFE.sub("-", ascii_stem).strip(" .-")
     stem = re.sub(r"-{2,}", "-", stem)[:_MAX_STEM].strip(" .-")
+    if ascii_stem != original:
+        # "预算.txt" and "计划.txt" would both be "upload.txt", "santé" and "santè" both "sante":
+        # a short hash of the name as typed keeps distinct names distinct.
+        tag = hashlib.sha256(original.encode("utf-8")).hexdigest()[:6]
+        stem = f"{stem}-{tag}" if stem else f"upload-{tag}"
     return f"{stem or 'upload'}{suffix}"
 
 
@@ -91,9 +100,20 @@ def save_upload(name: str, data: bytes, settings: Settings) -> Path:
 def save_uploads(files: list[tuple[str, bytes]], settings: Settings) -> UploadResult:
     """Save each (name, data) pair that passes the checks; the others are listed with the reason."""
     result = UploadResult()
+    taken: dict[str, str] = {}  # saved name -> the name it came from, in this batch
+    folder = uploads_folder(settings)
     for name, data in files:
         try:
-            result.saved.append(save_upload(name, data, settings))
+            cleaned = check_upload(name, len(data), settings)
+            if cleaned in taken:
+                raise UploadRejected(f"it would be saved as '{cleaned}', like '{taken[cleaned]}' in this upload; "
+                                     "rename one of them")
+            taken[cleaned] = name
+            existed = (folder / cleaned).exists()
+            path = save_upload(name, data, settings)
+            result.saved.append(path)
+            if existed:
+                result.replaced.append(path)
         except UploadRejected as exc:
             result.rejected.append({"name": name, "error": str(exc)})
         except OSError as exc:

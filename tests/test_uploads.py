@@ -101,3 +101,28 @@ def test_removing_a_corpus_document_leaves_the_file(tmp_path, embedder, copy_of)
     assert remove_document(source, settings) == 1
     assert ingest.ChromaStore(settings).manifest() == {}
     assert (corpus / sorted(SEEDS.glob("*.txt"))[0].name).exists()
+
+
+def test_names_in_other_scripts_or_with_accents_stay_distinct(tmp_path):
+    names = ["预算.txt", "计划.txt", "santé.md", "santè.md", "sante.md"]
+    saved = {safe_name(n) for n in names}
+    assert len(saved) == len(names), saved
+    assert safe_name("santé.md").startswith("sante-") and safe_name("sante.md") == "sante.md"
+    assert safe_name("预算.txt") == safe_name("预算.txt")  # the same name always lands in the same file
+
+
+def test_a_batch_never_overwrites_its_own_files(tmp_path):
+    settings = make_settings(tmp_path / "store")
+    result = save_uploads([("预算.txt", b"Budget text one."), ("计划.txt", b"Plan text two."),
+                           ("notes.txt", b"first"), ("notes.TXT", b"second")], settings)
+    assert len(result.saved) == 3
+    (rejected,) = result.rejected
+    assert rejected["name"] == "notes.TXT" and "like 'notes.txt' in this upload" in rejected["error"]
+    assert sorted(p.read_bytes() for p in result.saved) == [b"Budget text one.", b"Plan text two.", b"first"]
+
+
+def test_uploading_a_name_again_is_reported_as_a_replacement(tmp_path):
+    settings = make_settings(tmp_path / "store")
+    save_uploads([("policy.md", b"# Policy\n\nversion one")], settings)
+    again = save_uploads([("policy.md", b"# Policy\n\nversion two")], settings)
+    assert [p.name for p in again.replaced] == ["policy.md"]

@@ -60,10 +60,12 @@ def reingest(progress_label: str) -> None:
         {"File": Path(f["path"]).name, "Result": STATUS_WORDS.get(f["status"], f["status"]),
          "Passages": f.get("chunks", 0), "Problem": f.get("error", "")} for f in report.files]
     not_uploaded = f"{len(rejected)} not uploaded, " if rejected else ""
+    replaced = st.session_state.pop("replaced_names", [])
+    replacing = f" Replaced earlier uploads of the same name: {', '.join(replaced)}." if replaced else ""
     st.session_state["ingest_summary"] = (
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.removed} removed, {not_uploaded}{len(report.failed)} not indexed; "
-        f"{report.total_chunks} passages in the index ({report.seconds:.1f} s).")
+        f"{report.total_chunks} passages in the index ({report.seconds:.1f} s).{replacing}")
 
 
 documents = []
@@ -86,6 +88,8 @@ if st.button("Add and index", type="primary", disabled=not files, icon=":materia
         saved = save_uploads([(f.name, f.getvalue()) for f in files], config)
         st.session_state["rejected_rows"] = [{"File": r["name"], "Result": STATUS_WORDS["rejected"],
                                               "Passages": 0, "Problem": r["error"]} for r in saved.rejected]
+        if saved.replaced:
+            st.session_state["replaced_names"] = [p.name for p in saved.replaced]
         reingest("Indexing")
         st.session_state["uploader_generation"] = generation + 1
         st.rerun()
