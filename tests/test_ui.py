@@ -324,3 +324,22 @@ def test_answerer_choice_appears_only_when_a_language_model_is_configured(monkey
     (choice,) = at.sidebar.radio
     assert choice.options == ["Quoted sentences from the documents", "Local language model (GGUF)"]
     assert choice.value == "gguf"  # the configured answerer is the default
+
+
+def test_a_file_name_in_a_download_label_is_text_not_markdown(monkeypatch, tmp_path, embedder):
+    """A corpus file named like Markdown ("**bold**", "![img](x)") keeps its characters on the button."""
+    import ingest
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    name = "pooled budget **bold** ![img](x).txt"
+    (folder / name).write_text("Pooled budget rules\n\nThe pooled budget for community equipment is reviewed "
+                               "every year by the health and wellbeing board.\n", encoding="utf-8")
+    settings = make_settings(tmp_path / "store")
+    ingest.run([folder], settings, embedder=embedder)
+    at = open_app(monkeypatch, settings)
+    turn = ask(at, "How often is the pooled budget for community equipment reviewed?")
+    assert turn.answer.citations
+    (label,) = [b.label for b in at.download_button if "pooled budget" in b.label]
+    assert label == "Download pooled budget \\*\\*bold\\*\\* !\\[img\\](x).txt"
+    assert plain(label) == f"Download {name}"

@@ -79,7 +79,8 @@ def show_citation(citation: Citation, key: str) -> None:
                    "Read the document before relying on it.", icon=":material/warning:")
     path = Path(citation.source)
     if path.is_file():
-        st.download_button(f"Download {path.name}", data=lambda: path.read_bytes(), file_name=path.name,
+        # A file name is text: "![img](…)" or "**bold**" in a name must not render (button labels are Markdown).
+        st.download_button(f"Download {escape_markdown(path.name)}", data=lambda: path.read_bytes(), file_name=path.name,
                            mime=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
                            key=f"download-{key}", on_click="ignore", icon=":material/download:")
     else:
