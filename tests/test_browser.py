@@ -89,6 +89,9 @@ def test_chat_in_a_real_browser(seed_store, tmp_path):
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1366, "height": 1000}, accept_downloads=True)
             page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            outside: list[str] = []  # requests to anywhere but this server: none, for an offline deployment
+            page.on("request", lambda request: None if request.url.startswith((url, "data:", "blob:"))
+                    else outside.append(request.url))
             page.goto(url)
             chat_box = page.get_by_placeholder("Ask a question about the policy documents")
             expect(chat_box).to_be_visible(timeout=180_000)  # first visit loads the model
@@ -159,6 +162,7 @@ def test_chat_in_a_real_browser(seed_store, tmp_path):
 
             page.wait_for_timeout(300)
             assert not page.get_by_text("Traceback").count()
+            assert outside == [], f"the page fetched from outside the server: {outside}"
             browser.close()
         assert dialogs == [], f"a document's script ran in the page: {dialogs}"
     finally:

@@ -1,9 +1,13 @@
 """The policy assistant in the browser: `policy-assistant serve` (or `make run`) starts it.
 
 Thin on purpose: the pages call `assistant` and `ingest`; settings come from POLICY_ASSISTANT_*."""
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="Policy assistant", page_icon=":material/policy:", layout="centered",
+# The tab icon is a file served by this app: a ":material/...:" icon is fetched from an external font
+# host by every visitor, which an offline deployment cannot reach and should not call.
+st.set_page_config(page_title="Policy assistant", page_icon=str(Path(__file__).with_name("icon.png")), layout="centered",
                    initial_sidebar_state="expanded")
 # Readers see plain messages; tracebacks go to the server log only.
 st.set_option("client.showErrorDetails", "none")
