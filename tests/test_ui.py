@@ -240,6 +240,27 @@ def test_wrong_token_is_refused_and_never_echoed(monkeypatch, small_store):
     assert token not in all_text(at)
 
 
+def test_wrong_tokens_are_rate_limited_across_sessions(monkeypatch, small_store):
+    from ui.state import token_attempts
+
+    token = "correct-horse-battery-staple"
+    token_attempts.clear()
+    try:
+        for attempt in range(5):  # each from a fresh session, as a script would
+            at = open_app(monkeypatch, small_store, token=token)
+            at.switch_page("maintain_page.py").run()
+            at.text_input(key="maintainer_token").input(f"guess-{attempt}").run()
+            assert "not right" in at.error[0].value
+            at.run()  # the same wrong token left in the box counts once
+        at = open_app(monkeypatch, small_store, token=token)
+        at.switch_page("maintain_page.py").run()
+        at.text_input(key="maintainer_token").input(token).run()
+        assert "Too many wrong tokens" in at.error[0].value
+        assert not at.file_uploader  # not even the right token is checked until the window passes
+    finally:
+        token_attempts.clear()
+
+
 def test_maintainer_uploads_indexes_and_removes_a_document(monkeypatch, tmp_path, embedder):
     import ingest
 

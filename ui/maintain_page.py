@@ -3,6 +3,7 @@
 Off unless POLICY_ASSISTANT_ADMIN_TOKEN is set; then only for whoever types that token."""
 from __future__ import annotations
 
+import hashlib
 import hmac
 import math
 from pathlib import Path
@@ -30,7 +31,15 @@ entered = st.text_input("Maintainer token", type="password", key="maintainer_tok
 if not entered:
     st.caption("Enter the maintainer token to add, re-index or remove documents.")
     st.stop()
+if (wait := state.token_attempts.wait_s()) > 0:
+    st.error(f"Too many wrong tokens. Try again in {math.ceil(wait)} s.", icon=":material/lock:")
+    st.stop()
 if not hmac.compare_digest(entered.encode("utf-8"), token.encode("utf-8")):
+    # A wrong token counts once, not again on every rerun of the page while it stays in the box.
+    digest = hashlib.sha256(entered.encode("utf-8")).hexdigest()
+    if st.session_state.get("last_wrong_token") != digest:
+        st.session_state["last_wrong_token"] = digest
+        state.token_attempts.failed()
     st.error("That token is not right.", icon=":material/lock:")
     st.stop()
 
