@@ -160,6 +160,24 @@ def test_chat_in_a_real_browser(seed_store, tmp_path):
             assert "## 3. What did she say about engagement with councils?" in exported
             assert "\\[1\\] NHS mandate stresses joined-up care" in exported
 
+            # 5. A burst: questions sent faster than they are answered all get an answer, in order.
+            burst = [f"What did the NHS mandate say about councils? ({n})" for n in range(6)]
+            for text in burst:
+                chat_box.fill(text)
+                chat_box.press("Enter")
+                # Faster than a person types, slower than Streamlit merges two sends into one rerun
+                # (two within its coalescing window keep only the last: a limit of st.chat_input).
+                # The queue itself is specified by test_questions_waiting_in_the_queue_are_all_answered_in_order.
+                page.wait_for_timeout(250)
+            # The last FULL_TURNS turns are drawn in full; the rest sit in the "Earlier" block.
+            expect(page.get_by_text(burst[-1])).to_be_visible(timeout=180_000)
+            expect(page.locator('[data-testid="stChatMessage"]').last.locator(
+                '[data-testid="stFeedback"]')).to_be_visible(timeout=180_000)
+            shown = page.locator('[data-testid="stChatMessage"]').all_inner_texts()
+            asked = [text for text in burst if any(text in message for message in shown)]
+            assert asked == burst, f"questions lost in the burst: {sorted(set(burst) - set(asked))}"
+            page.screenshot(path=tmp_path / "05-burst.png", full_page=True)
+
             page.wait_for_timeout(300)
             assert not page.get_by_text("Traceback").count()
             assert outside == [], f"the page fetched from outside the server: {outside}"

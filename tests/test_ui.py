@@ -364,3 +364,31 @@ def test_a_file_name_in_a_download_label_is_text_not_markdown(monkeypatch, tmp_p
     (label,) = [b.label for b in at.download_button if "pooled budget" in b.label]
     assert label == "Download pooled budget \\*\\*bold\\*\\* !\\[img\\](x).txt"
     assert plain(label) == f"Download {name}"
+
+
+def test_questions_waiting_in_the_queue_are_all_answered_in_order(monkeypatch, policy_store):
+    """A question sent while another is answered interrupts that run; both wait in the queue."""
+    at = open_app(monkeypatch, policy_store)
+    questions = ["What did the NHS mandate say about people with learning disabilities?",
+                 "What is the boiling point of mercury in Fahrenheit?",
+                 "What did Sarah Pickup say about the NHS mandate?"]
+    at.session_state["pending_questions"] = [
+        {"question": q, "sources": None, "date_from": None, "date_to": None, "answerer": "extractive", "scope": ""}
+        for q in questions]
+    for _ in range(len(questions) + 1):
+        at.run()
+    assert [t.question for t in at.session_state["turns"]] == questions
+    assert at.session_state["pending_questions"] == []
+
+
+def test_a_long_conversation_draws_only_the_latest_turns_in_full(monkeypatch, policy_store):
+    from ui.views import FULL_TURNS
+
+    at = open_app(monkeypatch, policy_store)
+    for n in range(FULL_TURNS + 3):
+        ask(at, "What did the NHS mandate say about people with learning disabilities?" if n % 2 else
+            "What did Sarah Pickup say about the NHS mandate?")
+    earlier = [e for e in at.expander if e.label.startswith("Earlier in this conversation")]
+    assert len(earlier) == 1 and "(3 questions)" in earlier[0].label
+    assert "Sarah Pickup" in plain(earlier[0].markdown[0].value)
+    assert len(at.chat_message) == 2 * FULL_TURNS

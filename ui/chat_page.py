@@ -8,7 +8,7 @@ import streamlit as st
 
 from assistant.markdown import conversation_markdown, documents_markdown
 from ui import state
-from ui.views import ASSISTANT_AVATAR, Turn, show_question, show_turn, stream_answer
+from ui.views import ASSISTANT_AVATAR, FULL_TURNS, Turn, earlier_markdown, show_question, show_turn, stream_answer
 
 config = state.settings()
 helper = state.assistant_or_stop()
@@ -72,33 +72,51 @@ if not turns:
               "or *How often will NHS England run the segmentation process for providers?*",
               icon=":material/lightbulb:")
 
-for turn in turns:
+# Every run of the page draws the conversation again: the latest turns in full (sources, feedback),
+# the earlier ones as one block of text, so that the hundredth answer costs what the tenth did.
+earlier, recent = turns[:-FULL_TURNS], turns[-FULL_TURNS:]
+if earlier:
+    with st.expander(f"Earlier in this conversation ({len(earlier)} questions)", icon=":material/history:"):
+        st.markdown(earlier_markdown(earlier))
+for turn in recent:
     show_turn(turn, config.feedback_path)
 
+# Questions wait in a queue that only an answer empties: a question sent while another is being
+# answered interrupts that run, and both are then answered in order (30 sent in 8 s left 2).
+pending: list[dict] = st.session_state.setdefault("pending_questions", [])
 question = st.chat_input("Ask a question about the policy documents")
 if question:
+    pending.append({"question": question, "sources": chosen or None,
+                    "date_from": date_from.isoformat() if date_from else None,
+                    "date_to": date_to.isoformat() if date_to else None,
+                    "answerer": answerer, "scope": scope_in_words(chosen, date_from, date_to)})
+if pending:
+    hint.empty()
+    asked = pending[0]
+    for waiting in pending:
+        show_question(waiting["question"])
     history = [message for t in turns for message in (
         {"role": "user", "content": t.question}, {"role": "assistant", "content": t.answer.answer})]
-    scope = scope_in_words(chosen, date_from, date_to)
-    hint.empty()
-    show_question(question)
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
         answer = None
         with state.plain_errors("answering"):
             with st.spinner("Searching the documents…"):
-                pieces = helper.stream(question, history, sources=chosen or None,
-                                       date_from=date_from.isoformat() if date_from else None,
-                                       date_to=date_to.isoformat() if date_to else None, answerer=answerer)
+                pieces = helper.stream(asked["question"], history, sources=asked["sources"],
+                                       date_from=asked["date_from"], date_to=asked["date_to"],
+                                       answerer=asked["answerer"])
                 answer = stream_answer(pieces)
-        if answer is not None:
-            turns.append(Turn(id=uuid.uuid4().hex, question=question, answer=answer, history=history,
-                              scope=scope))
+        if answer is None:  # the failure is on the page; the question is not asked again
+            pending.pop(0)
+        else:
+            turns.append(Turn(id=uuid.uuid4().hex, question=asked["question"], answer=answer, history=history,
+                              scope=asked["scope"]))
+            pending.pop(0)
             # Draw it again through the history loop: widgets and open/closed sources then keep
             # the same identity on every later run (a new question would otherwise fold them).
             st.rerun()
 
 export_slot.download_button(
-    "Download conversation", data=conversation_markdown([t.answer for t in turns]),
+    "Download conversation", data=lambda: conversation_markdown([t.answer for t in turns]),
     file_name="policy-assistant-conversation.md", mime="text/markdown", disabled=not turns,
     icon=":material/download:", width="stretch", on_click="ignore",
     help="The questions, answers and quoted sources as a Markdown file")

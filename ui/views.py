@@ -15,6 +15,8 @@ from assistant.markdown import citation_label, escape_markdown, highlight_markdo
 
 
 ASSISTANT_AVATAR = ":material/policy:"
+# Turns drawn in full (sources, downloads, feedback); earlier ones are drawn as one block of text.
+FULL_TURNS = 10
 USER_AVATAR = ":material/person:"
 
 
@@ -123,3 +125,13 @@ def show_turn(turn: Turn, feedback_path: Path) -> None:
         show_answer(turn.answer, turn.scope)
         show_sources(turn.answer, turn.id)
         show_feedback(turn, feedback_path)
+
+
+def earlier_markdown(turns: list[Turn]) -> str:
+    """Earlier questions and answers as one escaped Markdown block, sources named, no widgets."""
+    blocks = []
+    for turn in turns:
+        sources = "; ".join(dict.fromkeys(citation_label(c).split("] ", 1)[-1] for c in turn.answer.citations))
+        blocks.append(f"**{escape_markdown(turn.question)}**\n\n{escape_markdown(turn.answer.answer)}"
+                      + (f"\n\n*Sources: {escape_markdown(sources)}*" if sources else ""))
+    return "\n\n---\n\n".join(blocks)
