@@ -188,3 +188,72 @@ def test_chat_in_a_real_browser(seed_store, tmp_path):
         server.wait(timeout=30)
         log.close()
     assert "Traceback" not in (tmp_path / "server.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make browser)")
+def test_indexing_finishes_after_the_maintainer_tab_is_closed(tmp_path, embedder):
+    """300 uploads, the tab closed after 1.5 s: every file is indexed, and the page shows the outcome
+    to the maintainer who comes back (256 of 300 were indexed before, with no report)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    import ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy2(SEEDS / "000_1ba0c70c47b0b245.txt", corpus)
+    settings = make_settings(tmp_path / "store", corpus=corpus)
+    ingest.run([corpus], settings, embedder=embedder)
+    uploads = tmp_path / "to-upload"
+    uploads.mkdir()
+    for n in range(300):
+        (uploads / f"council-note-{n:03}.txt").write_text(
+            f"Council note {n} on pooled budgets.\n\nNote {n} records how the council and the NHS share the "
+            f"pooled budget for intermediate care in area {n}.\n", encoding="utf-8")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    token = "browser-maintainer-token"
+    env = dict(os.environ, POLICY_ASSISTANT_STORE=str(settings.store), POLICY_ASSISTANT_CORPUS=str(corpus),
+               POLICY_ASSISTANT_ADMIN_TOKEN=token, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               ANONYMIZED_TELEMETRY="False")
+    env.pop("POLICY_ASSISTANT_CHROMA_URL", None)
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_health(url, server)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+            def maintainer_page():
+                page = browser.new_page(viewport={"width": 1366, "height": 1000})
+                page.goto(f"{url}/maintain_page")
+                box = page.get_by_label("Maintainer token")
+                expect(box).to_be_visible(timeout=180_000)
+                box.fill(token)
+                box.press("Enter")
+                expect(page.get_by_text("Add documents")).to_be_visible(timeout=60_000)
+                return page
+
+            page = maintainer_page()
+            page.locator('input[type="file"]').set_input_files(sorted(str(p) for p in uploads.iterdir()))
+            add = page.get_by_role("button", name="Add and index")
+            expect(add).to_be_enabled(timeout=120_000)
+            add.click()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=tmp_path / "01-indexing.png")
+            page.close()  # the maintainer closes the tab mid-index
+
+            page = maintainer_page()
+            outcome = page.get_by_text(re.compile(r"Finished at .*: 300 added"))
+            expect(outcome).to_be_visible(timeout=300_000)
+            page.screenshot(path=tmp_path / "02-outcome-on-return.png", full_page=True)
+            browser.close()
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+        log.close()
+    manifest = ingest.ChromaStore(settings).manifest()
+    assert sum("council-note-" in source for source in manifest) == 300
+    assert "Traceback" not in (tmp_path / "server.log").read_text(encoding="utf-8")

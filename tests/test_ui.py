@@ -281,9 +281,15 @@ def test_maintainer_uploads_indexes_and_removes_a_document(monkeypatch, tmp_path
                                    ("installer.exe", b"MZ\x90\x00", "application/octet-stream")]).run()
     next(b for b in at.button if b.label == "Add and index").click().run()
     assert not at.exception, at.exception
-    summary = at.success[0].value
+    from ui.indexing import indexer
+
+    assert indexer.wait(120)  # indexing runs on a server thread, not in this session's script run
+    at.run()
+    summary = at.warning[0].value  # a file was refused: a warning, not a green box
     assert "1 added" in summary and "1 unchanged" in summary and "1 not uploaded" in summary
     rows = at.dataframe[0].value
+    assert rows["File"][0] == "installer.exe"  # failures first, with the whole reason
+    assert "cannot be indexed (allowed:" in rows["Problem"][0]
     results = dict(zip(rows["File"], rows["Result"]))
     assert results["telecare-note.md"] == "Added" and results["installer.exe"] == "Not uploaded"
     saved = settings.store / "uploads" / "telecare-note.md"
@@ -392,3 +398,29 @@ def test_a_long_conversation_draws_only_the_latest_turns_in_full(monkeypatch, po
     assert len(earlier) == 1 and "(3 questions)" in earlier[0].label
     assert "Sarah Pickup" in plain(earlier[0].markdown[0].value)
     assert len(at.chat_message) == 2 * FULL_TURNS
+
+
+def test_indexing_goes_on_when_the_session_that_started_it_is_gone(monkeypatch, tmp_path, embedder):
+    """A maintainer starts indexing and leaves; the next maintainer session sees the outcome."""
+    import ingest
+    from ui.indexing import indexer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for n in range(40):
+        (corpus / f"note-{n:02}.txt").write_text(f"Note {n} on pooled budgets.\n\nThe pooled budget note "
+                                                  f"number {n} sets out council duties for care.\n", encoding="utf-8")
+    settings = make_settings(tmp_path / "store", corpus=corpus)
+    ingest.run([corpus / "note-00.txt"], settings, embedder=embedder)
+    token = "maintainer-test-token"
+    first = open_app(monkeypatch, settings, token=token, corpus=corpus)
+    first.switch_page("maintain_page.py").run()
+    first.text_input(key="maintainer_token").input(token).run()
+    next(b for b in first.button if b.label == "Re-index now").click().run()
+    del first  # the tab is closed
+    assert indexer.wait(180)
+    second = open_app(monkeypatch, settings, token=token, corpus=corpus)
+    second.switch_page("maintain_page.py").run()
+    second.text_input(key="maintainer_token").input(token).run()
+    assert "39 added" in second.success[0].value and "1 unchanged" in second.success[0].value
+    assert len(ingest.ChromaStore(settings).manifest()) == 40

@@ -6,15 +6,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import time
 from pathlib import Path
 
 import streamlit as st
 
-import ingest
 from assistant.markdown import escape_markdown
 from ingest.loaders import SUPPORTED
 from ingest.uploads import remove_document, save_uploads, uploads_folder
 from ui import state
+from ui.indexing import IndexRun, indexer
 
 STATUS_WORDS = {"added": "Added", "updated": "Updated", "unchanged": "Unchanged", "removed": "Removed",
                 "failed": "Not indexed", "rejected": "Not uploaded"}
@@ -47,34 +48,57 @@ helper = state.assistant_or_stop()
 folder = uploads_folder(config)
 
 
-def reingest(progress_label: str) -> None:
-    """Corpus folder plus uploads folder, with the cached model and store; results kept for display."""
+def start_indexing(label: str, rejected: list[dict] | None = None, replaced: list[str] | None = None) -> None:
+    """Corpus folder plus uploads folder, indexed on a server thread (ui/indexing.py): it goes on
+    when this tab closes, and the page shows its progress or outcome to whoever opens it next."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [p for p in (config.corpus, folder) if Path(p).exists()]
-    bar = st.progress(0.0, text=progress_label)
+    paths = [Path(p) for p in (config.corpus, folder) if Path(p).exists()]
+    if indexer.start(label, paths, helper, rejected, replaced) is None:
+        st.session_state["indexing_busy"] = True
+    st.session_state.pop("ingest_summary", None)
 
-    def progress(index: int, total: int, name: str) -> None:
-        bar.progress(index / max(total, 1), text=f"{progress_label} {index} of {total}: {name}")
 
-    try:
-        report = ingest.run(paths, helper.settings, embedder=helper.embedder, store=helper.store,
-                            progress=progress, lock_timeout=5.0)
-    finally:
-        bar.empty()
-    # The keyword index looks at the store at most once a second; rebuild it now so that a
-    # question asked straight after this sees the change.
-    helper.warm_up()
-    rejected = st.session_state.pop("rejected_rows", [])
-    st.session_state["ingest_rows"] = rejected + [
-        {"File": Path(f["path"]).name, "Result": STATUS_WORDS.get(f["status"], f["status"]),
-         "Passages": f.get("chunks", 0), "Problem": f.get("error", "")} for f in report.files]
-    not_uploaded = f"{len(rejected)} not uploaded, " if rejected else ""
-    replaced = st.session_state.pop("replaced_names", [])
-    replacing = f" Replaced earlier uploads of the same name: {', '.join(replaced)}." if replaced else ""
-    st.session_state["ingest_summary"] = (
-        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.removed} removed, {not_uploaded}{len(report.failed)} not indexed; "
-        f"{report.total_chunks} passages in the index ({report.seconds:.1f} s).{replacing}")
+def outcome_rows(run: IndexRun) -> list[dict]:
+    """Failures first, with their whole reason; then everything else."""
+    rows = [{"File": r["name"], "Result": STATUS_WORDS["rejected"], "Passages": 0, "Problem": r["error"]}
+            for r in run.rejected]
+    rows += [{"File": Path(f["path"]).name, "Result": STATUS_WORDS.get(f["status"], f["status"]),
+              "Passages": f.get("chunks", 0), "Problem": f.get("error", "")} for f in run.report.files]
+    return sorted(rows, key=lambda row: not row["Problem"])
+
+
+def show_run(run: IndexRun) -> None:
+    if run.running:
+        share = run.done / run.total if run.total else 0.0
+        st.progress(share, text=escape_markdown(f"{run.label} {run.done} of {run.total or '…'}: {run.current}"))
+        st.caption("Indexing goes on if you close this page; come back to see the outcome.")
+        return
+    when = time.strftime("%H:%M:%S", time.localtime(run.finished))
+    if run.error:
+        st.error(escape_markdown(f"Indexing stopped at {when}: {run.error}"), icon=":material/error:")
+        return
+    report = run.report
+    not_uploaded = f"{len(run.rejected)} not uploaded, " if run.rejected else ""
+    replacing = f" Replaced earlier uploads of the same name: {', '.join(run.replaced)}." if run.replaced else ""
+    summary = (f"Finished at {when}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+               f"{report.removed} removed, {not_uploaded}{len(report.failed)} not indexed; "
+               f"{report.total_chunks} passages in the index ({report.seconds:.1f} s).{replacing}")
+    if report.failed or run.rejected:
+        st.warning(escape_markdown(summary), icon=":material/warning:")
+    else:
+        st.success(escape_markdown(summary), icon=":material/task_alt:")
+    st.dataframe(outcome_rows(run), hide_index=True, width="stretch",
+                 column_config={"Problem": st.column_config.TextColumn(width="large")})
+
+
+@st.fragment(run_every=1.0)
+def follow_run() -> None:
+    """Redrawn every second while a run goes on; the whole page once when it has finished."""
+    run = indexer.last
+    if run is not None and not run.running:
+        st.rerun(scope="app")
+    if run is not None:
+        show_run(run)
 
 
 documents = []
@@ -83,6 +107,15 @@ with state.plain_errors("reading the index"):
 left, right = st.columns(2)
 left.metric("Documents", len(documents))
 right.metric("Passages", sum(len(d.chunk_ids) for d in documents))
+
+# The latest indexing run, where the maintainer is looking: its progress, or its outcome.
+if st.session_state.pop("indexing_busy", False):
+    st.warning("Indexing is already running. Your files are saved; re-index when it has finished to "
+               "include them.", icon=":material/hourglass_top:")
+if indexer.last is not None and indexer.last.running:
+    follow_run()
+elif indexer.last is not None:
+    show_run(indexer.last)
 
 # --- add ---------------------------------------------------------------------------------------
 st.subheader("Add documents")
@@ -95,11 +128,7 @@ files = st.file_uploader("Files to add", type=sorted(ext.lstrip(".") for ext in 
 if st.button("Add and index", type="primary", disabled=not files, icon=":material/upload_file:"):
     with state.plain_errors("adding the files"):
         saved = save_uploads([(f.name, f.getvalue()) for f in files], config)
-        st.session_state["rejected_rows"] = [{"File": r["name"], "Result": STATUS_WORDS["rejected"],
-                                              "Passages": 0, "Problem": r["error"]} for r in saved.rejected]
-        if saved.replaced:
-            st.session_state["replaced_names"] = [p.name for p in saved.replaced]
-        reingest("Indexing")
+        start_indexing("Indexing", saved.rejected, [p.name for p in saved.replaced])
         st.session_state["uploader_generation"] = generation + 1
         st.rerun()
 
@@ -110,13 +139,11 @@ st.caption(escape_markdown(
     "are skipped, and files deleted from those folders leave the index."))
 if st.button("Re-index now", icon=":material/sync:"):
     with state.plain_errors("re-indexing"):
-        reingest("Reading")
+        start_indexing("Reading")
         st.rerun()
 
-if summary := st.session_state.get("ingest_summary"):
+if summary := st.session_state.get("ingest_summary"):  # a removal, done in this session
     st.success(escape_markdown(summary), icon=":material/task_alt:")
-    st.dataframe(st.session_state.get("ingest_rows", []), hide_index=True, width="stretch",
-                 column_config={"Problem": st.column_config.TextColumn(width="large")})
 
 # --- remove ------------------------------------------------------------------------------------
 st.subheader("Remove a document")
@@ -131,8 +158,6 @@ if documents:
             if remove_document(target, config, store=helper.store):
                 helper.warm_up()  # as after an ingest: the next question must not see the document
                 st.session_state["ingest_summary"] = f"Removed {labels[target]} from the index."
-                st.session_state["ingest_rows"] = [{"File": Path(target).name, "Result": "Removed",
-                                                    "Passages": 0, "Problem": ""}]
             st.rerun()
 else:
     st.caption("The index is empty.")
