@@ -99,3 +99,11 @@ def test_bad_options_are_usage_errors(seeded, arguments, message):
 def test_a_missing_questions_file_is_a_usage_error(seeded, tmp_path):
     done = cli("ask", "--questions", str(tmp_path / "missing.txt"), "--store", str(seeded.store))
     assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+def test_a_store_path_that_is_a_symlink_loop_is_one_line(tmp_path):
+    loop = tmp_path / "loop"
+    os.symlink(loop, loop)
+    done = cli("ask", "What did the NHS mandate say?", "--store", str(loop))
+    assert done.returncode == 3 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: ")
