@@ -50,6 +50,14 @@ def wait_for_health(url: str, server: subprocess.Popen, timeout: float = 120.0) 
     raise AssertionError(f"no answer from {url}/_stcore/health after {timeout:.0f} s")
 
 
+def start_streamlit(port: int, env: dict, log) -> subprocess.Popen:
+    """The chat app as `serve` starts it, on 127.0.0.1:port, logging to ``log``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
 @pytest.fixture
 def seed_store(tmp_path, embedder):
     """The five seed articles, the HTML page with script tags and a note full of markup."""
@@ -78,10 +86,7 @@ def test_chat_in_a_real_browser(seed_store, tmp_path):
     env.pop("POLICY_ASSISTANT_CHROMA_URL", None)
     env.pop("POLICY_ASSISTANT_ADMIN_TOKEN", None)
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = start_streamlit(port, env, log)
     dialogs: list[str] = []
     try:
         wait_for_health(url, server)
@@ -217,10 +222,7 @@ def test_indexing_finishes_after_the_maintainer_tab_is_closed(tmp_path, embedder
                ANONYMIZED_TELEMETRY="False")
     env.pop("POLICY_ASSISTANT_CHROMA_URL", None)
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = start_streamlit(port, env, log)
     try:
         wait_for_health(url, server)
         with sync_playwright() as playwright:
