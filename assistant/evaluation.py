@@ -71,6 +71,9 @@ class Question:
     id: str = ""
     needs_review: bool = False  # rows made from thumbs-down feedback: not scored until reviewed
     unanswerable_kind: str = ""  # "near-miss" or "off-topic", for unanswerable questions
+    sources: list[str] = field(default_factory=list)  # search filters in force, as in the chat's sidebar
+    date_from: str | None = None
+    date_to: str | None = None
 
     @classmethod
     def from_dict(cls, row: dict, line: int = 0) -> "Question":
@@ -90,6 +93,15 @@ class Question:
         if kind and (answerable or kind not in UNANSWERABLE_KINDS):
             raise ValueError(f"{where}: 'unanswerable_kind' is one of {', '.join(UNANSWERABLE_KINDS)}, "
                              "on unanswerable questions only")
+        sources = row.get("sources") or []
+        if not isinstance(sources, list) or not all(isinstance(v, str) for v in sources):
+            raise ValueError(f"{where}: 'sources' must be a list of strings")
+        dates = {}
+        for name in ("date_from", "date_to"):
+            value = row.get(name)
+            if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
+                raise ValueError(f"{where}: '{name}' must be a date as YYYY-MM-DD")
+            dates[name] = value
         history = row.get("history") or []
         if not isinstance(history, list) or not all(isinstance(t, dict) and isinstance(t.get("content"), str)
                                                     for t in history):
@@ -98,7 +110,7 @@ class Question:
                    expected_facts=list(row.get("expected_facts") or []), answerable=answerable,
                    history=history, reference_answer=str(row.get("reference_answer") or ""),
                    id=str(row.get("id") or f"line-{line}"), needs_review=bool(row.get("needs_review")),
-                   unanswerable_kind=kind)
+                   unanswerable_kind=kind, sources=sources, **dates)
 
 
 def load_questions(path: str | Path) -> list[Question]:
@@ -381,10 +393,12 @@ def evaluate(assistant, questions: list[Question], answerer: str | None = None, 
     rows = []
     for index, q in enumerate(scored, start=1):
         started = time.perf_counter()
-        answer = assistant.ask(q.question, history=q.history or None, answerer=answerer)
+        answer = assistant.ask(q.question, history=q.history or None, answerer=answerer,
+                               sources=q.sources or None, date_from=q.date_from, date_to=q.date_to)
         total_ms = (time.perf_counter() - started) * 1000
         # The same hybrid search the answer used, ranked deeper, for the retrieval metrics.
-        ranked = assistant.search(answer.search_query or q.question, k=K_RANKING) if answer.search_query else []
+        ranked = (assistant.search(answer.search_query or q.question, k=K_RANKING, sources=q.sources or None,
+                                   date_from=q.date_from, date_to=q.date_to) if answer.search_query else [])
         data = answer.to_dict()
         data["timings_ms"] = dict(data["timings_ms"], total=round(total_ms, 1))
         row = score_question(q, [h.source for h in ranked], data, stored_passages(assistant.store, data["citations"]))

@@ -9,9 +9,30 @@ def needs_context(question: str) -> bool:
     return any(w in ANAPHORA - {"the", "one"} for w in words) or len(tokens(question)) <= 1
 
 
+# Every refusal the assistant writes starts with one of these (core.py).
+_REFUSAL_OPENINGS = ("The documents in the index", "Please type a question")
+
+
+def answered_questions(history: list[dict] | None) -> list[str]:
+    """The user's earlier questions that were answered. A refused question names what the documents
+    do not hold ("parking at Leeds General Infirmary"): carried into the next question, it would
+    get that one refused for the same names."""
+    turns = history or []
+    questions = []
+    for index, turn in enumerate(turns):
+        if turn.get("role") != "user":
+            continue
+        reply = turns[index + 1] if index + 1 < len(turns) else {}
+        refused = reply.get("role") == "assistant" and (
+            reply.get("refused") is True or str(reply.get("content", "")).startswith(_REFUSAL_OPENINGS))
+        if not refused:
+            questions.append(turn.get("content", ""))
+    return questions
+
+
 def rewrite(question: str, history: list[dict] | None) -> str:
-    """Deterministic rewrite: carry the previous question's names and key terms into this one."""
-    previous = [turn.get("content", "") for turn in (history or []) if turn.get("role") == "user"]
+    """Deterministic rewrite: carry the previous answered question's names and key terms into this one."""
+    previous = answered_questions(history)
     if not previous or not needs_context(question):
         return question
     last = previous[-1]

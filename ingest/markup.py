@@ -27,9 +27,8 @@ _LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
 _REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
 _LINK_DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+.*$", re.M)
 # A link target left in brackets by the conversion: " (https://...)", " (/publication)".
-# A long address may be broken over two lines by the conversion.
-_BARE_TARGET = re.compile(r"\s?\((?:https?://|www\.|/)[^\s()]*(?:\([^\s()]*\)[^\s()]*)*"
-                          r"(?:\s*\n\s*\n?[^\s()]+)?\)")
+# A long address may be broken over lines, or split by a lost ligature ("fol owing"), by the conversion.
+_BARE_TARGET = re.compile(r"\s?\((?:https?://|www\.)[^()]{0,400}?\)|\s?\(/[^\s()]*\)")
 _AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>\s]+)>")
 # Numeric reference markers of a paper: [1], [3-6], [1, 2], [12,14-16].
 _REFERENCE = re.compile(r"\s?\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]")

@@ -175,13 +175,26 @@ def test_chat_in_a_real_browser(seed_store, tmp_path):
                 # The queue itself is specified by test_questions_waiting_in_the_queue_are_all_answered_in_order.
                 page.wait_for_timeout(250)
             # The last FULL_TURNS turns are drawn in full; the rest sit in the "Earlier" block.
-            expect(page.get_by_text(burst[-1])).to_be_visible(timeout=180_000)
+            expect(page.get_by_text(burst[-1]).first).to_be_visible(timeout=180_000)
             expect(page.locator('[data-testid="stChatMessage"]').last.locator(
                 '[data-testid="stFeedback"]')).to_be_visible(timeout=180_000)
             shown = page.locator('[data-testid="stChatMessage"]').all_inner_texts()
             asked = [text for text in burst if any(text in message for message in shown)]
             assert asked == burst, f"questions lost in the burst: {sorted(set(burst) - set(asked))}"
             page.screenshot(path=tmp_path / "05-burst.png", full_page=True)
+
+            # 6. A "from" date more than ten years back is accepted (it turned red before).
+            date_box = page.locator('[data-testid="stDateInput"]').filter(
+                has_text="Published on or after").locator("input")
+            date_box.scroll_into_view_if_needed()
+            date_box.focus()
+            date_box.press_sequentially("01/01/2016", delay=30)
+            date_box.press("Enter")
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(1500)
+            assert not page.get_by_text("outside allowed range").count()
+            expect(page.get_by_text("Documents with no publication date are left out")).to_be_visible()
+            page.screenshot(path=tmp_path / "06-date-2016.png")
 
             page.wait_for_timeout(300)
             assert not page.get_by_text("Traceback").count()

@@ -74,3 +74,16 @@ def test_a_paragraph_number_is_no_part_of_the_quote():
 
     assert sentences("46. Information submitted to the IFR Team is kept securely.") == \
         ["Information submitted to the IFR Team is kept securely."]
+
+
+def test_a_refused_turn_does_not_feed_the_follow_up_rewrite():
+    from assistant.followup import answered_questions, rewrite
+
+    history = [{"role": "user", "content": "What did Sarah Pickup say about the NHS mandate?"},
+               {"role": "assistant", "content": "She said ... [1]"},
+               {"role": "user", "content": "What is the parking policy at Leeds General Infirmary?"},
+               {"role": "assistant", "content": "The documents in the index do not mention “Leeds”, so ..."}]
+    assert answered_questions(history) == ["What did Sarah Pickup say about the NHS mandate?"]
+    assert "Leeds" not in rewrite("What did she say about councils?", history)
+    assert "Sarah Pickup" in rewrite("What did she say about councils?", history)
+    assert answered_questions([{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "x", "refused": True}]) == []

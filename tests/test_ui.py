@@ -424,3 +424,32 @@ def test_indexing_goes_on_when_the_session_that_started_it_is_gone(monkeypatch, 
     second.text_input(key="maintainer_token").input(token).run()
     assert "39 added" in second.success[0].value and "1 unchanged" in second.success[0].value
     assert len(ingest.ChromaStore(settings).manifest()) == 40
+
+
+def test_a_date_before_ten_years_ago_can_be_chosen_and_is_applied(monkeypatch, policy_store):
+    at = open_app(monkeypatch, policy_store)
+    at.sidebar.date_input(key="filter_from").set_value(date(2016, 1, 1)).run()  # > 10 years before today
+    assert not at.exception
+    turn = ask(at, "What new department did the review recommend to join up health and social care?")
+    assert not turn.answer.refused  # the June 2016 article is inside a 2016 "from" date
+    assert all(c.source.endswith("002_8975fbdea5563a37.txt") for c in turn.answer.citations)
+    assert "dated on or after 01 January 2016" in turn.scope
+
+
+def test_under_a_filter_loosely_related_passages_are_not_an_answer(monkeypatch, policy_store):
+    at = open_app(monkeypatch, policy_store)
+    at.sidebar.date_input(key="filter_from").set_value(date(2017, 1, 1)).run()
+    turn = ask(at, "What did the NHS mandate say about people with learning disabilities?")
+    assert turn.answer.refused and "do not mention “mandate”" in turn.answer.answer
+    shown = all_text(at)
+    assert "Searched only" in shown and "Clear the filters" in shown
+
+
+def test_a_follow_up_after_a_refused_question_is_not_refused_for_its_names(monkeypatch, policy_store):
+    at = open_app(monkeypatch, policy_store)
+    first = ask(at, "What is the parking policy at Leeds General Infirmary?")
+    assert first.answer.refused
+    follow = ask(at, "What does it say about hospital care for people with learning disabilities?")
+    assert not follow.answer.refused, follow.answer.answer
+    assert "Leeds" not in follow.answer.search_query
+    assert any(c.source.endswith("000_1ba0c70c47b0b245.txt") for c in follow.answer.citations)

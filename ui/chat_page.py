@@ -10,6 +10,8 @@ from assistant.markdown import conversation_markdown, documents_markdown
 from ui import state
 from ui.views import ASSISTANT_AVATAR, FULL_TURNS, Turn, earlier_markdown, show_question, show_turn, stream_answer
 
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2100, 12, 31)
+
 config = state.settings()
 helper = state.assistant_or_stop()
 turns: list[Turn] = st.session_state.setdefault("turns", [])
@@ -30,8 +32,12 @@ with st.sidebar:
     st.subheader("Search in")
     chosen = st.multiselect("Only these documents", options=list(titles), format_func=titles.get,
                             placeholder="All documents", key="filter_sources")
-    date_from = st.date_input("Published on or after", value=None, key="filter_from", format="DD/MM/YYYY")
-    date_to = st.date_input("Published on or before", value=None, key="filter_to", format="DD/MM/YYYY")
+    # Any plausible publication date: Streamlit's default range is only today ± 10 years, which
+    # turned 01/01/2016 red and left a 2012 mandate outside every "from" date.
+    date_from = st.date_input("Published on or after", value=None, key="filter_from", format="DD/MM/YYYY",
+                              min_value=EARLIEST_DATE, max_value=LATEST_DATE)
+    date_to = st.date_input("Published on or before", value=None, key="filter_to", format="DD/MM/YYYY",
+                            min_value=EARLIEST_DATE, max_value=LATEST_DATE)
     if date_from or date_to:
         st.caption("Documents with no publication date are left out while a date is set.")
     kinds = state.answerer_choices(config)
