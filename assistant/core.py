@@ -35,33 +35,8 @@ OFF_TOPIC = ("The documents in the index are health and social care policy and g
              "are for your organisation's HR, payroll or IT service.")
 NOT_IN_CHOSEN = ("The documents chosen in the search filters do not answer this question. Clear the filters "
                  "to search every document.")
-NOT_IN_CHOSEN_NAMED = ("The documents chosen in the search filters do not mention {names}, so they do not answer "
-                       "this question. Clear the filters to search every document.")
-
-
-# Words that frame a question rather than name its subject ("How often ...", "What does the
-# guidance say ..."): their absence from a passage says nothing.
-_FRAMING = frozenset(tokens("often guidance document documents paper report say says said tell think mean"))
-# Share of the question's IDF weight that, missing from every passage in the chosen documents,
-# makes them "not about this" (the 2012 mandate asked about under a 2017+ filter: 0.31; answered
-# filtered questions in the README examples and tests: 0.00-0.25 with framing words left out).
-MISSING_UNDER_FILTER = 0.3
-
-
-def terms_missing_from(question: str, hits: list[Hit], idf) -> list[str]:
-    """The question's words that no passage holds, when they carry at least MISSING_UNDER_FILTER of
-    its IDF weight; otherwise none."""
-    held = set().union(*(set(tokens(h.text + " " + h.title)) for h in hits)) if hits else set()
-    words = {}
-    for word in question.split():
-        for term in tokens(word):
-            if term not in _FRAMING:
-                words.setdefault(term, word.strip("?.,!;:'\"()“”‘’"))
-    total = sum(idf(term) for term in words) or 1.0
-    missing = [term for term in words if term not in held]
-    if sum(idf(term) for term in missing) / total < MISSING_UNDER_FILTER:
-        return []
-    return [words[term] for term in missing]
+NOT_IN_CHOSEN_ELSEWHERE = ("The documents chosen in the search filters do not answer this question; {where}, outside "
+                           "them, comes much closer. Clear the filters to search every document.")
 
 
 EMPTY_QUESTION = "Please type a question in words, for example: What does the NHS mandate say about councils?"
@@ -144,8 +119,10 @@ class Assistant:
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         started = time.perf_counter()
         ranked = self._answerer("extractive").ranked(search_query, hits, query_vector) if hits else []
-        refusal = self._refusal(search_query, hits, ranked,
-                                filtered=Filters(sources, date_from, date_to).active())
+        filtered = Filters(sources, date_from, date_to).active()
+        refusal = self._refusal(search_query, hits, ranked, filtered=filtered)
+        if refusal is None and filtered:
+            refusal = self._better_outside(search_query, hits, ranked, k, query_vector)
         text, citations, claims, streamed = "", [], None, False
         if refusal is None:
             if kind == "extractive":
@@ -187,13 +164,6 @@ class Assistant:
                     "Check the spelling, or rephrase it with the names, programmes or documents you have in mind.")
         if not hits or max(h.similarity for h in hits) < self.settings.refusal_min_similarity:
             return NOT_IN_CHOSEN if filtered else REFUSAL
-        if filtered:
-            # Under a filter the passages come from the chosen documents whatever they say: when
-            # they lack the question's own terms, they are loosely related, not an answer.
-            missing = terms_missing_from(query, hits, self.searcher.idf)
-            if missing:
-                names = " or ".join(f"“{word}”" for word in missing)
-                return NOT_IN_CHOSEN_NAMED.format(names=names)
         if not ranked or ranked[0].score < self.settings.refusal_min_score:
             return NOT_IN_CHOSEN if filtered else REFUSAL
         topic = staff_topic(query)
@@ -204,6 +174,18 @@ class Assistant:
                              for c in ranked):
             return not_stated(asked, hits)
         return None
+
+    def _better_outside(self, query: str, hits: list[Hit], ranked, k: int | None, query_vector) -> str | None:
+        """Under a filter the passages come from the chosen documents whatever they say. When the
+        whole library answers much better (its best sentence scores ``refusal_filter_gap`` more)
+        from a document outside the filter, the chosen documents are only loosely related: say so,
+        and where the answer is, rather than quote them as if they answered."""
+        everywhere = self.searcher.search(query, k or self.settings.top_k, Filters(), "hybrid", query_vector)
+        best = self._answerer("extractive").ranked(query, everywhere, query_vector)
+        inside = {h.source for h in hits}
+        if not best or best[0].hit.source in inside or best[0].score - ranked[0].score < self.settings.refusal_filter_gap:
+            return None
+        return NOT_IN_CHOSEN_ELSEWHERE.format(where=f"“{best[0].hit.title or Path(best[0].hit.source).name}”")
 
     def _answerer(self, kind: str):
         if kind not in self._answerers:

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     # penalty: assistant/asked.py), when no short-listed sentence that states one scores at least
     # this share of the best sentence's score: the passages are about the subject, not the answer.
     refusal_stated_share: float = 0.87
+    # ... or, under a search filter, when the whole library's best sentence scores this much more
+    # than the chosen documents' best, from a document outside the filter (the 2012 mandate asked
+    # about under a 2017+ filter: 0.35; a paraphrase answered inside its filter: 0.17).
+    refusal_filter_gap: float = 0.25
     max_question_chars: int = 2000
 
     # --- LLM back-ends (all optional) ----------------------------------------------------------
