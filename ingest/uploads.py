@@ -128,10 +128,24 @@ def is_upload(source: str | Path, settings: Settings) -> bool:
 
 def remove_document(source: str, settings: Settings, store=None) -> int:
     """Take a document out of the index. An uploaded file is deleted too, or the next re-ingest
-    would bring it back; a corpus file is left alone (the corpus folder is the maintainer's)."""
+    would bring it back; a corpus file is left alone (the corpus folder is the maintainer's).
+    An upload that never made it into the index (it failed) is deleted all the same: otherwise it
+    fails again at every re-index and nothing can remove it. Returns the documents taken out of
+    the index plus unindexed uploads deleted."""
     from .pipeline import remove
 
     removed = remove([source], settings, store=store, lock_timeout=5.0)
-    if removed and is_upload(source, settings):
-        Path(source).unlink(missing_ok=True)
+    if is_upload(source, settings) and Path(source).is_file():
+        Path(source).unlink()
+        removed = removed or 1
     return removed
+
+
+def unindexed_uploads(settings: Settings, indexed: set[str]) -> list[Path]:
+    """Files in the uploads folder that are not in the index (their indexing failed)."""
+    folder = uploads_folder(settings)
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir()
+                  if path.is_file() and not path.name.startswith(".") and str(path.resolve()) not in indexed
+                  and str(path) not in indexed)

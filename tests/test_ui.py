@@ -454,3 +454,28 @@ def test_a_follow_up_after_a_refused_question_is_not_refused_for_its_names(monke
     assert not follow.answer.refused, follow.answer.answer
     assert "Leeds" not in follow.answer.search_query
     assert any(c.source.endswith("000_1ba0c70c47b0b245.txt") for c in follow.answer.citations)
+
+
+def test_a_failed_upload_is_listed_for_removal_and_removed(monkeypatch, tmp_path, embedder):
+    from ui.indexing import indexer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    settings = make_settings(tmp_path / "store", corpus=corpus)
+    token = "maintainer-test-token"
+    at = open_app(monkeypatch, settings, token=token, corpus=corpus)
+    at.switch_page("maintain_page.py").run()
+    at.text_input(key="maintainer_token").input(token).run()
+    at.file_uploader[0].set_value([("broken.pdf", b"this is not a PDF", "application/pdf")]).run()
+    next(b for b in at.button if b.label == "Add and index").click().run()
+    assert indexer.wait(120)
+    at.run()
+    assert "1 not indexed" in at.warning[0].value
+    stuck = settings.store / "uploads" / "broken.pdf"
+    assert stuck.exists()
+    (label,) = [o for o in at.selectbox[0].options if "broken.pdf" in o]
+    assert "not indexed" in label
+    at.selectbox[0].select(str(stuck)).run()
+    next(b for b in at.button if b.label == "Remove from the index").click().run()
+    assert not stuck.exists()
+    assert "Removed broken.pdf" in at.success[0].value

@@ -126,3 +126,13 @@ def test_uploading_a_name_again_is_reported_as_a_replacement(tmp_path):
     save_uploads([("policy.md", b"# Policy\n\nversion one")], settings)
     again = save_uploads([("policy.md", b"# Policy\n\nversion two")], settings)
     assert [p.name for p in again.replaced] == ["policy.md"]
+
+
+def test_an_upload_that_failed_to_index_can_be_removed(tmp_path):
+    from ingest.uploads import unindexed_uploads
+
+    settings = make_settings(tmp_path / "store")
+    (saved,) = save_uploads([("broken.pdf", b"not a pdf at all")], settings).saved
+    assert unindexed_uploads(settings, indexed=set()) == [saved]
+    assert remove_document(str(saved), settings) == 1
+    assert not saved.exists() and unindexed_uploads(settings, indexed=set()) == []

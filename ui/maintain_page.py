@@ -13,7 +13,7 @@ import streamlit as st
 
 from assistant.markdown import escape_markdown
 from ingest.loaders import SUPPORTED
-from ingest.uploads import remove_document, save_uploads, uploads_folder
+from ingest.uploads import remove_document, save_uploads, unindexed_uploads, uploads_folder
 from ui import state
 from ui.indexing import IndexRun, indexer
 
@@ -147,8 +147,11 @@ if summary := st.session_state.get("ingest_summary"):  # a removal, done in this
 
 # --- remove ------------------------------------------------------------------------------------
 st.subheader("Remove a document")
-if documents:
+# Uploads whose indexing failed are listed too: they would fail again at every re-index.
+stuck = unindexed_uploads(config, {d.source for d in documents})
+if documents or stuck:
     labels = {d.source: f"{d.title} ({Path(d.source).name})" for d in documents}
+    labels |= {str(p): f"{p.name} (uploaded, not indexed)" for p in stuck}
     target = st.selectbox("Document", options=list(labels), format_func=labels.get, index=None,
                           placeholder="Choose a document")
     st.caption("An uploaded file is deleted as well. A file in the corpus folder stays there and comes "
