@@ -102,6 +102,24 @@ def citation_label(citation: Citation) -> str:
     return f"[{citation.n}] {citation.title or Path(citation.source).name} · {Path(citation.source).name}{where}"
 
 
+def document_label(citations: list[Citation]) -> str:
+    """"[1] [3] Title · file.pdf, pages 4, 7" for the citations of one document, as plain text."""
+    first = citations[0]
+    pages = sorted({c.page for c in citations if c.page})
+    where = (f", page {pages[0]}" if len(pages) == 1 else
+             f", pages {', '.join(str(p) for p in pages)}" if pages else "")
+    numbers = " ".join(f"[{c.n}]" for c in citations)
+    return f"{numbers} {first.title or Path(first.source).name} · {Path(first.source).name}{where}"
+
+
+def by_document(citations: list[Citation]) -> list[list[Citation]]:
+    """Citations grouped by the document they quote, in the order the documents are first cited."""
+    groups: dict[str, list[Citation]] = {}
+    for citation in citations:
+        groups.setdefault(citation.source, []).append(citation)
+    return list(groups.values())
+
+
 def readable_date(iso: str | None) -> str:
     """"2018-02-22" -> "22 Feb 2018"; no date -> "undated"."""
     if not iso:

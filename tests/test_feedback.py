@@ -126,3 +126,17 @@ def test_an_address_holding_backticks_keeps_its_code_span_closed():
     from assistant.markdown import escape_markdown
 
     assert escape_markdown("see www.x.example/`a`") == "see `` www.x.example/`a` ``"
+
+
+def test_citations_of_one_document_share_one_label_with_their_numbers_and_pages():
+    from assistant.markdown import by_document, document_label
+    from assistant.types import Citation
+
+    def cite(n, source, page):
+        return Citation(n=n, source=source, title="IFR policy", page=page, chunk_id=f"c{n}", quote="q", verified=True)
+
+    citations = [cite(1, "/d/ifr.pdf", 4), cite(2, "/d/other.pdf", None), cite(3, "/d/ifr.pdf", 7), cite(4, "/d/ifr.pdf", 4)]
+    groups = by_document(citations)
+    assert [[c.n for c in g] for g in groups] == [[1, 3, 4], [2]]
+    assert document_label(groups[0]) == "[1] [3] [4] IFR policy · ifr.pdf, pages 4, 7"
+    assert document_label(groups[1]) == "[2] IFR policy · other.pdf"

@@ -101,17 +101,21 @@ def test_answer_has_markers_and_sources_with_their_quotes(monkeypatch, policy_st
     assert "[1]" in shown and "learning disabilities" in shown
     assert shown == answer.answer  # the text on the page is the answer, character for character
 
-    labels = [plain(e.label) for e in message.expander]
-    assert len(labels) == len(answer.citations)
-    for citation, expander in zip(answer.citations, message.expander):
-        assert plain(expander.label).startswith(f"[{citation.n}] {citation.title}")
-        passage = expander.markdown[0].value
-        # The quote is highlighted inside the passage it comes from, and the passage is the stored chunk.
-        assert ":orange-background[**" in passage
-        assert " ".join(citation.quote.split()) in " ".join(plain(passage).split())
-        assert " ".join(plain(passage).split()) == " ".join(citation.context.split())
-        assert citation.verified
-    assert len(at.download_button) >= len(answer.citations)  # one per source document, plus the export
+    # One fold per document, named by its citation numbers; inside, each quote in its passage.
+    documents = list(dict.fromkeys(c.source for c in answer.citations))
+    assert len(message.expander) == len(documents)
+    for source, expander in zip(documents, message.expander):
+        cited = [c for c in answer.citations if c.source == source]
+        numbers = " ".join(f"[{c.n}]" for c in cited)
+        assert plain(expander.label).startswith(f"{numbers} {cited[0].title}")
+        passages = [m.value for m in expander.markdown]
+        for citation, passage in zip(cited, passages):
+            # The quote is highlighted inside the passage it comes from, and the passage is the stored chunk.
+            assert ":orange-background[**" in passage
+            assert " ".join(citation.quote.split()) in " ".join(plain(passage).split())
+            assert " ".join(plain(passage).split()) == " ".join(citation.context.split())
+            assert citation.verified
+    assert len(at.download_button) >= len(documents)  # one per source document, plus the export
     assert_no_html(at)
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 from assistant import Answer, Citation
 from assistant.feedback import record_feedback
-from assistant.markdown import citation_label, escape_markdown, highlight_markdown
+from assistant.markdown import by_document, citation_label, document_label, escape_markdown, highlight_markdown
 
 
 ASSISTANT_AVATAR = ":material/policy:"
@@ -62,15 +62,22 @@ def show_answer(answer: Answer, scope: str = "") -> None:
 
 
 def show_sources(answer: Answer, turn_id: str) -> None:
+    """One fold per document (three quotes from one article were three identical folds), listing
+    its citation numbers and pages; inside, each quote highlighted in its passage."""
     if not answer.citations:
         return
-    st.caption("Sources: open one to read the quoted passage in its context.")
-    for citation in answer.citations:
-        with st.expander(escape_markdown(citation_label(citation)), icon=":material/description:"):
-            show_citation(citation, f"{turn_id}-{citation.n}")
+    st.caption("Sources: open one to read the quoted passages in their context.")
+    for group in by_document(answer.citations):
+        with st.expander(escape_markdown(document_label(group)), icon=":material/description:"):
+            for citation in group:
+                if len(group) > 1:
+                    where = f", page {citation.page}" if citation.page else ""
+                    st.caption(f"\\[{citation.n}\\]{escape_markdown(where)}")
+                show_citation(citation)
+            show_download(group[0], f"{turn_id}-{group[0].n}")
 
 
-def show_citation(citation: Citation, key: str) -> None:
+def show_citation(citation: Citation) -> None:
     passage, found = highlight_markdown(citation.context or citation.quote, citation.quote)
     if not found:  # the quote is not in the stored passage text: show both, plainly
         st.markdown(f"> {escape_markdown(' '.join(citation.quote.split()))}")
@@ -79,6 +86,9 @@ def show_citation(citation: Citation, key: str) -> None:
     if not citation.verified:
         st.warning("This quote could not be matched word for word to the stored document. "
                    "Read the document before relying on it.", icon=":material/warning:")
+
+
+def show_download(citation: Citation, key: str) -> None:
     path = Path(citation.source)
     if path.is_file():
         # A file name is text: "![img](…)" or "**bold**" in a name must not render (button labels are Markdown).
