@@ -196,6 +196,18 @@ def test_chat_in_a_real_browser(seed_store, tmp_path):
             expect(page.get_by_text("Documents with no publication date are left out")).to_be_visible()
             page.screenshot(path=tmp_path / "06-date-2016.png")
 
+            # 7. On a phone (390 px) the sidebar starts folded away, not over the chat.
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+            phone.goto(url)
+            expect(phone.get_by_placeholder("Ask a question about the policy documents")).to_be_visible(timeout=60_000)
+            phone.wait_for_timeout(1000)
+            box = phone.locator('[data-testid="stSidebar"]').bounding_box()
+            assert box is None or box["width"] == 0 or box["x"] + box["width"] <= 0, box
+            phone.screenshot(path=tmp_path / "07-phone.png")
+            phone.close()
+            sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()
+            assert sidebar and sidebar["width"] > 200  # open beside the chat on a desktop
+
             page.wait_for_timeout(300)
             assert not page.get_by_text("Traceback").count()
             assert outside == [], f"the page fetched from outside the server: {outside}"

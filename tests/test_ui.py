@@ -483,3 +483,13 @@ def test_a_failed_upload_is_listed_for_removal_and_removed(monkeypatch, tmp_path
     next(b for b in at.button if b.label == "Remove from the index").click().run()
     assert not stuck.exists()
     assert "Removed broken.pdf" in at.success[0].value
+
+
+def test_the_maintainer_page_can_be_locked_again(monkeypatch, small_store):
+    token = "correct-horse-battery-staple"
+    at = open_app(monkeypatch, small_store, token=token)
+    at.switch_page("maintain_page.py").run()
+    at.text_input(key="maintainer_token").input(token).run()
+    assert at.file_uploader
+    next(b for b in at.button if b.label == "Lock this page").click().run()
+    assert not at.file_uploader and at.text_input(key="maintainer_token").value == ""

@@ -8,7 +8,8 @@ import streamlit as st
 # The tab icon is a file served by this app: a ":material/...:" icon is fetched from an external font
 # host by every visitor, which an offline deployment cannot reach and should not call.
 st.set_page_config(page_title="Policy assistant", page_icon=str(Path(__file__).with_name("icon.png")), layout="centered",
-                   initial_sidebar_state="expanded")
+                   # "auto": open beside the chat on a desktop, folded away on a phone (it opened over the chat)
+                   initial_sidebar_state="auto")
 # Readers see plain messages; tracebacks go to the server log only.
 st.set_option("client.showErrorDetails", "none")
 st.set_option("client.toolbarMode", "minimal")

@@ -48,8 +48,8 @@ with st.sidebar:
 
     st.subheader(f"Documents in the index ({len(documents)})")
     if documents:
-        with st.container(height=min(70 * len(documents), 360), border=False):
-            st.markdown(documents_markdown(documents, limit=300))
+        # In the sidebar's own scroll, not a scroll area inside it (two nested scrolls confused readers).
+        st.markdown(documents_markdown(documents, limit=300))
     else:
         st.caption("The index is empty. A maintainer can add documents on the maintainer page.")
 

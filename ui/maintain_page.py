@@ -44,6 +44,9 @@ if not hmac.compare_digest(entered.encode("utf-8"), token.encode("utf-8")):
     st.error("That token is not right.", icon=":material/lock:")
     st.stop()
 
+st.button("Lock this page", icon=":material/lock:", help="Forget the token in this browser tab",
+          on_click=lambda: st.session_state.update(maintainer_token=""))
+
 helper = state.assistant_or_stop()
 folder = uploads_folder(config)
 
