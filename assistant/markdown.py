@@ -144,17 +144,38 @@ def documents_markdown(records, limit: int = 300) -> str:
     return "\n\n".join(lines)
 
 
-def conversation_markdown(answers: list[Answer], exported_at: datetime | None = None) -> str:
-    """A conversation as a Markdown document: each question, its answer and its cited quotes."""
+# For a file read as text as often as it is rendered: escape only what would change the rendering
+# ("\\[1\\]", "000\\_1ba…" and "said\\:" made the export hard to read). A lone "[1]" is no link,
+# an underscore inside a word is no emphasis, ":" means nothing outside Streamlit.
+_EXPORT_INLINE = re.compile(r"([\\`*<>|~])|(?<!\w)(_)|(_)(?!\w)|(\[)(?=[^\]]*\]\()")
+_EXPORT_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d{1,9}[.)])")
+
+
+def export_text(text: str) -> str:
+    """``text`` for the exported conversation: only characters that would render are escaped."""
+    lines = []
+    for line in str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = _EXPORT_INLINE.sub(lambda m: "\\" + next(g for g in m.groups() if g), line.strip())
+        lines.append(_EXPORT_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line))
+    return "  \n".join(line for line in lines if line)
+
+
+def conversation_markdown(answers: list[Answer], exported_at: datetime | None = None,
+                          scopes: list[str] | None = None) -> str:
+    """A conversation as a Markdown document: each question, the search filters in force, its
+    answer and its cited quotes."""
     when = (exported_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# Conversation with the policy assistant", "", f"Exported {when}.", ""]
     for number, answer in enumerate(answers, start=1):
-        lines += [f"## {number}. {escape_markdown(answer.question)}", "", escape_markdown(answer.answer), ""]
+        lines += [f"## {number}. {export_text(answer.question)}", ""]
+        scope = scopes[number - 1] if scopes and number <= len(scopes) else ""
+        lines += [f"*Searched only {export_text(scope)}.*" if scope else "*Searched all documents.*", ""]
+        lines += [export_text(answer.answer), ""]
         if answer.citations:
             lines += ["Sources:", ""]
             for c in answer.citations:
                 check = "" if c.verified else " (this quote could not be matched to the stored text)"
-                lines.append(f"- {escape_markdown(citation_label(c))}{check}")
-                lines.append(f"  > {escape_markdown(' '.join(c.quote.split()))}")
+                lines.append(f"- {export_text(citation_label(c))}{check}")
+                lines.append(f"  > {export_text(' '.join(c.quote.split()))}")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

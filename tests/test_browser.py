@@ -163,7 +163,8 @@ def test_chat_in_a_real_browser(seed_store, tmp_path):
                 page.get_by_role("button", name="Download conversation").click()
             exported = Path(download.value.path()).read_text(encoding="utf-8")
             assert "## 3. What did she say about engagement with councils?" in exported
-            assert "\\[1\\] NHS mandate stresses joined-up care" in exported
+            assert "[1] NHS mandate stresses joined-up care" in exported and "\\[" not in exported
+            assert "*Searched all documents.*" in exported
 
             # 5. A burst: questions sent faster than they are answered all get an answer, in order.
             burst = [f"What did the NHS mandate say about councils? ({n})" for n in range(6)]

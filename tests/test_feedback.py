@@ -87,9 +87,19 @@ def test_conversation_export_holds_questions_answers_and_quotes():
     assert text.startswith("# Conversation with the policy assistant")
     assert "Exported 2025-01-02 03:04 UTC." in text
     assert "## 1. What did the mandate say about hospital care?" in text
-    assert "\\[1\\] NHS mandate stresses joined-up care · 000\\_mandate.txt" in text
+    assert "[1] NHS mandate stresses joined-up care · 000_mandate.txt" in text  # no needless escapes
     assert "  > There should be a “substantial reduction” in the use of hospital care." in text
     assert "## 2. What is the capital of France?" in text
+
+
+def test_the_export_names_the_filters_and_escapes_only_what_would_render():
+    from assistant.markdown import export_text
+
+    text = conversation_markdown([cited_answer(), refused_answer()], scopes=["dated on or after 01 January 2017", ""])
+    assert "*Searched only dated on or after 01 January 2017.*" in text and "*Searched all documents.*" in text
+    assert export_text("It said: [1] 000_1ba.txt") == "It said: [1] 000_1ba.txt"
+    assert export_text("# not a heading **x** [l](javascript:x) _y_ <b>") == \
+        "\\# not a heading \\*\\*x\\*\\* \\[l](javascript:x) \\_y\\_ \\<b\\>"
 
 
 def test_escaping_shows_markup_literally():

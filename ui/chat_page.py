@@ -122,7 +122,8 @@ if pending:
             st.rerun()
 
 export_slot.download_button(
-    "Download conversation", data=lambda: conversation_markdown([t.answer for t in turns]),
+    "Download conversation", data=lambda: conversation_markdown([t.answer for t in turns],
+                                                                 scopes=[t.scope for t in turns]),
     file_name="policy-assistant-conversation.md", mime="text/markdown", disabled=not turns,
     icon=":material/download:", width="stretch", on_click="ignore",
     help="The questions, answers and quoted sources as a Markdown file")
