@@ -193,6 +193,9 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.text in b.text or b.text in a.text  # the same sentence from overlapping chunks
 
 
+_NUMBERED = re.compile(r"(?:^|\n)\s*\d{1,3}[a-z]?[.)]\s")
+
+
 def _with_headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Join a heading line to the sentence under it: "Dosage and Administration / 10mg once
     daily." answers a dose question; either half alone does not."""
@@ -201,7 +204,10 @@ def _with_headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, i
         if out:
             prev_start, prev_end = out[-1]
             heading = text[prev_start:prev_end]
+            # A heading starts with a capital ("yes, please / provide details" is a form's text), and
+            # a numbered paragraph ("46. All applications ...") stands on its own without one.
             if (len(heading.split()) <= 8 and not heading.rstrip().endswith((".", "?", "!", ";", ",", "”", '"'))
+                    and heading[:1].isupper() and not _NUMBERED.search(text[prev_end:start + 6])
                     and text[prev_end:start].count("\n") == 1):  # a blank line ends a heading's reach
                 out[-1] = (prev_start, end)
                 continue

@@ -79,7 +79,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-_PARAGRAPH_NUMBER = re.compile(r"\d{1,3}\.[ \t]+(?=[A-Za-z])")
+_PARAGRAPH_NUMBER = re.compile(r"\d{1,3}[a-z]?[.)][ \t]+(?=[A-Za-z])")
 
 
 def _add_span(text: str, start: int, end: int, spans: list) -> None:

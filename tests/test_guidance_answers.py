@@ -87,3 +87,15 @@ def test_a_refused_turn_does_not_feed_the_follow_up_rewrite():
     assert "Leeds" not in rewrite("What did she say about councils?", history)
     assert "Sarah Pickup" in rewrite("What did she say about councils?", history)
     assert answered_questions([{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "x", "refused": True}]) == []
+
+
+def test_a_heading_is_not_joined_to_a_numbered_paragraph_nor_form_text_taken_for_one():
+    from assistant.extractive import ExtractiveAnswerer
+
+    answerer = ExtractiveAnswerer(idf=lambda term: 1.0)
+    text = ("Information submitted to the NHS\nEngland IFR Team\n46. All applications must be accompanied by "
+            "written support from the clinician treating the patient.\nyes, please\nprovide details\n"
+            "7f) Do you plan to submit a future policy proposal for this treatment instead?")
+    quotes = [c.text for c in answerer.ranked("How must applications to the IFR Team be supported?", [_hit(text)])]
+    assert "All applications must be accompanied by written support from the clinician treating the patient." in quotes
+    assert not any("Information submitted" in q or "46." in q or "yes, please" in q or "7f)" in q for q in quotes)
