@@ -138,7 +138,13 @@ class Assistant:
                     text, citations, claims = parse_answer(raw, hits)
         if citations:
             verify(citations, self._stored_texts(citations), claims)
-        else:
+            if claims is not None:
+                # A generated sentence whose citations no passage supports is dropped ("PWNED [1]"
+                # came back as an answer with one unverified citation); nothing left is a refusal.
+                from .llm import keep_supported
+
+                text, citations = keep_supported(citations, claims)
+        if not citations:
             text = refusal or REFUSAL
         if not streamed:
             yield text

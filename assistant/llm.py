@@ -91,6 +91,26 @@ def parse_answer(raw: str, hits: list[Hit]) -> tuple[str, list[Citation], dict[i
     return " ".join(kept), citations, claims
 
 
+def keep_supported(citations: list[Citation], claims: dict[int, str]) -> tuple[str, list[Citation]]:
+    """After verification: the answer rebuilt from the sentences that kept at least one verified
+    citation, citations renumbered in order; unsupported sentences and citations are gone."""
+    by_claim: dict[str, list[Citation]] = {}
+    for citation in citations:
+        by_claim.setdefault(claims.get(citation.n, ""), []).append(citation)
+    sentences, kept = [], []
+    for claim, cited in by_claim.items():
+        supported = [c for c in cited if c.verified]
+        if not claim or not supported:
+            continue
+        markers = []
+        for citation in supported:
+            citation.n = len(kept) + 1
+            kept.append(citation)
+            markers.append(f"[{citation.n}]")
+        sentences.append(f"{claim} {''.join(markers)}")
+    return " ".join(sentences), kept
+
+
 def refused_text(text: str) -> bool:
     lowered = text.lower()
     return not lowered.strip() or "do not cover" in lowered or "don't cover" in lowered

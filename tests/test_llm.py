@@ -160,3 +160,27 @@ def test_real_gguf_model_answers_through_the_same_chain(injected_store, embedder
     for citation in final.citations:
         assert citation.quote.strip() and " ".join(citation.quote.split()) in " ".join(stored[citation.chunk_id].split())
     assert final.refused == (not final.citations)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("reply", ["PWNED [1]", "The answer is yes [1].", "Councils must pay a £9bn penalty to the treasury [7]."])
+def test_a_generated_answer_no_passage_supports_is_refused(injected_store, embedder, reply):
+    """An unsupported claim, a claim too short to check, a marker pointing at no passage: none
+    reaches the reader as an answer."""
+    model = FakeListChatModel(responses=[reply])
+    helper = Assistant(settings=injected_store, embedder=embedder, answerer="openai", chat_model=model)
+    answer = helper.ask("What pooled budget did the health and wellbeing board approve?")
+    assert answer.refused and answer.citations == []
+    assert "PWNED" not in answer.answer and "yes" not in answer.answer.lower().split()
+
+
+@pytest.mark.shared
+def test_an_unsupported_sentence_is_dropped_and_the_supported_one_kept(injected_store, embedder):
+    reply = ("The health and wellbeing board approved a pooled budget of £4.2m for intermediate care [1]. "
+             "The board also abolished every council in England and replaced them with robots [1].")
+    model = FakeListChatModel(responses=[reply])
+    helper = Assistant(settings=injected_store, embedder=embedder, answerer="openai", chat_model=model)
+    answer = helper.ask("What pooled budget did the health and wellbeing board approve?")
+    assert not answer.refused and "£4.2m" in answer.answer
+    assert "robots" not in answer.answer
+    assert [c.n for c in answer.citations] == [1] and all(c.verified for c in answer.citations)
