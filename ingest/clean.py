@@ -317,6 +317,9 @@ def _title(doc: Document) -> str:
     meta = (doc.extra.get("meta_title") or "").strip()
     if meta and not _looks_generic(meta):
         return meta[:200]
+    wrapped = _wrapped_pdf_title(doc)
+    if wrapped:
+        return wrapped
     for line in doc.pages[0].text.splitlines()[:12]:
         candidate = line.strip(" -–|•")
         if re.match(r"(?i)(classification|publication reference|contents?)\b", candidate):
@@ -324,6 +327,20 @@ def _title(doc: Document) -> str:
         if 12 <= len(candidate) <= 200 and not _parse_date(candidate) and len(candidate.split()) >= 3:
             return candidate
     return Path(doc.source).stem.replace("-", " ").replace("_", " ")
+
+
+def _wrapped_pdf_title(doc: Document) -> str | None:
+    """A PDF title set over two to four short lines ("Commissioning policy:" / "individual funding
+    requests") is one title, not its second line alone."""
+    if doc.doc_type != "pdf":
+        return None
+    block = doc.pages[0].text.strip().split("\n\n", 1)[0].splitlines()
+    if not 2 <= len(block) <= 4 or any(len(line) > 80 for line in block):
+        return None
+    title = " ".join(line.strip() for line in block)
+    if 12 <= len(title) <= 200 and not title.endswith(".") and not _parse_date(title):
+        return title
+    return None
 
 
 def _looks_generic(title: str) -> bool:

@@ -143,3 +143,14 @@ def test_a_bold_title_split_over_lines_is_one_title(tmp_path):
                     "**guidance **\n\nPublication reference: PRN01625\n\nText of the guidance follows here.\n",
                     encoding="utf-8")
     assert clean_document(load(path, 25)).title == "2025/26 priorities and operational planning guidance"
+
+
+@pytest.mark.shared
+def test_a_pdf_title_set_over_several_lines_is_one_title():
+    from .conftest import NHS_PDFS
+
+    titles = {path.name: clean_document(load(path, 25)).title for path in NHS_PDFS.glob("*individual-funding*")}
+    assert titles["Commissioning-policy-individual-funding-requests-v3.pdf"] == \
+        "Commissioning policy: individual funding requests"
+    assert titles["Standard-operating-procedures-individual-funding-requests-February-2023.pdf"] == \
+        "Standard operating procedures: Individual funding requests"
