@@ -13,7 +13,7 @@ import numpy as np
 
 from .asked import asked_for
 from .citations import MIN_CLAIM_TERMS
-from .text import entities, sentence_spans, tokens
+from .text import NUMBERING, entities, sentence_spans, tokens
 from .types import Citation, Hit
 
 
@@ -26,7 +26,7 @@ class Candidate:
     score: float
     coverage: float = 0.0  # share of the question's IDF-weighted terms in the sentence
     bonuses: int = 0  # a number for a "how many" question, a name for a "who" question
-    penalty: float = 0.0  # passage rank, a heading, an overlong sentence
+    penalty: float = 0.0  # passage rank, an overlong sentence
     states: bool = False  # states the specific thing the question asks for (assistant/asked.py)
 
     @property
@@ -193,7 +193,7 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.text in b.text or b.text in a.text  # the same sentence from overlapping chunks
 
 
-_NUMBERED = re.compile(r"(?:^|\n)\s*\d{1,3}[a-z]?[.)]\s")
+_NUMBERED = re.compile(r"(?:^|\n)\s*" + NUMBERING + r"\s")
 
 
 def _with_headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -79,7 +79,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-_PARAGRAPH_NUMBER = re.compile(r"\d{1,3}[a-z]?[.)][ \t]+(?=[A-Za-z])")
+# A paragraph or item number as guidance prints it: "46.", "7f)".
+NUMBERING = r"\d{1,3}[a-z]?[.)]"
+_PARAGRAPH_NUMBER = re.compile(NUMBERING + r"[ \t]+(?=[A-Za-z])")
 
 
 def _add_span(text: str, start: int, end: int, spans: list) -> None:

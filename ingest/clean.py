@@ -119,6 +119,7 @@ _SOFT_BREAK = re.compile(r"([^\s.!?:;\u2022])[ \t]*\n(?:[ \t]*\n){0,3}[ \t]*(?=[
 
 def _join_soft_breaks(text: str) -> str:
     """Join a line that stops mid-sentence to the next when that one starts in lower case."""
+    # Again after the debris and reference lines have gone: a word's halves can meet only then.
     text = _SPLIT_HYPHEN.sub(r"\1\2", text)
     text = _SOFT_BREAK.sub(r"\1 ", text)
     return re.sub(r"(?<=\w) +(?=[,;)](?:\s|$))", "", text)  # "Lord Darzi , the" once a link has gone
@@ -166,17 +167,15 @@ def _drop_bibliography(text: str) -> str:
 def _drop_repeated_furniture(text: str) -> str:
     """Lines carrying a number that recur five or more times ("Page 2 of 28", a journal's running
     head "Iqbal et al. BMC Public Health (2025) 25:1374") are page furniture."""
-    def key(line: str) -> str:
-        return re.sub(r"\d+", "#", line.strip().lower())
     counts: dict[str, int] = {}
     for line in text.splitlines():
-        k = key(line)
+        k = _masked(line)
         if "#" in k and 8 <= len(k) <= 120:
             counts[k] = counts.get(k, 0) + 1
     furniture = {k for k, n in counts.items() if n >= 5 and not k.startswith(("•", "#."))}
     if not furniture:
         return text
-    return "\n".join(line for line in text.splitlines() if key(line) not in furniture)
+    return "\n".join(line for line in text.splitlines() if _masked(line) not in furniture)
 
 
 # Words whose "ll" a PDF font dropped, seen standalone: "wil be", "al parts", "ful vision".
@@ -221,8 +220,8 @@ def repair_ligatures(text: str) -> str:
                   standalone, text)
 
 
-@lru_cache(maxsize=2)
-def _vocabulary(min_length: int = 4) -> frozenset[str]:
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
     """Whole words of the embedding model's WordPiece vocabulary (about 20,000 English words)."""
     try:
         from .settings import default_model_path
@@ -230,7 +229,7 @@ def _vocabulary(min_length: int = 4) -> frozenset[str]:
         lines = (Path(default_model_path()) / "vocab.txt").read_text(encoding="utf-8").splitlines()
     except Exception:  # no model folder: split words stay split, nothing else changes
         return frozenset()
-    return frozenset(w for w in lines if w.isalpha() and w.islower() and len(w) >= min_length)
+    return frozenset(w for w in lines if w.isalpha() and w.islower() and len(w) >= 4)
 
 
 def strip_boilerplate(text: str) -> str:
@@ -259,15 +258,18 @@ def _drop_running_lines(doc: Document) -> None:
     """Remove running headers and footers: lines repeated on most pages (page numbers masked)."""
     if len(doc.pages) < 3:
         return
-    def key(line: str) -> str:
-        return re.sub(r"\d+", "#", line.strip().lower())
     counts: dict[str, int] = {}
     for page in doc.pages:
-        for k in {key(line) for line in page.text.splitlines() if line.strip()}:
+        for k in {_masked(line) for line in page.text.splitlines() if line.strip()}:
             counts[k] = counts.get(k, 0) + 1
     running = {k for k, n in counts.items() if n >= max(3, len(doc.pages) // 2) and len(k) < 200}
     for page in doc.pages:
-        page.text = "\n".join(line for line in page.text.splitlines() if key(line) not in running)
+        page.text = "\n".join(line for line in page.text.splitlines() if _masked(line) not in running)
+
+
+def _masked(line: str) -> str:
+    """A line as page furniture is compared: case and page numbers do not count."""
+    return re.sub(r"\d+", "#", line.strip().lower())
 
 
 def _normalise_unicode(text: str) -> str:

@@ -17,6 +17,8 @@ def doc_type_of(path: Path) -> str | None:
     return SUPPORTED.get(path.suffix.lower())
 
 
+NOT_A_REGULAR_FILE = "not a regular file (a pipe, device or socket): not read"
+
 # Zip-based formats (DOCX today; PPTX, XLSX, ODT alike) are checked before any part is read: a
 # 2 MB DOCX holding a 2 GiB part of zeros took the server from 0.5 to 4.6 GB.
 ZIP_FORMATS = {"docx"}
@@ -30,7 +32,7 @@ def load(path: Path, max_file_mb: float, max_unzipped_mb: float = 100.0) -> Docu
                           f"(supported: {', '.join(sorted(set(SUPPORTED)))})")
     status = path.stat()
     if not stat.S_ISREG(status.st_mode):
-        raise IngestError("not a regular file (a pipe, device or socket): not read")
+        raise IngestError(NOT_A_REGULAR_FILE)
     size = status.st_size
     if size == 0:
         raise IngestError("empty file")

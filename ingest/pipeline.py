@@ -20,7 +20,7 @@ from filelock import FileLock, Timeout
 from .chunking import chunk_document, embedding_text
 from .clean import clean_document
 from .embedding import Embedder
-from .loaders import doc_type_of, load
+from .loaders import NOT_A_REGULAR_FILE, doc_type_of, load
 from .settings import Settings
 from .store import ChromaStore, FileRecord, StoreError
 from .types import Chunk, Document, IngestError
@@ -82,7 +82,7 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
             key = str(path)
             try:
                 if not path.is_file():  # a FIFO would block the read (and the lock) for ever
-                    raise IngestError("not a regular file (a pipe, device or socket): not read")
+                    raise IngestError(NOT_A_REGULAR_FILE)
                 digest = _hash(path)
                 old = manifest.get(key)
                 if old and old.hash == digest:

@@ -93,11 +93,16 @@ class ChromaStore:
         and nothing is created there (a mistyped --store must not become an empty index)."""
         if self.settings.chroma_url:
             return
-        database = Path(self.settings.store) / "chroma.sqlite3"
+        database = self._database
         if not database.exists():
             raise StoreMissing(f"no index at {self.settings.store}: ingest documents into it first "
                                f"(policy-assistant ingest FOLDER --store {self.settings.store}), or pass the right --store")
         self._check_database(database)
+
+    @property
+    def _database(self) -> Path:
+        """The embedded index's SQLite file."""
+        return Path(self.settings.store) / "chroma.sqlite3"
 
     def _check_database(self, database: Path) -> None:
         """A damaged index is an error, never an empty one: a zero-byte or foreign chroma.sqlite3
@@ -121,9 +126,8 @@ class ChromaStore:
         import chromadb
 
         chroma_settings = chromadb.Settings(anonymized_telemetry=False)
-        database = Path(self.settings.store) / "chroma.sqlite3"
-        if not self.settings.chroma_url and database.is_file():
-            self._check_database(database)
+        if not self.settings.chroma_url and self._database.is_file():
+            self._check_database(self._database)
         try:
             if self.settings.chroma_url:
                 url = urlparse(self.settings.chroma_url)

@@ -111,12 +111,11 @@ if pending:
                                        date_from=asked["date_from"], date_to=asked["date_to"],
                                        answerer=asked["answerer"])
                 answer = stream_answer(pieces)
-        if answer is None:  # the failure is on the page; the question is not asked again
-            pending.pop(0)
-        else:
+        if answer is not None:
             turns.append(Turn(id=uuid.uuid4().hex, question=asked["question"], answer=answer, history=history,
                               scope=asked["scope"]))
-            pending.pop(0)
+        pending.pop(0)  # answered, or failed with the reason on the page: not asked again
+        if answer is not None:
             # Draw it again through the history loop: widgets and open/closed sources then keep
             # the same identity on every later run (a new question would otherwise fold them).
             st.rerun()
