@@ -135,7 +135,10 @@ def documents_markdown(records, limit: int = 300) -> str:
     lines = []
     for record in list(records)[:limit]:
         pages = f"{record.pages} page{'s' if record.pages != 1 else ''}" if record.pages else ""
-        details = " · ".join(x for x in (record.doc_type.upper(), pages, readable_date(record.date),
+        when = readable_date(record.date)
+        if not record.date and record.date_note:
+            when = f"undated (the text says {record.date_note}, with no year)"
+        details = " · ".join(x for x in (record.doc_type.upper(), pages, when,
                                            f"{len(record.chunk_ids)} passages") if x)
         lines.append(f"**{escape_markdown(record.title or Path(record.source).name)}**  \n"
                      f":gray[{escape_markdown(details)}]")

@@ -45,6 +45,7 @@ def clean_document(doc: Document) -> Document:
     if doc.doc_type == "pdf":
         _drop_running_lines(doc)
     stated = _take_date_header(doc)
+    raw_head = "\n".join(doc.pages[0].text.splitlines()[:15]) if doc.pages else ""
     for page in doc.pages:
         text = _normalise_unicode(page.text)
         if doc.doc_type == "pdf":
@@ -60,6 +61,8 @@ def clean_document(doc: Document) -> Document:
     _refuse_degenerate(doc)
     doc.title = _title(doc)
     doc.date = stated.get("published") or _stated_date(doc)
+    if not doc.date and (day := _stated_day(raw_head, doc)):
+        doc.extra["date_note"] = day
     if stated.get("updated"):
         doc.extra["updated"] = stated["updated"]
     return doc
@@ -360,6 +363,28 @@ def _stated_date(doc: Document) -> str | None:
     # A Markdown front-matter date is stated by the author; PDF/DOCX metadata dates are file dates,
     # used only when the text itself states nothing.
     return meta
+
+
+# "Posted on July 4th" or "in London on 29 October": a day and month with no year in the opening lines.
+# Not a date anyone can filter on without guessing the year, but the reader should see it rather
+# than a bare "undated" (issue 11: three seed articles state such a day).
+_DAY_MONTH = re.compile(r"\b(?:(\d{1,2})(?:st|nd|rd|th)?\s+(%(m)s)|(%(m)s)\s+(\d{1,2})(?:st|nd|rd|th)?)\b(?![,.]?\s*\d)"
+                        % {"m": "January|February|March|April|May|June|July|August|September|October|November|December"})
+
+
+_BYLINE = re.compile(r"\b(?:posted|published|dated|updated)\s+(?:on\s+)?(?=\w)", re.I)
+
+
+def _stated_day(raw_head: str, doc: Document) -> str | None:
+    """"29 October" when the opening lines state a day and month but no year with it. A byline
+    ("Posted on July 4th", often removed with the page furniture) wins over a day in the text."""
+    byline = _BYLINE.search(raw_head)
+    match = _DAY_MONTH.match(raw_head, byline.end()) if byline else None
+    match = match or _DAY_MONTH.search("\n".join(doc.pages[0].text.splitlines()[:15]))
+    if not match:
+        return None
+    day, month = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+    return f"{int(day)} {month}" if 1 <= int(day) <= 31 else None
 
 
 def _parse_date(text: str) -> str | None:

@@ -148,7 +148,8 @@ def _flush(pending: list, embedder: Embedder, store: ChromaStore, report: Ingest
     store.add_chunks(all_chunks, vectors)
     store.record_files([FileRecord(source=doc.source, hash=digest, chunk_ids=[c.id for c in chunks],
                                    title=doc.title, date=doc.date, doc_type=doc.doc_type,
-                                   pages=max((p.page or 1) for p in doc.pages))
+                                   pages=max((p.page or 1) for p in doc.pages),
+                                   date_note=doc.extra.get("date_note", ""))
                         for doc, digest, chunks, _ in pending])
     for doc, digest, chunks, existed in pending:
         report.chunks += len(chunks)

@@ -44,6 +44,7 @@ class FileRecord:
     doc_type: str = ""
     pages: int = 0
     ingested_at: float = field(default_factory=time.time)
+    date_note: str = ""  # a day the text states without a year ("29 October"), when there is no date
 
     def metadata(self) -> dict:
         meta = {"source": self.source, "hash": self.hash, "title": self.title,
@@ -51,6 +52,8 @@ class FileRecord:
                 "ingested_at": self.ingested_at}
         if self.date:
             meta["date"] = self.date
+        if self.date_note:
+            meta["date_note"] = self.date_note
         return meta
 
 
@@ -285,7 +288,8 @@ class ChromaStore:
             records[meta["source"]] = FileRecord(
                 source=meta["source"], hash=meta["hash"], chunk_ids=json.loads(doc),
                 title=meta.get("title", ""), date=meta.get("date"), doc_type=meta.get("doc_type", ""),
-                pages=meta.get("pages", 0), ingested_at=meta.get("ingested_at", 0.0))
+                pages=meta.get("pages", 0), ingested_at=meta.get("ingested_at", 0.0),
+                date_note=meta.get("date_note", ""))
         return records
 
     def forget_file(self, source: str) -> None:

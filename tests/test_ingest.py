@@ -81,6 +81,31 @@ def test_titles_and_stated_dates_are_extracted():
     assert doc.date == "2018-02-22"
 
 
+def test_a_day_stated_without_a_year_is_kept_as_a_note_not_a_date(tmp_path):
+    """ "Posted on July 4th" (a byline the boilerplate strip removes) and "on 29 October" cannot be
+    dated without guessing a year; the reader is told the day instead of a bare "undated"."""
+    byline = clean_document(load(SEEDS / "004_be0b3913e6a3a581.txt", 25))
+    assert byline.date is None and byline.extra["date_note"] == "4 July"
+    in_text = clean_document(load(SEEDS / "003_d52064480066839c.txt", 25))
+    assert in_text.date is None and in_text.extra["date_note"] == "29 October"
+    dated = tmp_path / "dated.txt"
+    dated.write_text("Pooled budgets\n\nPosted on July 4th, 2017\n\nThe council pools its budget with the NHS.\n",
+                     encoding="utf-8")
+    doc = clean_document(load(dated, 25))
+    assert doc.date == "2017-07-04" and "date_note" not in doc.extra
+
+
+def test_the_document_list_shows_a_day_without_a_year_instead_of_undated(tmp_path, embedder):
+    from assistant.markdown import documents_markdown
+
+    settings = make_settings(tmp_path / "store")
+    ingest.run([SEEDS / "004_be0b3913e6a3a581.txt", SEEDS / "000_1ba0c70c47b0b245.txt"], settings, embedder=embedder)
+    records = sorted(ChromaStore(settings).manifest().values(), key=lambda r: r.source)
+    listing = documents_markdown(records)
+    assert "undated (the text says 4 July, with no year)" in listing
+    assert listing.count("undated") == 2  # the capture that states no day at all stays plainly undated
+
+
 def test_pdf_cleaning_repairs_hyphenation_and_ligatures():
     doc = clean_document(load(NHS_PDFS / "Blood-glucose-and-ketone-self-monitoring-guidance.pdf", 25))
     text = " ".join(p.text for p in doc.pages)

@@ -282,20 +282,20 @@ def test_maintainer_uploads_indexes_and_removes_a_document(monkeypatch, tmp_path
     note = (b"---\ntitle: Telecare equipment loan scheme\ndate: 2024-03-01\n---\n\n"
             b"The telecare equipment loan scheme lends alarms to residents for twelve weeks free of charge.\n")
     at.file_uploader[0].set_value([("../../outside/telecare-note.md", note, "text/markdown"),
-                                   ("installer.exe", b"MZ\x90\x00", "application/octet-stream")]).run()
+                                   ("installer.txt", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" * 40, "text/plain")]).run()
     next(b for b in at.button if b.label == "Add and index").click().run()
     assert not at.exception, at.exception
     from ui.indexing import indexer
 
     assert indexer.wait(120)  # indexing runs on a server thread, not in this session's script run
     at.run()
-    summary = at.warning[0].value  # a file was refused: a warning, not a green box
-    assert "1 added" in summary and "1 unchanged" in summary and "1 not uploaded" in summary
+    summary = at.warning[0].value  # a file failed: a warning, not a green box
+    assert "1 added" in summary and "1 unchanged" in summary and "1 not indexed" in summary
     rows = at.dataframe[0].value
-    assert rows["File"][0] == "installer.exe"  # failures first, with the whole reason
-    assert "cannot be indexed (allowed:" in rows["Problem"][0]
+    assert rows["File"][0] == "installer.txt"  # failures first, with the whole reason
+    assert rows["Problem"][0] == "binary data, not text (undecodable)"
     results = dict(zip(rows["File"], rows["Result"]))
-    assert results["telecare-note.md"] == "Added" and results["installer.exe"] == "Not uploaded"
+    assert results["telecare-note.md"] == "Added"
     saved = settings.store / "uploads" / "telecare-note.md"
     assert saved.exists() and not (tmp_path / "outside").exists()
     assert at.metric[0].value == "2"
@@ -493,3 +493,27 @@ def test_the_maintainer_page_can_be_locked_again(monkeypatch, small_store):
     assert at.file_uploader
     next(b for b in at.button if b.label == "Lock this page").click().run()
     assert not at.file_uploader and at.text_input(key="maintainer_token").value == ""
+
+
+def test_the_uploader_accepts_exactly_the_supported_extensions(monkeypatch, small_store):
+    """Each format by its extension. A bare "text" was Streamlit's shortcut for every text/* MIME type
+    (CSV, XML, scripts) and showed as "text, DOCX, …" in the drop area."""
+    from ingest.loaders import SUPPORTED
+
+    token = "correct-horse-battery-staple"
+    at = open_app(monkeypatch, small_store, token=token)
+    at.switch_page("maintain_page.py").run()
+    at.text_input(key="maintainer_token").input(token).run()
+    accepted = list(at.file_uploader[0].proto.type)
+    assert sorted(accepted) == sorted(SUPPORTED)
+    assert not any("/" in kind for kind in accepted), "no MIME wildcard may widen the list"
+
+
+def test_the_full_titles_of_the_chosen_documents_are_shown_under_the_filter(monkeypatch, policy_store):
+    """The sidebar's list and chips cut long titles short; what is chosen is spelled out in full."""
+    at = open_app(monkeypatch, policy_store)
+    record = max(_documents(policy_store), key=lambda d: len(d.title or ""))
+    assert len(record.title) > 60
+    at.multiselect(key="filter_sources").set_value([record.source]).run()
+    shown = "\n".join(plain(c.value) for c in at.sidebar.caption)
+    assert f"Searching only: “{record.title}”" in shown

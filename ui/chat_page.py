@@ -6,7 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from assistant.markdown import conversation_markdown, documents_markdown
+from assistant.markdown import conversation_markdown, documents_markdown, escape_markdown
 from ui import state
 from ui.views import ASSISTANT_AVATAR, FULL_TURNS, Turn, earlier_markdown, show_question, show_turn, stream_answer
 
@@ -32,6 +32,10 @@ with st.sidebar:
     st.subheader("Search in")
     chosen = st.multiselect("Only these documents", options=list(titles), format_func=titles.get,
                             placeholder="All documents", key="filter_sources")
+    if chosen:
+        # The narrow sidebar cuts long titles in the list and in the chips: the full titles of what is
+        # chosen are spelled out below it.
+        st.caption("Searching only: " + "; ".join(f"“{escape_markdown(titles[s])}”" for s in chosen))
     # Any plausible publication date: Streamlit's default range is only today ± 10 years, which
     # turned 01/01/2016 red and left a 2012 mandate outside every "from" date.
     date_from = st.date_input("Published on or after", value=None, key="filter_from", format="DD/MM/YYYY",

@@ -125,7 +125,7 @@ st.subheader("Add documents")
 st.caption(f"PDF, Word (.docx), HTML, Markdown or plain text, up to {config.max_upload_mb:g} MB each. "
            "A file with the same name as an earlier upload replaces it.")
 generation = st.session_state.setdefault("uploader_generation", 0)
-files = st.file_uploader("Files to add", type=sorted(ext.lstrip(".") for ext in SUPPORTED),
+files = st.file_uploader("Files to add", type=sorted(SUPPORTED),
                          accept_multiple_files=True, key=f"uploads-{generation}",
                          max_upload_size=max(1, math.ceil(config.max_upload_mb)))
 if st.button("Add and index", type="primary", disabled=not files, icon=":material/upload_file:"):
