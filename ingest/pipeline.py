@@ -68,6 +68,7 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
     embedder = embedder or Embedder(settings.embedding_model, settings.embedding_backend,
                                     settings.embed_batch_size)
     store = store or ChromaStore(settings)
+    store.check_existing()  # a damaged index is refused before its folder gains an ingest.lock
     with _store_lock(settings, lock_timeout, on_wait):
         if reindex:
             store.reset()

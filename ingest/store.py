@@ -102,6 +102,12 @@ class ChromaStore:
                                f"(policy-assistant ingest FOLDER --store {self.settings.store}), or pass the right --store")
         self._check_database(database)
 
+    def check_existing(self) -> None:
+        """For writers: an embedded index already in the folder must be sound before anything (the
+        ingest lock file included) is written beside it."""
+        if not self.settings.chroma_url and self._database.is_file():
+            self._check_database(self._database)
+
     @property
     def _database(self) -> Path:
         """The embedded index's SQLite file."""

@@ -166,15 +166,19 @@ def test_chat_in_a_real_browser(seed_store, tmp_path):
             assert "[1] NHS mandate stresses joined-up care" in exported and "\\[" not in exported
             assert "*Searched all documents.*" in exported
 
-            # 5. A burst: questions sent faster than they are answered all get an answer, in order.
+            # 5. A burst: each question sent as soon as the last one shows in the chat, while it is
+            # still being answered. The box is closed during an answer (Streamlit merges two sends
+            # within one run into the later one), so the next waits in the box, and all are answered
+            # in order. The queue itself is specified by
+            # test_questions_waiting_in_the_queue_are_all_answered_in_order.
             burst = [f"What did the NHS mandate say about councils? ({n})" for n in range(6)]
+            closed_seen = 0
             for text in burst:
-                chat_box.fill(text)
+                chat_box.fill(text)  # waits while the box is closed
                 chat_box.press("Enter")
-                # Faster than a person types, slower than Streamlit merges two sends into one rerun
-                # (two within its coalescing window keep only the last: a limit of st.chat_input).
-                # The queue itself is specified by test_questions_waiting_in_the_queue_are_all_answered_in_order.
-                page.wait_for_timeout(250)
+                expect(page.get_by_text(text).first).to_be_visible(timeout=60_000)
+                closed_seen += chat_box.is_disabled()
+            assert closed_seen, "the box was never closed while a question was being answered"
             # The last FULL_TURNS turns are drawn in full; the rest sit in the "Earlier" block.
             expect(page.get_by_text(burst[-1]).first).to_be_visible(timeout=180_000)
             expect(page.locator('[data-testid="stChatMessage"]').last.locator(

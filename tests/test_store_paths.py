@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -74,16 +75,51 @@ def test_a_store_path_that_is_a_file_is_one_line_not_a_traceback(tmp_path):
     assert done.stderr.startswith("error: the store cannot be used")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only permissions")
-def test_a_read_only_store_is_one_line_naming_the_folder(seeded, tmp_path):
+def test_ingesting_into_a_damaged_index_leaves_no_lock_file_behind(seeded, tmp_path):
     copy = tmp_path / "store"
     shutil.copytree(seeded.store, copy)
+    (copy / "chroma.sqlite3").write_bytes(b"")
+    before = sorted(p.name for p in copy.iterdir())
+    done = cli("ingest", str(SEEDS / "003_d52064480066839c.txt"), "--store", str(copy))
+    assert done.returncode == 3 and "is damaged" in done.stderr
+    assert sorted(p.name for p in copy.iterdir()) == before  # no ingest.lock left in the rejected folder
+
+
+def _as_unprivileged_user(tmp_path) -> list[str]:
+    """Root writes through read-only permissions, so as root the CLI runs as `nobody` (setpriv)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--"] if setpriv else []
+    probe = subprocess.run([*prefix, sys.executable, "-c", "import assistant.cli"], cwd=ROOT,
+                           capture_output=True, env=dict(os.environ, HOME=str(tmp_path))) if prefix else None
+    if probe is None or probe.returncode != 0:
+        pytest.skip("running as root with no way to drop privileges (setpriv) over this checkout")
+    return prefix
+
+
+def test_a_read_only_store_is_one_line_naming_the_folder(seeded, tmp_path):
+    # Outside pytest's own 0700 temporary folder, so that the unprivileged user can reach the store
+    # and meets its permissions, not a folder above it.
+    import tempfile
+
+    reachable = Path(tempfile.mkdtemp(prefix="read-only-store-"))
+    reachable.chmod(0o755)
+    copy = reachable / "store"
+    shutil.copytree(seeded.store, copy)
     copy.chmod(0o555)
+    prefix = _as_unprivileged_user(reachable)
+    environment = dict(os.environ, HOME=str(reachable))
+    environment.pop("POLICY_ASSISTANT_CHROMA_URL", None)
     try:
-        done = cli("ingest", str(SEEDS / "003_d52064480066839c.txt"), "--store", str(copy))
+        done = subprocess.run([*prefix, sys.executable, "-m", "assistant.cli", "ingest",
+                               str(SEEDS / "003_d52064480066839c.txt"), "--store", str(copy)],
+                              cwd=ROOT, capture_output=True, text=True, env=environment, timeout=300)
     finally:
         copy.chmod(0o755)
-    assert done.returncode == 3 and "Traceback" not in done.stderr and str(copy) in done.stderr
+        shutil.rmtree(reachable, ignore_errors=True)
+    assert done.returncode == 3 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"error: the store cannot be used ({copy}") and "Permission denied" in done.stderr
 
 
 @pytest.mark.parametrize("arguments,message", [

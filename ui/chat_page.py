@@ -91,15 +91,18 @@ if earlier:
 for turn in recent:
     show_turn(turn, config.feedback_path)
 
-# Questions wait in a queue that only an answer empties: a question sent while another is being
-# answered interrupts that run, and both are then answered in order (30 sent in 8 s left 2).
+# Questions wait in a queue that only an answer empties (30 sent in 8 s left 2 before). While one is
+# answered the box is closed: Streamlit merges two sends that reach the server within one run into the
+# later one, so a question typed during an answer could vanish; closed, it waits in the box instead.
 pending: list[dict] = st.session_state.setdefault("pending_questions", [])
-question = st.chat_input("Ask a question about the policy documents")
+question = st.chat_input("Ask a question about the policy documents", key="question_box", disabled=bool(pending))
 if question:
     pending.append({"question": question, "sources": chosen or None,
                     "date_from": date_from.isoformat() if date_from else None,
                     "date_to": date_to.isoformat() if date_to else None,
                     "answerer": answerer, "scope": scope_in_words(chosen, date_from, date_to)})
+    if len(pending) == 1:
+        st.rerun()  # draw the box closed before the answer is worked out
 if pending:
     hint.empty()
     asked = pending[0]
