@@ -281,9 +281,33 @@ def _normalise_unicode(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
 
 
+# Short first halves of hyphenated compounds ("co-", "pre-", "non-"), below the vocabulary's
+# four-letter floor, and endings that leave a vocabulary word ("blockers" -> "block").
+_COMPOUND_SHORT_HALVES = frozenset({"co", "pre", "non", "re", "and", "one", "two", "up", "out", "in", "on", "off",
+                                    "day", "end", "sub", "low", "top", "far", "old", "new"})
+_COMPOUND_ENDINGS = ("ers", "ing", "ed", "er", "es", "s", "ly")
+
+
+def _is_compound_half(word: str, vocabulary: frozenset[str]) -> bool:
+    word = word.lower()
+    return word in vocabulary or word in _COMPOUND_SHORT_HALVES or any(
+        word.endswith(end) and word[: -len(end)] in vocabulary for end in _COMPOUND_ENDINGS)
+
+
+def _line_end_hyphen(match: re.Match) -> str:
+    """A hyphen at a PDF line end: "commis-/sioning" was one word split to fit the line, but
+    "side-/effects", "beta-/blockers" and "terms-and-/conditions" are compounds that keep theirs
+    (every line-end hyphen in the nine NHS PDFs is one: the old join made "sideeffects")."""
+    left, right = match.group(1), match.group(2)
+    vocabulary = _vocabulary()
+    if ((left + right).lower() not in vocabulary and _is_compound_half(left, vocabulary)
+            and _is_compound_half(right, vocabulary)):
+        return f"{left}-{right}"
+    return left + right
+
+
 def _repair_pdf_lines(text: str) -> str:
-    # "commis-\nsioning" -> "commissioning" where a word was split at a line end.
-    text = re.sub(r"([a-z])-\n\s*([a-z])", r"\1\2", text)
+    text = re.sub(r"(\w*[A-Za-z])-\n\s*([a-z]\w*)", _line_end_hyphen, text)
     lines = [line.strip() for line in text.splitlines()]
     out: list[str] = []
     for line in lines:

@@ -140,6 +140,27 @@ def test_every_returned_citation_is_verified_against_the_store(assistant):
             assert f"[{citation.n}]" in answer.answer
 
 
+def test_citations_are_checked_against_the_store_not_the_copy_retrieval_handed_over(assistant, monkeypatch):
+    """A passage altered between the index and the answerer (a tampered or stale copy) cannot
+    verify its own quote: the check reads the chunk as the store holds it."""
+    import assistant.core as core
+
+    planted = "The insulin pen needle recommended for all adults is exactly 12.7mm long."
+    real_to_hit = core.to_hit
+
+    def tampered(document):
+        hit = real_to_hit(document)
+        if "Insulin-Needles" in hit.source:
+            hit.text = f"{planted} {hit.text}"
+        return hit
+
+    monkeypatch.setattr(core, "to_hit", tampered)
+    answer = assistant.ask("What length of insulin pen needle is recommended for adults?")
+    quoting = [c for c in answer.citations if "12.7mm" in c.quote]
+    assert quoting, "the tampered passage should be quoted for this test to mean anything"
+    assert not any(c.verified for c in quoting)
+
+
 def test_a_quote_missing_from_the_stored_chunk_is_not_verified():
     citation = Citation(n=1, source="x", title="x", page=None, chunk_id="c1",
                         quote="The council approved a £9bn budget.", verified=True)

@@ -315,6 +315,8 @@ def test_a_very_long_question_is_answered_from_its_start(assistant):
     answer = assistant.ask(AWKWARD_QUESTIONS["20000-chars"])
     assert not answer.refused
     assert any("Insulin-Needles" in c.source for c in answer.citations), answer.citations
+    # Only the first POLICY_ASSISTANT_MAX_QUESTION_CHARS are searched: 20,000 are never embedded.
+    assert len(answer.search_query) <= assistant.settings.max_question_chars
 
 
 @FAST

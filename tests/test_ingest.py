@@ -106,6 +106,82 @@ def test_the_document_list_shows_a_day_without_a_year_instead_of_undated(tmp_pat
     assert listing.count("undated") == 2  # the capture that states no day at all stays plainly undated
 
 
+def test_a_word_split_at_a_pdf_line_end_is_joined_and_a_compound_keeps_its_hyphen():
+    from ingest.clean import _repair_pdf_lines
+
+    assert _repair_pdf_lines("the commis-\nsioning board") == "the commissioning board"
+    assert _repair_pdf_lines("dapagli-\nflozin") == "dapagliflozin"  # no word on either side
+    assert _repair_pdf_lines("side-\neffects") == "side-effects"
+    assert _repair_pdf_lines("terms-and-\nconditions") == "terms-and-conditions"
+    # Every line-end hyphen in this real PDF belongs to a compound ("sideeffects" before).
+    doc = clean_document(load(NHS_PDFS / "202407-Dapagliflozin-and-empagliflozin-for-heart-failure-"
+                                         "Prescribing-Support-Document-v3.pdf", 25))
+    text = " ".join(p.text for p in doc.pages)
+    assert "beta-blockers" in text and "breast-feeding" in text
+
+
+def test_pdf_running_headers_and_footers_are_removed():
+    """ "4 | individual funding requests" on each of 29 pages, "Page 2 of 4" on each page."""
+    import re
+
+    ifr = clean_document(load(NHS_PDFS / "Commissioning-policy-individual-funding-requests-v3.pdf", 25))
+    assert len(ifr.pages) == 29
+    running = re.compile(r"^\d+\s*\|\s*individual funding requests\s*$", re.M | re.I)
+    assert not any(running.search(page.text) for page in ifr.pages)
+    needles = clean_document(load(NHS_PDFS / "Prescribing-of-Insulin-Needles.pdf", 25))
+    assert not any(re.search(r"Page \d+ of \d+", page.text) for page in needles.pages)
+    assert "4mm" in " ".join(p.text for p in needles.pages).replace(" ", "")  # the body stays
+
+
+def test_docx_tables_are_read_in_document_order(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Before the table: the pooled budget is shared as follows.")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Partner", "Share"
+    table.cell(1, 0).text, table.cell(1, 1).text = "Council", "60 per cent"
+    document.add_paragraph("After the table: reviewed every year.")
+    path = tmp_path / "pooled.docx"
+    document.save(str(path))
+    text = load(path, 25).pages[0].text
+    assert text.index("Before the table") < text.index("Council | 60 per cent") < text.index("After the table")
+    assert "Partner | Share" in text
+
+
+def test_a_previously_indexed_file_that_now_fails_keeps_its_entry(tmp_path, embedder, copy_of):
+    """A failure changes nothing: the file's last good version stays searchable, with its chunks."""
+    docs = copy_of(SEEDS / "000_1ba0c70c47b0b245.txt", SEEDS / "003_d52064480066839c.txt")
+    settings = make_settings(tmp_path / "store")
+    ingest.run([docs], settings, embedder=embedder)
+    store = ChromaStore(settings)
+    before = store.manifest()
+    broken = docs / "003_d52064480066839c.txt"
+    broken.write_bytes(b"\x00\x01\x02\xff\xfe binary junk \x00" * 50)
+    report = ingest.run([docs], settings, embedder=embedder)
+    assert [f["path"] for f in report.failed] == [str(broken)]
+    after = store.manifest()
+    assert after[str(broken)].chunk_ids == before[str(broken)].chunk_ids
+    assert {c.id for c in store.all_chunks(include_text=False)} >= set(before[str(broken)].chunk_ids)
+
+
+def test_prune_drops_indexed_files_that_no_longer_exist_anywhere(tmp_path, embedder, copy_of):
+    """A file ingested by name (not through a folder) and then deleted: a plain ingest of something
+    else keeps it, --prune drops it with its chunks."""
+    docs = copy_of(SEEDS / "000_1ba0c70c47b0b245.txt", SEEDS / "003_d52064480066839c.txt")
+    settings = make_settings(tmp_path / "store")
+    lone, other = docs / "003_d52064480066839c.txt", docs / "000_1ba0c70c47b0b245.txt"
+    ingest.run([lone], settings, embedder=embedder)
+    store = ChromaStore(settings)
+    lone_ids = set(store.manifest()[str(lone)].chunk_ids)
+    lone.unlink()
+    kept = ingest.run([other], settings, embedder=embedder)
+    assert kept.removed == 0 and str(lone) in store.manifest()
+    pruned = ingest.run([other], settings, embedder=embedder, prune=True)
+    assert pruned.removed == 1 and str(lone) not in store.manifest()
+    assert not lone_ids & {c.id for c in store.all_chunks(include_text=False)}
+
+
 def test_pdf_cleaning_repairs_hyphenation_and_ligatures():
     doc = clean_document(load(NHS_PDFS / "Blood-glucose-and-ketone-self-monitoring-guidance.pdf", 25))
     text = " ".join(p.text for p in doc.pages)
@@ -180,6 +256,10 @@ def test_reingest_is_incremental(tmp_path, embedder, copy_of):
     after = store.manifest()
     assert third.updated == 1 and third.unchanged == 2
     assert third.chunks == len(after[str(changed)].chunk_ids)
+    # The changed file's old chunks left in this run, not at the next run's clean-up.
+    stored = {c.id for c in store.all_chunks(include_text=False)}
+    assert stored == {cid for record in after.values() for cid in record.chunk_ids}
+    assert not (set(before[str(changed)].chunk_ids) - set(after[str(changed)].chunk_ids)) & stored
     for source in after:
         if source != str(changed):
             assert after[source].chunk_ids == before[source].chunk_ids

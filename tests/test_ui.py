@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.markdown import escape_markdown
+
 from .conftest import BAD_INPUTS, ROOT, SEEDS, make_settings
 
 pytestmark = pytest.mark.shared
@@ -100,6 +102,7 @@ def test_answer_has_markers_and_sources_with_their_quotes(monkeypatch, policy_st
     shown = plain(message.markdown[0].value)
     assert "[1]" in shown and "learning disabilities" in shown
     assert shown == answer.answer  # the text on the page is the answer, character for character
+    assert message.markdown[0].value == escape_markdown(answer.answer)  # and it is sent as text, escaped
 
     # One fold per document, named by its citation numbers; inside, each quote in its passage.
     documents = list(dict.fromkeys(c.source for c in answer.citations))
@@ -136,6 +139,7 @@ def test_follow_up_question_uses_the_conversation(monkeypatch, policy_store):
     follow = ask(at, "What did she say about engagement with councils?")
     assert follow.history == [{"role": "user", "content": first.question},
                               {"role": "assistant", "content": first.answer.answer}]
+    assert "Sarah Pickup" in follow.answer.search_query  # the assistant itself was given the history
     assert not follow.answer.refused
     assert "engagement with councils" in follow.answer.answer
     assert [m.name for m in at.chat_message] == ["user", "assistant", "user", "assistant"]
@@ -192,6 +196,16 @@ def _documents(settings):
 
 
 # --- text, never HTML ----------------------------------------------------------------------------
+
+def test_the_question_is_shown_as_text_not_markdown(monkeypatch, small_store):
+    question = "What does **the note** say about [the budget](https://example.org) and <b>costs</b>?"
+    at = open_app(monkeypatch, small_store)
+    ask(at, question)
+    echoed = at.chat_message[0]
+    assert echoed.name == "user"
+    assert echoed.markdown[0].value == escape_markdown(question)
+    assert "\\*\\*the note\\*\\*" in echoed.markdown[0].value
+
 
 def test_document_markup_is_shown_as_text(monkeypatch, small_store):
     at = open_app(monkeypatch, small_store)

@@ -1,0 +1,245 @@
+"""Plant known bugs one at a time in a scratch copy of the project and report which the tests catch.
+
+Each mutant below breaks one promise of README.md or docs/reliability.md in the smallest way: one
+or two exact text replacements. For each, the tests that guard the promise are run against the
+mutated copy; the mutant is *caught* when they fail. Every mutant must be caught: one that survives
+names a promise no test checks. The list grows with each new promise (issue 18).
+
+    python bench/mutate.py                 # all mutants, report to stdout and bench/results/mutate.json
+    python bench/mutate.py --only hyphen   # mutants whose name matches a regular expression
+    python bench/mutate.py --list          # names and promises, no runs
+
+The scratch copy holds the tracked files only, beside a link to ../shared, so the project itself is
+never touched. Exit status: 0 when every mutant was caught, 1 when one survived, 2 when a mutant no
+longer applies (its text is gone from the code: update the list) or the unmutated tests fail.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Mutant:
+    name: str
+    promise: str
+    edits: list[tuple[str, str, str]]  # (file, exact text, replacement); the text must occur once
+    tests: list[str]  # pytest arguments: files, node ids or "-k" expressions
+    caught_by: list[str] = field(default_factory=list)
+
+
+MUTANTS = [
+    Mutant("citations-checked-against-retrieval-copy",
+           "a citation is verified against the chunk the store holds now, not the copy retrieval handed over",
+           [("assistant/core.py", "verify(citations, self._stored_texts(citations), claims)",
+             "verify(citations, {h.chunk_id: h.text for h in hits}, claims)")],
+           ["tests/test_assistant.py"]),
+    Mutant("claim-support-check-off",
+           "a generated sentence must be supported by the passage it cites, not only quote it",
+           [("assistant/citations.py", "if ok and claims and citation.n in claims:", "if False:")],
+           ["tests/test_llm.py", "tests/test_assistant.py"]),
+    Mutant("unsupported-llm-sentences-kept",
+           "a generated sentence no passage supports is dropped, and an answer left with none is refused",
+           [("assistant/core.py", "text, citations = keep_supported(citations, claims)", "pass")],
+           ["tests/test_llm.py"]),
+    Mutant("similarity-refusal-removed",
+           "a question no passage is close to is refused",
+           [("assistant/core.py",
+             "if not hits or max(h.similarity for h in hits) < self.settings.refusal_min_similarity:",
+             "if not hits:")],
+           ["tests/test_refusal_rules.py"]),
+    Mutant("sentence-score-refusal-removed",
+           "a question no sentence of the passages answers is refused",
+           [("assistant/core.py", "if not ranked or ranked[0].score < self.settings.refusal_min_score:",
+             "if not ranked:")],
+           ["tests/test_refusal_rules.py"]),
+    Mutant("unknown-name-refusal-removed",
+           "a question naming something no passage mentions is refused by that name",
+           [("assistant/core.py", "unknown = self.searcher.unknown_names(query)", "unknown = []")],
+           ["tests/test_refusal_rules.py"]),
+    Mutant("staff-topic-refusal-removed",
+           "a question about a staff matter (parking, pay) the passages do not mention is refused as off topic",
+           [("assistant/core.py", "if topic and not any(mentions(topic, c.text) for c in ranked):", "if False:")],
+           ["tests/test_refusal_rules.py"]),
+    Mutant("near-miss-refusal-removed",
+           "a question asking for a figure, date or penalty the passages do not state is refused",
+           [("assistant/core.py", "if asked and not any(c.states and", "if False and not any(c.states and")],
+           ["tests/test_refusal_rules.py"]),
+    Mutant("filter-gap-refusal-removed",
+           "under a filter, loosely related passages are not an answer when the library answers elsewhere",
+           [("assistant/core.py", "if refusal is None and filtered:", "if False:")],
+           ["tests/test_refusal_rules.py"]),
+    Mutant("changed-file-old-chunks-kept",
+           "a changed file's old chunks leave the index in the same run",
+           [("ingest/pipeline.py", "    store.delete_sources(sources)\n", "")],
+           ["tests/test_ingest.py"]),
+    Mutant("failing-file-loses-its-entry",
+           "a previously indexed file that now fails keeps its index entry (a failure changes nothing)",
+           [("ingest/pipeline.py", "            except IngestError as exc:\n                _fail(report, key, str(exc))",
+             "            except IngestError as exc:\n                manifest.get(key) and store.forget_file(key)\n"
+             "                _fail(report, key, str(exc))")],
+           ["tests/test_ingest.py", "tests/test_bad_input.py"]),
+    Mutant("pdf-running-lines-kept",
+           "PDF running headers and footers are removed",
+           [("ingest/clean.py", "        _drop_running_lines(doc)\n", "        pass\n")],
+           ["tests/test_ingest.py"]),
+    Mutant("pdf-hyphen-join-off",
+           "a word split by a hyphen at a PDF line end is joined",
+           [("ingest/clean.py", 'text = re.sub(r"([a-z])-\\n\\s*([a-z])", r"\\1\\2", text)', "pass")],
+           ["tests/test_ingest.py"]),
+    Mutant("echoed-question-unescaped",
+           "the question is shown as text in the chat, never as Markdown",
+           [("ui/views.py", "        st.markdown(escape_markdown(text))\n", "        st.markdown(text)\n")],
+           ["tests/test_ui.py"]),
+    Mutant("answer-text-unescaped",
+           "the answer is shown as text in the chat, never as Markdown",
+           [("ui/views.py", "    st.markdown(escape_markdown(answer.answer))", "    st.markdown(answer.answer)")],
+           ["tests/test_ui.py"]),
+    Mutant("chat-sends-no-history",
+           "the chat page sends the conversation so far with each question (follow-ups)",
+           [("ui/chat_page.py", 'helper.stream(asked["question"], history,', 'helper.stream(asked["question"], [],')],
+           ["tests/test_ui.py"]),
+    Mutant("question-length-cut-removed",
+           "a question is cut to POLICY_ASSISTANT_MAX_QUESTION_CHARS (2,000) before it is used",
+           [("assistant/core.py", "clean = normalise_question(question)[: self.settings.max_question_chars]",
+             "clean = normalise_question(question)")],
+           ["tests/test_bad_input.py::test_a_very_long_question_is_answered_from_its_start"]),
+    Mutant("questions-wait-for-an-ingest",
+           "questions are answered while an ingest runs; they never wait for it",
+           [("ingest/pipeline.py", "    with _store_lock(settings, lock_timeout, on_wait):\n        if reindex:",
+             "    with _store_lock(settings, lock_timeout, on_wait), WRITING:\n        if reindex:"),
+            ("ingest/pipeline.py", "def _fail(report: IngestReport, path: str, reason: str) -> None:",
+             "import threading\nWRITING = threading.Lock()\n\n\ndef _fail(report: IngestReport, path: str, reason: str) -> None:"),
+            ("assistant/core.py", "        kind = answerer or self.answerer_name\n",
+             "        kind = answerer or self.answerer_name\n        from ingest.pipeline import WRITING\n"
+             "        with WRITING:\n            pass\n")],
+           ["tests/test_concurrency.py::test_questions_keep_being_answered_while_an_ingest_runs"]),
+    Mutant("prune-off",
+           "--prune drops every indexed file that no longer exists anywhere",
+           [("ingest/pipeline.py", "if prune_all or any(_is_under(path, folder) for folder in folders):",
+             "if any(_is_under(path, folder) for folder in folders):")],
+           ["tests/test_ingest.py"]),
+    Mutant("docx-tables-dropped",
+           "DOCX tables are read, in document order, as 'cell | cell' lines",
+           [("ingest/loaders.py", '        elif tag == "tbl":', '        elif False:')],
+           ["tests/test_ingest.py"]),
+    Mutant("zip-bomb-check-off",
+           "a zip-based file that would expand past the limit is refused before any part is read",
+           [("ingest/loaders.py", "        check_zip(path, kind.upper(), max_unzipped_mb)\n", "        pass\n")],
+           ["tests/test_hostile_files.py"]),
+    Mutant("planted-instruction-quoted",
+           "a sentence addressed to the reader or an assistant about how to answer is never quoted",
+           [("assistant/extractive.py", "if _INSTRUCTION.search(sentence):", "if False:")],
+           ["tests/test_assistant.py"]),
+    Mutant("non-regular-files-read",
+           "only regular files are read: a FIFO is refused, never waited on",
+           [("ingest/pipeline.py", "if not path.is_file():  # a FIFO", "if False:  # a FIFO"),
+            ("ingest/loaders.py", "    if not stat.S_ISREG(status.st_mode):", "    if False:")],
+           ["tests/test_hostile_files.py"]),
+]
+
+
+def scratch_copy(into: Path) -> Path:
+    """The tracked files of the project, and ../shared linked beside them as the tests expect."""
+    project = into / ROOT.name
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, listed.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            target = project / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    (into / "shared").symlink_to((ROOT.parent / "shared").resolve())
+    return project
+
+
+def run_tests(project: Path, tests: list[str], timeout: float) -> tuple[int, list[str], float]:
+    started = time.perf_counter()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONDONTWRITEBYTECODE="1")
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-rf", "-p", "no:cacheprovider",
+                               "--basetemp", str(project.parent / "pytest-tmp"), *tests],
+                              cwd=project, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return -1, ["(timed out: counted as caught only if the unmutated run is fast)"], time.perf_counter() - started
+    failed = re.findall(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", done.stdout, re.M)
+    return done.returncode, failed, time.perf_counter() - started
+
+
+def apply(project: Path, mutant: Mutant) -> dict[str, str]:
+    """Apply the edits; return the original texts so they can be put back."""
+    originals = {}
+    for file, old, new in mutant.edits:
+        path = project / file
+        text = originals.get(file) or path.read_text(encoding="utf-8")
+        originals.setdefault(file, text)
+        current = path.read_text(encoding="utf-8")
+        if current.count(old) != 1:
+            raise LookupError(f"{mutant.name}: the text to replace occurs {current.count(old)} times in {file}")
+        path.write_text(current.replace(old, new), encoding="utf-8")
+    return originals
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="", help="run only mutants whose name matches this regular expression")
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per test run")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "mutate.json")
+    args = parser.parse_args()
+    mutants = [m for m in MUTANTS if re.search(args.only, m.name)]
+    if args.list:
+        for m in mutants:
+            print(f"{m.name}: {m.promise}  [{' '.join(m.tests)}]")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="mutate-") as tmp:
+        project = scratch_copy(Path(tmp))
+        where = subprocess.run([sys.executable, "-c", "import assistant, ingest; print(assistant.__file__)"],
+                               cwd=project, capture_output=True, text=True).stdout.strip()
+        if not where.startswith(str(project)):
+            print(f"the scratch copy imports the project from {where}, not from itself", file=sys.stderr)
+            return 2
+        every_test = sorted({t for m in mutants for t in m.tests})
+        code, failed, seconds = run_tests(project, every_test, args.timeout)
+        print(f"unmutated: {' '.join(every_test)} -> exit {code} in {seconds:.0f} s", flush=True)
+        if code != 0:
+            print(f"the tests fail without any mutant: {failed}", file=sys.stderr)
+            return 2
+        rows = []
+        for mutant in mutants:
+            try:
+                originals = apply(project, mutant)
+            except LookupError as exc:
+                print(exc, file=sys.stderr)
+                return 2
+            try:
+                code, failed, seconds = run_tests(project, mutant.tests, args.timeout)
+            finally:
+                for file, text in originals.items():
+                    (project / file).write_text(text, encoding="utf-8")
+            caught = code != 0
+            rows.append({"mutant": mutant.name, "promise": mutant.promise, "caught": caught,
+                         "caught_by": failed, "seconds": round(seconds, 1), "tests": mutant.tests})
+            print(f"{'caught  ' if caught else 'SURVIVED'} {mutant.name} ({seconds:.0f} s): "
+                  f"{', '.join(failed) or '-'}", flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    survived = [r["mutant"] for r in rows if not r["caught"]]
+    print(f"\n{len(rows) - len(survived)} of {len(rows)} mutants caught" +
+          (f"; survived: {', '.join(survived)}" if survived else ""))
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
