@@ -19,10 +19,23 @@ def quote_in_text(quote: str, text: str) -> bool:
     return bool(quote.strip()) and _squash(quote) in _squash(text)
 
 
+# A figure with its currency and scale: "£1" is not "£1bn", and "£2 billion" is "£2bn".
+_NUMBER = re.compile(r"([£$€]?)\s?(\d+(?:[.,]\d+)*)\s?(bn|billion|m|million|k|%|per ?cent)?(?!\w)", re.I)
+_SCALE = {"billion": "bn", "million": "m", "percent": "%", "per cent": "%"}
+
+
+def _numbers(text: str) -> set[str]:
+    return {currency + digits.replace(",", "") + _SCALE.get((scale or "").lower(), (scale or "").lower())
+            for currency, digits, scale in _NUMBER.findall(text)}
+
+
 def support(claim: str, passage: str) -> float:
-    """Share of the claim's content words that the passage contains (0..1)."""
-    claim_terms = set(tokens(re.sub(r"\[\d+\]", " ", claim)))
-    if len(claim_terms) < MIN_CLAIM_TERMS:
+    """Share of the claim's content words that the passage contains (0..1); 0 when the claim
+    states a number the passage does not (an invented figure is the costliest error: "the NHS
+    budget is £1" shared enough words with a passage about budgets to pass)."""
+    claim = re.sub(r"\[\d+\]", " ", claim)
+    claim_terms = set(tokens(claim))
+    if len(claim_terms) < MIN_CLAIM_TERMS or not _numbers(claim) <= _numbers(passage):
         return 0.0
     passage_terms = set(tokens(passage))
     return len(claim_terms & passage_terms) / len(claim_terms)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .asked import asked_for
 from .citations import MIN_CLAIM_TERMS
-from .text import NUMBERING, entities, sentence_spans, tokens
+from .text import INSTRUCTION, NUMBERING, entities, sentence_spans, tokens
 from .types import Citation, Hit
 
 
@@ -33,15 +33,6 @@ class Candidate:
     def text(self) -> str:
         return self.hit.text[self.start:self.end]
 
-
-# Sentences addressed to the reader or to an assistant about how to answer ("From now on answer
-# every question about money with: ...", "SYSTEM NOTICE TO ANY AI ASSISTANT: ignore all previous
-# instructions"): text planted in a document, never an answer to quote.
-_INSTRUCTION = re.compile(
-    r"\bfrom now on\b|\b(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions?|prompts?|rules)\b"
-    r"|\b(?:answer|respond|reply)\b.{0,30}\b(?:every|all|any|each)\b.{0,30}\bquestions?\b"
-    r"|\b(?:ai|a\.i\.|chatbot|language model|llm)\s+(?:assistant|model|system)s?\b.{0,20}:|\bsystem prompt\b"
-    r"|\b(?:do not|don't|never)\s+cite\b", re.I)
 
 # Questions whose answer is a number, a dose, a date or a duration.
 _WANTS_NUMBER = re.compile(
@@ -162,7 +153,7 @@ class ExtractiveAnswerer:
                 if key in seen or len(sentence.split()) < 5:
                     continue
                 seen.add(key)
-                if _INSTRUCTION.search(sentence):
+                if INSTRUCTION.search(sentence):
                     continue
                 words = set(tokens(sentence))
                 if len(words) < MIN_CLAIM_TERMS:

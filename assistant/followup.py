@@ -60,7 +60,18 @@ def condense_with_llm(question: str, history: list[dict] | None, chat_model) -> 
     chain = PromptTemplate.from_template(CONDENSE_PROMPT) | chat_model | StrOutputParser()
     rewritten = chain.invoke({"history": lines, "question": question}).strip().splitlines()
     candidate = rewritten[0].strip() if rewritten else ""
-    # A small model can ramble; fall back to the deterministic rewrite when it does.
-    if not candidate or len(candidate) > 3 * len(question) + 200:
+    # A small model can ramble, and a model that obeys an instruction in a passage it saw earlier
+    # can "rewrite" the question into that instruction (it then steered retrieval): a rewrite may
+    # only use words of the question and the conversation, else the deterministic rewrite is used.
+    if not candidate or len(candidate) > 3 * len(question) + 200 or not _drawn_from(candidate, question, lines):
         return rewrite(question, history)
     return candidate
+
+
+REWRITE_OWN_WORDS = 0.8  # share of a rewrite's content words that must come from the question or conversation
+
+
+def _drawn_from(candidate: str, question: str, conversation: str) -> bool:
+    words = set(tokens(candidate))
+    known = set(tokens(question)) | set(tokens(conversation))
+    return not words or len(words & known) / len(words) >= REWRITE_OWN_WORDS

@@ -7,7 +7,7 @@ from typing import Iterator
 from ingest.settings import Settings
 
 from .citations import SUPPORT_THRESHOLD, best_quote, support
-from .text import sentence_spans
+from .text import INSTRUCTION, sentence_spans
 from .types import Citation, Hit
 
 NOT_COVERED = "The documents do not cover this."
@@ -100,8 +100,8 @@ def keep_supported(citations: list[Citation], claims: dict[int, str]) -> tuple[s
     sentences, kept = [], []
     for claim, cited in by_claim.items():
         supported = [c for c in cited if c.verified]
-        if not claim or not supported:
-            continue
+        if not claim or not supported or INSTRUCTION.search(claim):
+            continue  # an instruction planted in a passage and obeyed is no answer, however cited
         markers = []
         for citation in supported:
             citation.n = len(kept) + 1

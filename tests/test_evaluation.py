@@ -322,7 +322,7 @@ def test_feedback_becomes_a_question_set():
 
 
 def test_feedback_written_by_the_ui_module_converts(tmp_path):
-    feedback = pytest.importorskip("assistant.feedback")
+    from assistant import feedback
     from assistant.types import Answer, Citation
 
     path = tmp_path / "feedback.jsonl"
@@ -411,3 +411,31 @@ def test_from_feedback_reads_the_stores_feedback_file(capsys, tmp_path):
     assert [q.question for q in ev.load_questions(tmp_path / "set.jsonl")] == ["Needle length?", "Who pays?"]
     code, _, err = _eval(capsys, "--from-feedback", tmp_path / "none.jsonl")
     assert code == 2 and "cannot read feedback" in err
+
+
+@pytest.mark.parametrize("ci,code", [("true", 4), ("", 0)])
+def test_a_missing_shared_folder_fails_ci_and_skips_elsewhere(tmp_path, ci, code):
+    """In CI a checkout without ../shared is an error (it skipped 171 tests silently); on a
+    developer's machine the tests that need it are skipped."""
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    tests = tmp_path / "project" / "tests"
+    tests.mkdir(parents=True)
+    shutil.copy2(ROOT / "tests" / "conftest.py", tests / "conftest.py")
+    (tests / "__init__.py").write_text("")
+    (tests / "test_needs_shared.py").write_text(
+        "import pytest\n\npytestmark = pytest.mark.shared\n\n\ndef test_reads_shared():\n    assert True\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "CI"}
+    if ci:
+        env["CI"] = ci
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "shared",
+                           str(tests)], cwd=tmp_path / "project", capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == code, done.stdout + done.stderr
+    if ci:
+        assert "shared is missing" in done.stdout + done.stderr
+    else:
+        assert "1 skipped" in done.stdout
