@@ -3,6 +3,7 @@ exactly once, so the mutation check cannot quietly stop planting one when the co
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 from .conftest import ROOT
 
@@ -10,6 +11,7 @@ from .conftest import ROOT
 def _mutants():
     spec = importlib.util.spec_from_file_location("mutate", ROOT / "bench" / "mutate.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["mutate"] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module.MUTANTS
 
