@@ -1,5 +1,5 @@
 """Retrieval and answering. ``from assistant import Assistant``; ``Assistant(store=...).ask(q, history)``."""
-from ingest.settings import Settings
+from index.settings import Settings
 
 from .core import REFUSAL, Assistant
 from .types import Answer, Citation, Hit

@@ -51,7 +51,7 @@ def _iso_date(text: str) -> str:
 
 
 def _settings(args):
-    from ingest.settings import Settings
+    from index.settings import Settings
 
     overrides = {}
     if getattr(args, "store", None):
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="localhost")
     common(p)
 
-    from . import eval_cli
+    from evaluation import cli as eval_cli
 
     eval_cli.add_parser(sub, common)
     return parser
@@ -124,15 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     _quiet_libraries()
     args = build_parser().parse_args(argv)
-    from ingest.store import StoreError
+    from index.store import StoreError
 
     try:
         handler = {"ingest": cmd_ingest, "ask": cmd_ask, "search": cmd_search, "chat": cmd_chat,
                    "serve": cmd_serve}.get(args.command)
         if handler is None:
-            from . import eval_cli
+            from evaluation import cli as eval_cli
 
-            handler = eval_cli.run
+            return eval_cli.run(args, _settings(args))
         return handler(args)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -268,7 +268,7 @@ def cmd_serve(args) -> int:
     import subprocess
 
     import ingest
-    from ingest.store import ChromaStore
+    from index.store import ChromaStore
 
     settings = _settings(args)
     store = ChromaStore(settings)
@@ -296,7 +296,7 @@ def _index_matches_the_model(store, settings) -> bool:
     """An index built with another embedding model or backend answers nothing. One that holds only
     the corpus folder's files is rebuilt from it at once; for any other, say how to rebuild it."""
     import ingest
-    from ingest.embedding import Embedder
+    from index.embedding import Embedder
 
     recorded, configured = store.embedding_model(), Embedder(settings.embedding_model, settings.embedding_backend).name
     if not recorded or recorded == configured:

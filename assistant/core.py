@@ -5,9 +5,9 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from ingest.embedding import Embedder
-from ingest.settings import Settings
-from ingest.store import ChromaStore, FileRecord
+from index.embedding import Embedder
+from index.settings import Settings
+from index.store import ChromaStore, FileRecord
 
 from .asked import asked_for, mentions, staff_topic
 from .citations import verify

@@ -15,7 +15,7 @@ from filelock import FileLock
 
 from .types import Answer
 
-RATINGS = ("up", "down")
+RATINGS = {"up": True, "down": False}  # what the chat writes, and what each rating means
 MAX_COMMENT_CHARS = 2000
 
 

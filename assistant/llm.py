@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ingest.settings import Settings
+from index.settings import Settings
 
 from .citations import SUPPORT_THRESHOLD, best_quote, support
 from .text import INSTRUCTION, sentence_spans

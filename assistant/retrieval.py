@@ -14,10 +14,9 @@ from typing import Literal
 
 import numpy as np
 
-from ingest.chunking import embedding_text
-from ingest.embedding import Embedder
-from ingest.store import ChromaStore, StoredChunk, StoreError
-from ingest.types import Chunk
+from index.chunks import Chunk, embedding_text
+from index.embedding import Embedder
+from index.store import ChromaStore, StoredChunk, StoreError
 
 from .text import specific_words, tokens
 from .types import Hit

@@ -33,7 +33,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from assistant.evaluation import hit_at, load_questions, percentile, reciprocal_rank  # noqa: E402
+from evaluation import hit_at, load_questions, percentile, reciprocal_rank  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 DOCUMENTS = [SHARED / "seeds", SHARED / "datasets" / "nhs-policy-pdfs"]
@@ -76,7 +76,7 @@ def timed(fn):
 
 def build_store(folder: Path, embedder):
     import ingest
-    from ingest.settings import Settings
+    from index.settings import Settings
 
     missing = [str(p) for p in DOCUMENTS if not p.is_dir()]
     if missing:
@@ -98,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_libraries()  # no model-loading progress bars in the figures
 
     from assistant import Assistant
-    from ingest.embedding import Embedder
-    from ingest.settings import Settings, default_model_path
+    from index.embedding import Embedder
+    from index.settings import Settings, default_model_path
 
     embedder = Embedder(default_model_path())
     embedder.warm_up()

@@ -35,8 +35,8 @@ def main() -> None:
 
     import ingest
     from assistant import Assistant
-    from assistant.evaluation import load_questions
-    from ingest.settings import Settings
+    from evaluation import load_questions
+    from index.settings import Settings
     from streamlit.testing.v1 import AppTest
     from ui.views import Turn
 

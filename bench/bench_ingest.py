@@ -44,7 +44,8 @@ REINGEST_TARGET = 0.02
 
 def chunk_texts(corpus: Path, settings) -> tuple[list[str], float]:
     """The texts the pipeline embeds, made the way it makes them; and the time parsing took."""
-    from ingest.chunking import chunk_document, embedding_text
+    from index.chunks import embedding_text
+    from ingest.chunking import chunk_document
     from ingest.clean import clean_document
     from ingest.loaders import load
     from ingest.pipeline import _expand
@@ -90,7 +91,7 @@ class TimedEmbedder:
 def timed_ingest(corpus: Path, embedder, profile: bool) -> dict:
     """First ingest into a fresh store, then a re-ingest of the unchanged corpus."""
     import ingest
-    from ingest.settings import Settings
+    from index.settings import Settings
 
     timed = TimedEmbedder(embedder)
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
@@ -115,7 +116,7 @@ def timed_ingest(corpus: Path, embedder, profile: bool) -> dict:
 
 
 def one_round(corpus: Path, embedder, profile: bool, embed_first: bool) -> dict:
-    from ingest.settings import Settings
+    from index.settings import Settings
 
     texts, parse_s = chunk_texts(corpus, Settings())
     embed = Timer()
@@ -152,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"corpus folder not found: {args.corpus}", file=sys.stderr)
         return 2
 
-    from ingest.embedding import Embedder
-    from ingest.settings import Settings
+    from index.embedding import Embedder
+    from index.settings import Settings
 
     settings = Settings()
     embedder = Embedder(settings.embedding_model, args.backend or settings.embedding_backend,

@@ -75,14 +75,14 @@ class Level:
 
 
 def questions() -> list[str]:
-    from assistant.evaluation import load_questions
+    from evaluation import load_questions
 
     return [q.question for q in load_questions(DEV_SET)]
 
 
 def build(store: Path, embedder):
     import ingest
-    from ingest.settings import Settings
+    from index.settings import Settings
 
     settings = Settings(store=store)
     started = time.perf_counter()
@@ -291,8 +291,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from assistant import Assistant
-    from ingest.embedding import Embedder
-    from ingest.settings import default_model_path
+    from index.embedding import Embedder
+    from index.settings import default_model_path
 
     embedder = Embedder(default_model_path())
     settings = build(args.store or BENCH_DIR / f"load-{embedder.backend}", embedder)

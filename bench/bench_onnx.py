@@ -39,11 +39,12 @@ QUALITY_MARGIN = 0.01
 
 
 def chunk_texts(limit: int | None) -> list[str]:
-    from ingest.chunking import chunk_document, embedding_text
+    from index.chunks import embedding_text
+    from ingest.chunking import chunk_document
     from ingest.clean import clean_document
     from ingest.loaders import load
     from ingest.pipeline import _expand
-    from ingest.settings import Settings
+    from index.settings import Settings
 
     settings = Settings()
     files, _ = _expand([SEEDS, NHS])
@@ -101,10 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from assistant import Assistant
-    from assistant.evaluation import load_questions
-    from ingest.embedding import Embedder
-    from ingest.onnx_embedding import OnnxMiniLM
-    from ingest.settings import Settings
+    from evaluation import load_questions
+    from index.embedding import Embedder
+    from index.onnx_embedding import OnnxMiniLM
+    from index.settings import Settings
 
     model = Settings().embedding_model
     torch_embedder = Embedder(model, "torch")

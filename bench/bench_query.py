@@ -54,7 +54,7 @@ MODES = ("bm25", "dense", "hybrid")
 def build(store: Path, paths: list[Path], embedder):
     """Ingest paths into store (incremental: a store from an earlier run is only checked)."""
     import ingest
-    from ingest.settings import Settings
+    from index.settings import Settings
 
     settings = Settings(store=store)
     started = time.perf_counter()
@@ -68,7 +68,7 @@ def build(store: Path, paths: list[Path], embedder):
 def latency_queries(n: int) -> list[str]:
     """Half the dev questions (about the NHS documents and seed articles), half questions about
     council duties made from the la-duties titles: a spread of both halves of the big index."""
-    from assistant.evaluation import load_questions
+    from evaluation import load_questions
 
     dev = [q.question for q in load_questions(DEV_SET)]
     duties = []
@@ -81,7 +81,7 @@ def latency_queries(n: int) -> list[str]:
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
-    from assistant.evaluation import percentile
+    from evaluation import percentile
 
     return percentile(values, 50), percentile(values, 95)
 
@@ -130,7 +130,7 @@ def quality(assistant, path: Path, k: int = 10) -> dict[str, dict[str, float]]:
     """hit@1, hit@5, MRR@10 per retrieval mode over the answerable questions of one set; the hybrid
     also with each of FUSIONS in place of the configured fusion."""
     from assistant import retrieval
-    from assistant.evaluation import hit_at, load_questions, reciprocal_rank
+    from evaluation import hit_at, load_questions, reciprocal_rank
     from assistant.followup import rewrite
 
     questions = [q for q in load_questions(path) if q.answerable and q.expected_sources]
@@ -210,8 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     from assistant import Assistant
-    from ingest.embedding import Embedder
-    from ingest.settings import Settings
+    from index.embedding import Embedder
+    from index.settings import Settings
 
     defaults = Settings()
     embedder = Embedder(defaults.embedding_model, defaults.embedding_backend, defaults.embed_batch_size)

@@ -34,7 +34,7 @@ TUNING = {"small": ["dev.jsonl", "holdout.jsonl"], "library": ["integration-dev.
 
 def store_for(folder: Path, paths: list[Path]):
     import ingest
-    from ingest.settings import Settings
+    from index.settings import Settings
 
     settings = Settings(store=folder)
     report = ingest.run(paths, settings)
@@ -51,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from assistant import Assistant
-    from assistant.evaluation import evaluate, load_questions
+    from evaluation import evaluate, load_questions
 
     nhs = SHARED / "datasets" / "nhs-policy-pdfs"
     stores = {"small": store_for(Path(args.small_store), [SHARED / "seeds", nhs]),

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 
-from .types import Chunk, Document
+from index.chunks import Chunk
+
+from .types import Document
 
 _SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
@@ -40,8 +42,3 @@ def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[C
 def content_id(source: str, page: int | None, text: str) -> str:
     digest = hashlib.sha256(f"{source}\x1f{page}\x1f{text}".encode("utf-8")).hexdigest()
     return digest[:32]
-
-
-def embedding_text(chunk: Chunk) -> str:
-    """What is embedded and keyword-indexed: the chunk with its document title as context."""
-    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text

@@ -227,7 +227,7 @@ def repair_ligatures(text: str) -> str:
 def _vocabulary() -> frozenset[str]:
     """Whole words of the embedding model's WordPiece vocabulary (about 20,000 English words)."""
     try:
-        from .settings import default_model_path
+        from index.settings import default_model_path
 
         lines = (Path(default_model_path()) / "vocab.txt").read_text(encoding="utf-8").splitlines()
     except Exception:  # no model folder: split words stay split, nothing else changes

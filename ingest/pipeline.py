@@ -17,13 +17,15 @@ from typing import Callable
 
 from filelock import FileLock, Timeout
 
-from .chunking import chunk_document, embedding_text
+from index.chunks import Chunk, embedding_text
+from index.embedding import Embedder
+from index.settings import Settings
+from index.store import ChromaStore, FileRecord, StoreError
+
+from .chunking import chunk_document
 from .clean import clean_document
-from .embedding import Embedder
 from .loaders import NOT_A_REGULAR_FILE, doc_type_of, load
-from .settings import Settings
-from .store import ChromaStore, FileRecord, StoreError
-from .types import Chunk, Document, IngestError
+from .types import Document, IngestError
 
 _FLUSH_CHUNKS = 256  # embed across small files together: per-call overhead dominates tiny batches
 

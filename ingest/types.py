@@ -1,4 +1,4 @@
-"""Data that flows through ingestion: files -> pages -> chunks."""
+"""Data that flows through ingestion: files -> documents of pages (chunks: index/chunks.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,33 +19,6 @@ class Document:
     doc_type: str  # pdf, docx, html, md, txt
     pages: list[Page] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Chunk:
-    id: str
-    source: str
-    title: str
-    page: int | None
-    start: int  # character offsets into the cleaned page text
-    end: int
-    text: str
-    date: str | None = None
-    doc_type: str = ""
-
-    def metadata(self) -> dict:
-        meta = {
-            "source": self.source,
-            "title": self.title,
-            "page": self.page if self.page is not None else 0,
-            "start": self.start,
-            "end": self.end,
-            "doc_type": self.doc_type,
-        }
-        if self.date:
-            meta["date"] = self.date
-            meta["date_int"] = int(self.date.replace("-", ""))
-        return meta
 
 
 class IngestError(Exception):

@@ -15,8 +15,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from index.settings import Settings
+
 from .loaders import SUPPORTED
-from .settings import Settings
 from .types import IngestError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ ()-]+")

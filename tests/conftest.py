@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def make_settings(store: Path, **overrides):
-    from ingest.settings import Settings
+    from index.settings import Settings
 
     return Settings(store=store, **overrides)
 
@@ -42,8 +42,8 @@ def make_settings(store: Path, **overrides):
 @pytest.fixture(scope="session")
 def embedder():
     """One loaded model, of the default backend, for the whole session (loading is the slow part)."""
-    from ingest.embedding import Embedder
-    from ingest.settings import Settings
+    from index.embedding import Embedder
+    from index.settings import Settings
 
     defaults = Settings()
     model = Embedder(defaults.embedding_model, defaults.embedding_backend)

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 import ingest
 from assistant.types import Answer
-from ingest.store import ChromaStore
+from index.store import ChromaStore
 
 from .conftest import BAD_INPUTS, NHS_PDFS, SEEDS, make_settings
 

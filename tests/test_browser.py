@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import index
+
 from .conftest import BAD_INPUTS, ROOT, SEEDS, make_settings
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
@@ -286,6 +288,6 @@ def test_indexing_finishes_after_the_maintainer_tab_is_closed(tmp_path, embedder
         server.kill()
         server.wait(timeout=30)
         log.close()
-    manifest = ingest.ChromaStore(settings).manifest()
+    manifest = index.ChromaStore(settings).manifest()
     assert sum("council-note-" in source for source in manifest) == 300
     assert "Traceback" not in (tmp_path / "server.log").read_text(encoding="utf-8")

@@ -2,7 +2,7 @@
 server restart mid-session is survived.
 
 The promise while the server is down: Assistant.ask / search / documents raise
-``ingest.StoreUnavailable`` whose message names the server and says it cannot be reached (the CLI
+``index.StoreUnavailable`` whose message names the server and says it cannot be reached (the CLI
 prints it as one ``error:`` line and exits 3; the UI shows it). Once the server is back, the same
 Assistant object answers again without being rebuilt.
 """
@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
+import index
 import ingest
 from assistant import Assistant
-from ingest.store import ChromaStore
+from index.store import ChromaStore
 
 from .conftest import NHS_PDFS, ROOT, SEEDS, make_settings
 
@@ -172,7 +173,7 @@ def test_a_server_restart_is_survived_with_a_clear_error_then_recovery(server, s
     for attempt in range(2):  # also after the keyword index's 1 s freshness window has passed
         for call in (lambda: assistant.ask(QUESTIONS[0]), lambda: assistant.search(QUESTIONS[0]),
                      assistant.documents):
-            with pytest.raises(ingest.StoreUnavailable) as caught:
+            with pytest.raises(index.StoreUnavailable) as caught:
                 call()
             message = str(caught.value)
             assert server.url in message and "cannot reach" in message, message
@@ -203,7 +204,7 @@ def test_a_hung_server_costs_a_bounded_wait_and_a_clear_error(server, server_set
     try:
         time.sleep(1.2)  # past the keyword index's freshness window, so the question reaches the server
         started = time.perf_counter()
-        with pytest.raises(ingest.StoreUnavailable) as caught:
+        with pytest.raises(index.StoreUnavailable) as caught:
             assistant.ask(QUESTIONS[1])
         waited = time.perf_counter() - started
         assert 2.0 <= waited < 8.0, waited

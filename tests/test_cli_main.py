@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from ingest.store import ChromaStore
+from index.store import ChromaStore
 
 from .conftest import SEEDS, make_settings
 
@@ -64,8 +64,8 @@ def test_serve_ingests_the_corpus_when_the_index_is_missing_then_serves(tmp_path
 def torch_built_corpus(tmp_path, copy_of):
     """An index made by the earlier default backend (torch fp32) from a corpus folder."""
     import ingest
-    from ingest.embedding import Embedder
-    from ingest.settings import default_model_path
+    from index.embedding import Embedder
+    from index.settings import default_model_path
 
     corpus = copy_of(SEEDS / "000_1ba0c70c47b0b245.txt", folder="corpus")
     settings = make_settings(tmp_path / "store", corpus=corpus, embedding_backend="torch")
@@ -89,8 +89,8 @@ def test_serve_rebuilds_a_corpus_index_made_by_another_backend(torch_built_corpu
 def test_serve_will_not_start_on_an_index_of_other_folders_made_by_another_backend(torch_built_corpus, tmp_path,
                                                                                     copy_of):
     import ingest
-    from ingest.embedding import Embedder
-    from ingest.settings import default_model_path
+    from index.embedding import Embedder
+    from index.settings import default_model_path
 
     other = copy_of(SEEDS / "003_d52064480066839c.txt", folder="other")
     ingest.run([other], torch_built_corpus, embedder=Embedder(default_model_path(), "torch"))

@@ -19,7 +19,7 @@ import pytest
 
 import ingest
 from assistant import Assistant
-from ingest.store import ChromaStore
+from index.store import ChromaStore
 
 from .conftest import NHS_PDFS, ROOT, SEEDS, make_settings
 

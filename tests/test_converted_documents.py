@@ -116,7 +116,7 @@ def test_repeated_page_furniture_is_dropped():
 
 @pytest.mark.parametrize("path", INTEGRATION, ids=[p.stem for p in INTEGRATION])
 def test_integration_guidance_cleans_to_plain_text(path: Path):
-    from assistant.evaluation import markup_in
+    from evaluation import markup_in
 
     doc = clean_document(load(path, 25))
     text = "\n".join(page.text for page in doc.pages)

@@ -38,7 +38,7 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from ingest.store import ChromaStore
+from index.store import ChromaStore
 
 from .conftest import LA_DUTIES, NHS_PDFS, ROOT, SEEDS, make_settings
 
@@ -63,7 +63,7 @@ WRITE_MARK = "crash-test: first batch write begins"
 LAUNCHER = f"""
 import sys
 from assistant.cli import main
-from ingest.store import ChromaStore
+from index.store import ChromaStore
 forget = ChromaStore.forget_files
 def announced(self, sources):
     print({WRITE_MARK!r}, file=sys.stderr, flush=True)
@@ -77,8 +77,8 @@ sys.exit(main(sys.argv[1:]))
 CHECK = """
 import json, sys
 from pathlib import Path
-from ingest.settings import Settings
-from ingest.store import ChromaStore
+from index.settings import Settings
+from index.store import ChromaStore
 store = ChromaStore(Settings(store=Path(sys.argv[1])))
 manifest = store.manifest()
 stored = [c.id for c in store.all_chunks(include_text=False)]

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from assistant.evaluation import evaluate, failed_thresholds, load_questions, load_thresholds, markup_in
+from evaluation import evaluate, failed_thresholds, load_questions, load_thresholds, markup_in
 
 from .conftest import DEV_SET, ROOT
 
@@ -86,7 +86,7 @@ def test_every_dev_question_was_scored(dev_result):
 
 
 def test_the_report_renders_for_the_dev_set(dev_result, tmp_path):
-    from assistant.report import write_report
+    from evaluation.report import write_report
 
     paths = write_report(dev_result, tmp_path / "report", load_thresholds(THRESHOLDS))
     text = paths["report"].read_text(encoding="utf-8")

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from assistant import evaluation as ev
-from assistant.evaluation import StoredPassage
+import evaluation as ev
+from evaluation import StoredPassage
 
 A = "/docs/nhs/Prescribing-of-Insulin-Needles.pdf"
 B = "/docs/nhs/Commissioning-policy-individual-funding-requests-v3.pdf"

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from assistant import Answer, Citation
-from assistant.evaluation import questions_from_feedback
+from evaluation import questions_from_feedback
 from assistant.feedback import read_feedback, record_feedback
 from assistant.markdown import conversation_markdown, escape_markdown, highlight_markdown
 

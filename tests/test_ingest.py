@@ -8,11 +8,12 @@ import sys
 
 import pytest
 
+import index
 import ingest
 from ingest.chunking import chunk_document
 from ingest.clean import clean_document
 from ingest.loaders import load
-from ingest.store import ChromaStore
+from index.store import ChromaStore
 
 from .conftest import BAD_INPUTS, NHS_PDFS, SEEDS, make_settings
 
@@ -282,7 +283,7 @@ def test_a_different_embedding_model_forces_a_clear_reindex(tmp_path, embedder, 
     ingest.run([docs], settings, embedder=embedder)
     store = ChromaStore(settings)
     store.ensure_model(embedder.name)
-    with pytest.raises(ingest.StoreError, match="--reindex"):
+    with pytest.raises(index.StoreError, match="--reindex"):
         store.ensure_model("some-other-model:torch")
 
 

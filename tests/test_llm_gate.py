@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from assistant import Assistant
-from assistant.evaluation import evaluate, failed_thresholds, load_questions
+from evaluation import evaluate, failed_thresholds, load_questions
 from assistant.text import tokens
 
 from .conftest import DEV_SET

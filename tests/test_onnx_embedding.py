@@ -20,8 +20,8 @@ def onnx_embedder(embedder):
 
 @pytest.fixture(scope="module")
 def torch_embedder():
-    from ingest.embedding import Embedder
-    from ingest.settings import default_model_path
+    from index.embedding import Embedder
+    from index.settings import default_model_path
 
     model = Embedder(default_model_path(), backend="torch")
     model.warm_up()
@@ -35,7 +35,8 @@ def _dev_questions() -> list[str]:
 
 def _seed_passages() -> list[str]:
     """Real chunks of the seed articles, cleaned and chunked as ingest does it."""
-    from ingest.chunking import chunk_document, embedding_text
+    from index.chunks import embedding_text
+    from ingest.chunking import chunk_document
     from ingest.clean import clean_document
     from ingest.loaders import load
 
@@ -72,7 +73,7 @@ def test_the_backend_is_part_of_the_model_name(onnx_embedder, torch_embedder):
 
 
 def test_int8_is_the_default_backend():
-    from ingest.settings import Settings
+    from index.settings import Settings
 
     assert Settings().embedding_backend == "onnx"
 
@@ -80,7 +81,7 @@ def test_int8_is_the_default_backend():
 def test_an_index_built_with_torch_refuses_onnx_vectors(tmp_path, torch_embedder, onnx_embedder, copy_of):
     import ingest
     from assistant import Assistant
-    from ingest.store import StoreError
+    from index.store import StoreError
 
     settings = make_settings(tmp_path / "store")
     report = ingest.run([copy_of(sorted(SEEDS.iterdir())[0])], settings, embedder=torch_embedder)

@@ -90,7 +90,7 @@ SECRET_ENV = {"POLICY_ASSISTANT_LLM_API_KEY": API_KEY, "POLICY_ASSISTANT_ADMIN_T
 
 
 def test_settings_never_show_their_secrets(monkeypatch):
-    from ingest.settings import Settings
+    from index.settings import Settings
 
     for name, value in SECRET_ENV.items():
         monkeypatch.setenv(name, value)

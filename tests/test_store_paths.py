@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import ingest
-from ingest.store import ChromaStore, StoreDamaged, StoreMissing
+from index.store import ChromaStore, StoreDamaged, StoreMissing
 
 from .conftest import ROOT, SEEDS, make_settings
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import index
+
 from assistant.markdown import escape_markdown
 
 from .conftest import BAD_INPUTS, ROOT, SEEDS, make_settings
@@ -190,7 +192,7 @@ def test_sidebar_lists_the_documents_in_the_index(monkeypatch, policy_store):
 
 
 def _documents(settings):
-    from ingest.store import ChromaStore
+    from index.store import ChromaStore
 
     return list(ChromaStore(settings).manifest().values())
 
@@ -322,13 +324,13 @@ def test_maintainer_uploads_indexes_and_removes_a_document(monkeypatch, tmp_path
     at.switch_page("maintain_page.py").run()
     at.text_input(key="maintainer_token").input(token).run()
     assert any("Telecare" in label for label in at.selectbox[0].options)
-    source = next(s for s in ingest.ChromaStore(settings).manifest() if s.endswith("telecare-note.md"))
+    source = next(s for s in index.ChromaStore(settings).manifest() if s.endswith("telecare-note.md"))
     at.selectbox[0].set_value(source).run()
     next(b for b in at.button if b.label == "Remove from the index").click().run()
     assert "Removed" in at.success[0].value
     assert at.metric[0].value == "1"
     assert not saved.exists()
-    assert source not in ingest.ChromaStore(settings).manifest()
+    assert source not in index.ChromaStore(settings).manifest()
     at.switch_page("chat_page.py").run()
     turn = ask(at, "How long does the telecare equipment loan scheme lend alarms for?")
     assert all("telecare" not in h.source for h in turn.answer.hits)
@@ -441,7 +443,7 @@ def test_indexing_goes_on_when_the_session_that_started_it_is_gone(monkeypatch, 
     second.switch_page("maintain_page.py").run()
     second.text_input(key="maintainer_token").input(token).run()
     assert "39 added" in second.success[0].value and "1 unchanged" in second.success[0].value
-    assert len(ingest.ChromaStore(settings).manifest()) == 40
+    assert len(index.ChromaStore(settings).manifest()) == 40
 
 
 def test_a_date_before_ten_years_ago_can_be_chosen_and_is_applied(monkeypatch, policy_store):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+import index
+
 from ingest.uploads import (UploadRejected, check_upload, is_upload, remove_document, safe_name, save_upload,
                             save_uploads, uploads_folder)
 
@@ -80,12 +82,12 @@ def test_uploaded_file_is_indexed_and_removal_deletes_it(tmp_path, embedder):
     saved = save_upload(seed.name, seed.read_bytes(), settings)
     report = ingest.run([uploads_folder(settings)], settings, embedder=embedder)
     assert report.added == 1 and not report.failed
-    manifest = ingest.ChromaStore(settings).manifest()
+    manifest = index.ChromaStore(settings).manifest()
     assert str(saved) in manifest and is_upload(str(saved), settings)
 
     assert remove_document(str(saved), settings) == 1
     assert not saved.exists()
-    store = ingest.ChromaStore(settings)
+    store = index.ChromaStore(settings)
     assert store.manifest() == {} and store.count() == 0
 
 
@@ -96,10 +98,10 @@ def test_removing_a_corpus_document_leaves_the_file(tmp_path, embedder, copy_of)
     settings = make_settings(tmp_path / "store")
     corpus = copy_of(sorted(SEEDS.glob("*.txt"))[0], folder="corpus")
     ingest.run([corpus], settings, embedder=embedder)
-    (source,) = ingest.ChromaStore(settings).manifest()
+    (source,) = index.ChromaStore(settings).manifest()
     assert not is_upload(source, settings)
     assert remove_document(source, settings) == 1
-    assert ingest.ChromaStore(settings).manifest() == {}
+    assert index.ChromaStore(settings).manifest() == {}
     assert (corpus / sorted(SEEDS.glob("*.txt"))[0].name).exists()
 
 

@@ -10,9 +10,9 @@ from contextlib import contextmanager
 import streamlit as st
 
 from assistant import Assistant
-from ingest.embedding import Embedder
-from ingest.settings import Settings
-from ingest.store import StoreError
+from index.embedding import Embedder
+from index.settings import Settings
+from index.store import StoreError
 
 log = logging.getLogger("policy_assistant.ui")
 

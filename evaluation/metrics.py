@@ -1,4 +1,4 @@
-"""Evaluation: question sets (JSONL), per-question scores and totals.
+"""Per-question scores and their totals.
 
 Metrics (all in 0..1; ``None`` where a set gives nothing to measure, never a made-up 0 or 1):
 - retrieval: hit@1, hit@5, MRR@10, recall@5 of the expected sources, over the top 10 passages
@@ -16,29 +16,42 @@ Metrics (all in 0..1; ``None`` where a set gives nothing to measure, never a mad
 """
 from __future__ import annotations
 
-import json
 import re
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
-from .citations import SUPPORT_THRESHOLD, quote_in_text, support
-from .text import sentence_spans
+from assistant.citations import SUPPORT_THRESHOLD, quote_in_text, support
+from assistant.text import sentence_spans
+from .questions import Question
+
 
 K_RECALL = 5
+
+
 K_RANKING = 10
 
+
 RETRIEVAL = ["hit@1", "hit@5", "mrr@10", f"recall@{K_RECALL}"]
+
+
 ANSWERS = ["fact_recall", "refusal_precision", "refusal_recall", "refusal_accuracy", "near_miss_refusal",
            "off_topic_refusal", "clean_quotes"]
+
+
 # Per-question figures that are averaged as they are (the refusal ones are set-level).
 PER_QUESTION = ["fact_recall", "near_miss_refusal", "off_topic_refusal", "clean_quotes"]
-UNANSWERABLE_KINDS = ("near-miss", "off-topic")
+
+
 CITATIONS = ["citation_precision", "citation_recall"]
+
+
 JUDGED = ["faithfulness_llm_judged"]
+
+
 METRICS = RETRIEVAL + ANSWERS + CITATIONS + JUDGED
+
+
 STAGES = ["retrieve", "answer", "total"]
+
 
 DESCRIPTIONS = {
     "hit@1": "an expected source is the first passage",
@@ -57,86 +70,6 @@ DESCRIPTIONS = {
     "faithfulness_llm_judged": "statements an LLM judge says the retrieved passages support (LLM-judged)",
 }
 
-
-# --- question sets -----------------------------------------------------------------------------
-
-@dataclass
-class Question:
-    question: str
-    expected_sources: list[str] = field(default_factory=list)
-    expected_facts: list[str] = field(default_factory=list)
-    answerable: bool = True
-    history: list[dict] = field(default_factory=list)
-    reference_answer: str = ""
-    id: str = ""
-    needs_review: bool = False  # rows made from thumbs-down feedback: not scored until reviewed
-    unanswerable_kind: str = ""  # "near-miss" or "off-topic", for unanswerable questions
-    sources: list[str] = field(default_factory=list)  # search filters in force, as in the chat's sidebar
-    date_from: str | None = None
-    date_to: str | None = None
-
-    @classmethod
-    def from_dict(cls, row: dict, line: int = 0) -> "Question":
-        where = f"line {line}"
-        if not isinstance(row, dict):
-            raise ValueError(f"{where}: each line must be a JSON object")
-        if not isinstance(row.get("question"), str) or not row["question"].strip():
-            raise ValueError(f"{where}: 'question' (a non-empty string) is required")
-        for name in ("expected_sources", "expected_facts"):
-            value = row.get(name) or []
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ValueError(f"{where}: '{name}' must be a list of strings")
-        answerable = row.get("answerable", True)
-        if not isinstance(answerable, bool):  # "false" as a string would silently count as true
-            raise ValueError(f"{where}: 'answerable' must be true or false")
-        kind = row.get("unanswerable_kind") or ""
-        if kind and (answerable or kind not in UNANSWERABLE_KINDS):
-            raise ValueError(f"{where}: 'unanswerable_kind' is one of {', '.join(UNANSWERABLE_KINDS)}, "
-                             "on unanswerable questions only")
-        sources = row.get("sources") or []
-        if not isinstance(sources, list) or not all(isinstance(v, str) for v in sources):
-            raise ValueError(f"{where}: 'sources' must be a list of strings")
-        dates = {}
-        for name in ("date_from", "date_to"):
-            value = row.get(name)
-            if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
-                raise ValueError(f"{where}: '{name}' must be a date as YYYY-MM-DD")
-            dates[name] = value
-        history = row.get("history") or []
-        if not isinstance(history, list) or not all(isinstance(t, dict) and isinstance(t.get("content"), str)
-                                                    for t in history):
-            raise ValueError(f"{where}: 'history' must be a list of {{\"role\", \"content\"}} objects")
-        return cls(question=row["question"], expected_sources=list(row.get("expected_sources") or []),
-                   expected_facts=list(row.get("expected_facts") or []), answerable=answerable,
-                   history=history, reference_answer=str(row.get("reference_answer") or ""),
-                   id=str(row.get("id") or f"line-{line}"), needs_review=bool(row.get("needs_review")),
-                   unanswerable_kind=kind, sources=sources, **dates)
-
-
-def load_questions(path: str | Path) -> list[Question]:
-    """Read a JSONL question set; a bad file or row raises ValueError naming the file and line."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read question set {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    questions = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
-        try:
-            questions.append(Question.from_dict(row, number))
-        except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from None
-    if not questions:
-        raise ValueError(f"{path}: no questions in the file")
-    return questions
-
-
-# --- retrieval metrics (per question) ----------------------------------------------------------
 
 def source_matches(source: str, expected: str) -> bool:
     """An expected source is a file name or any part of the path (case-insensitive)."""
@@ -163,8 +96,6 @@ def recall_at(sources: list[str], expected: list[str], k: int) -> float:
     return len(found) / len(wanted)
 
 
-# --- answer metrics (per question) -------------------------------------------------------------
-
 _TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 
 
@@ -179,6 +110,7 @@ def fact_hit(answer: str, facts: list[str]) -> float:
 
 
 _MARKER = re.compile(r"\[(\d+)\]")
+
 
 # What must never reach a quote: Markdown emphasis, escapes and link syntax, HTML tags and
 # entities, and a paper's reference markers (which would read as the answer's own [n]).
@@ -284,8 +216,6 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[int(rank) - 1]
 
 
-# --- LLM-judged faithfulness (optional) --------------------------------------------------------
-
 JUDGE_PROMPT = (
     "You check answers against source passages. Reply with one word: YES if the statement is fully "
     "supported by the passages, NO otherwise.\n\nPassages:\n{passages}\n\nStatement: {statement}\n"
@@ -309,8 +239,6 @@ def judge_faithfulness(chat_model, answer: str, passages: list[str], known: set[
         yes += bool(re.match(r"\W*yes\b", reply))
     return yes / len(found)
 
-
-# --- running a set -----------------------------------------------------------------------------
 
 def score_question(q: Question, sources: list[str], answer: dict,
                    stored: dict[str, StoredPassage]) -> dict:
@@ -377,172 +305,5 @@ def summarise(rows: list[dict]) -> dict:
             "measured_on": {m: counts[m] for m in METRICS}, "refusals": confusion, "latency_ms": latency}
 
 
-def stored_passages(store, citations: list[dict]) -> dict[str, StoredPassage]:
-    """The store's own text for each cited chunk: citations are checked against the index,
-    not against anything the answer carries."""
-    chunks = store.get_chunks([c["chunk_id"] for c in citations])
-    return {c.id: StoredPassage(c.metadata.get("source", ""), c.text) for c in chunks}
-
-
-def evaluate(assistant, questions: list[Question], answerer: str | None = None, judge=None,
-             progress: Callable[[int, int], None] | None = None) -> dict:
-    """Ask every question, score it, total the scores. ``judge``: a LangChain chat model for
-    LLM-judged faithfulness, or None (the default: not judged). Questions flagged
-    ``needs_review`` are skipped and counted."""
-    scored = [q for q in questions if not q.needs_review]
-    rows = []
-    for index, q in enumerate(scored, start=1):
-        started = time.perf_counter()
-        answer = assistant.ask(q.question, history=q.history or None, answerer=answerer,
-                               sources=q.sources or None, date_from=q.date_from, date_to=q.date_to)
-        total_ms = (time.perf_counter() - started) * 1000
-        # The same hybrid search the answer used, ranked deeper, for the retrieval metrics.
-        ranked = (assistant.search(answer.search_query or q.question, k=K_RANKING, sources=q.sources or None,
-                                   date_from=q.date_from, date_to=q.date_to) if answer.search_query else [])
-        data = answer.to_dict()
-        data["timings_ms"] = dict(data["timings_ms"], total=round(total_ms, 1))
-        row = score_question(q, [h.source for h in ranked], data, stored_passages(assistant.store, data["citations"]))
-        row["contexts"] = [h.text for h in answer.hits]
-        row["context_sources"] = [h.source for h in answer.hits]
-        row["reference_answer"] = q.reference_answer
-        if q.history:
-            row["history"] = q.history
-        if judge is not None and not answer.refused:
-            row["faithfulness_llm_judged"] = judge_faithfulness(
-                judge, answer.answer, row["contexts"], {c.n for c in answer.citations})
-        row["score"] = question_score(row)
-        rows.append(row)
-        if progress:
-            progress(index, len(scored))
-    summary = summarise(rows)
-    summary |= {"skipped_needs_review": len(questions) - len(scored), "judged": judge is not None,
-                "answerer": answerer or getattr(assistant, "answerer_name", "")}
-    return {"summary": summary, "questions": rows}
-
-
 def worst(rows: list[dict], n: int = 10) -> list[dict]:
     return sorted(rows, key=lambda r: (question_score(r), r["id"]))[:n]
-
-
-# --- thresholds (the CI gate) ------------------------------------------------------------------
-
-def parse_thresholds(specs: list[str]) -> dict[str, float]:
-    """``["hit@5=0.9", ...]`` -> {"hit@5": 0.9}; ValueError names what is wrong."""
-    out = {}
-    for spec in specs:
-        name, _, value = spec.partition("=")
-        out[_threshold_name(name.strip(), f"--min {spec}")] = _threshold_value(value, f"--min {spec}")
-    return out
-
-
-def load_thresholds(path: str | Path) -> dict[str, float]:
-    """A JSON object {metric: minimum}; keys starting with "_" are comments."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValueError(f"cannot read thresholds {path}: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not JSON ({exc.msg})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object {{metric: minimum}}")
-    return {_threshold_name(k, str(path)): _threshold_value(v, f"{path}: {k}")
-            for k, v in data.items() if not k.startswith("_")}
-
-
-def _threshold_name(name: str, where: str) -> str:
-    if name not in METRICS:
-        raise ValueError(f"{where}: unknown metric '{name}' (one of {', '.join(METRICS)})")
-    return name
-
-
-def _threshold_value(value, where: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: the minimum must be a number") from None
-    if number != number:  # NaN would pass every comparison silently
-        raise ValueError(f"{where}: the minimum must be a number")
-    return number
-
-
-def failed_thresholds(summary: dict, thresholds: dict[str, float]) -> dict[str, dict]:
-    """Metrics below their minimum. A metric the run could not measure fails: a gate on
-    something that was not measured must not pass."""
-    failed = {}
-    for name, minimum in thresholds.items():
-        got = summary["metrics"].get(name)
-        if got is None or got < minimum:
-            failed[name] = {"value": got, "minimum": minimum}
-    return failed
-
-
-# --- exports -----------------------------------------------------------------------------------
-
-def ragas_rows(rows: list[dict]) -> list[dict]:
-    """Rows that RAGAS (question/answer/contexts/ground_truth) and DeepEval read."""
-    return [{"question": r["question"], "answer": r["answer"], "contexts": r.get("contexts", []),
-             "ground_truth": r.get("reference_answer", "")} for r in rows]
-
-
-RATINGS = {"up": True, "down": False, "1": True, "0": False, "+1": True, "-1": False,
-           "true": True, "false": False, "thumbs_up": True, "thumbs_down": False}
-
-
-def rating_of(value) -> bool | None:
-    """True for thumbs up, False for thumbs down, None when the rating is not one of those."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return {1: True, 0: False, -1: False}.get(value)
-    return RATINGS.get(str(value).strip().lower()) if value is not None else None
-
-
-@dataclass
-class FeedbackConversion:
-    questions: list[dict]
-    skipped: int  # unreadable lines, missing questions, unknown ratings
-
-
-def questions_from_feedback(lines: list[str]) -> FeedbackConversion:
-    """UI feedback (JSONL: question, answer, citations [{source, ...}], rating, comment, timestamp,
-    optional history and refused; see assistant/feedback.py) -> question-set rows. Thumbs up:
-    answerable, the cited files as expected sources, the liked answer as reference; thumbs up on a
-    refusal: unanswerable. Thumbs down (or up without any cited file): answerable, no expected
-    facts, flagged "needs_review", which evaluation skips until someone fills the row in."""
-    out: list[dict] = []
-    skipped = 0
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            skipped += 1
-            continue
-        rating = rating_of(row.get("rating")) if isinstance(row, dict) else None
-        question = row.get("question") if isinstance(row, dict) else None
-        if rating is None or not isinstance(question, str) or not question.strip():
-            skipped += 1
-            continue
-        sources = list(dict.fromkeys(Path(str(c.get("source", ""))).name
-                                     for c in row.get("citations") or []
-                                     if isinstance(c, dict) and c.get("source")))
-        refused = row["refused"] if isinstance(row.get("refused"), bool) else not sources
-        item = {"id": f"feedback-{row.get('id') or number}", "question": question.strip()}
-        history = [{"role": str(t.get("role") or "user"), "content": t["content"]}
-                   for t in row.get("history") or [] if isinstance(t, dict) and isinstance(t.get("content"), str)]
-        if history:
-            item["history"] = history
-        item |= {"expected_sources": sources if rating and not refused else [], "expected_facts": []}
-        if rating and refused:  # a liked refusal: the reader agrees the documents do not cover it
-            item["answerable"] = False
-        elif rating and sources:
-            item |= {"answerable": True, "reference_answer": str(row.get("answer") or "")}
-        else:  # disliked, or liked without a cited source: nothing to score until a person looks
-            item |= {"answerable": True, "needs_review": True}
-        if row.get("comment"):
-            item["comment"] = str(row["comment"])
-        if row.get("timestamp") is not None:
-            item["feedback_timestamp"] = row["timestamp"]
-        out.append(item)
-    return FeedbackConversion(out, skipped)

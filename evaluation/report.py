@@ -6,8 +6,8 @@ import json
 import time
 from pathlib import Path
 
-from .evaluation import (CITATIONS, DESCRIPTIONS, JUDGED, K_RANKING, RETRIEVAL, STAGES, question_score,
-                         source_matches, worst)
+from .metrics import (CITATIONS, DESCRIPTIONS, JUDGED, K_RANKING, RETRIEVAL, STAGES, question_score,
+                      source_matches, worst)
 
 LABELS = {"hit@1": "hit@1", "hit@5": "hit@5", "mrr@10": "MRR@10", "fact_recall": "key-fact recall",
           "refusal_precision": "refusal precision", "refusal_recall": "refusal recall",

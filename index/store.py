@@ -15,7 +15,7 @@ from typing import Iterable
 from urllib.parse import urlparse
 
 from .settings import Settings
-from .types import Chunk
+from .chunks import Chunk
 
 
 class StoreError(Exception):

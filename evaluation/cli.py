@@ -9,8 +9,11 @@ import json
 import sys
 from pathlib import Path
 
-from .evaluation import (METRICS, STAGES, evaluate, failed_thresholds, load_questions, load_thresholds,
-                         parse_thresholds, questions_from_feedback, ragas_rows)
+from .from_feedback import questions_from_feedback
+from .metrics import METRICS, STAGES
+from .questions import load_questions
+from .run import evaluate, ragas_rows
+from .thresholds import failed_thresholds, load_thresholds, parse_thresholds
 
 LLM_ANSWERERS = ("ollama", "openai", "gguf")
 
@@ -35,10 +38,8 @@ def add_parser(sub, common) -> None:
     common(p)
 
 
-def run(args) -> int:
-    from .cli import _settings
-
-    settings = _settings(args)
+def run(args, settings) -> int:
+    """The eval command with its parsed ``args`` and the ``Settings`` the main command line built."""
     if args.from_feedback is not None:
         return _from_feedback(args, settings)
     if not args.questions:
@@ -57,9 +58,9 @@ def run(args) -> int:
         raise ValueError("--judge needs an LLM answerer (--answerer ollama|openai|gguf, "
                          "or POLICY_ASSISTANT_ANSWERER)")
 
-    from ingest.store import StoreError
+    from index.store import StoreError
 
-    from . import Assistant
+    from assistant import Assistant
 
     assistant = Assistant(settings=settings, answerer=kind)
     assistant.store.require_index()

@@ -1,0 +1,37 @@
+"""The chunk schema shared by ingestion (which writes chunks) and answering (which reads them):
+what a chunk holds, its metadata in the store, and the text that is embedded and keyword-indexed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Chunk:
+    id: str
+    source: str
+    title: str
+    page: int | None
+    start: int  # character offsets into the cleaned page text
+    end: int
+    text: str
+    date: str | None = None
+    doc_type: str = ""
+
+    def metadata(self) -> dict:
+        meta = {
+            "source": self.source,
+            "title": self.title,
+            "page": self.page if self.page is not None else 0,
+            "start": self.start,
+            "end": self.end,
+            "doc_type": self.doc_type,
+        }
+        if self.date:
+            meta["date"] = self.date
+            meta["date_int"] = int(self.date.replace("-", ""))
+        return meta
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What is embedded and keyword-indexed: the chunk with its document title as context."""
+    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
