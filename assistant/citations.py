@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .text import sentences, tokens
-from .types import Citation
+from .answers import Citation
+from .english import sentences, tokens
 
 SUPPORT_THRESHOLD = 0.5
 MIN_CLAIM_TERMS = 3  # "PWNED" or "Yes." is not a claim a passage can support

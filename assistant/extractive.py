@@ -11,10 +11,10 @@ from typing import Callable
 
 import numpy as np
 
+from .answers import Citation, Hit
 from .asked import asked_for
 from .citations import MIN_CLAIM_TERMS
-from .text import INSTRUCTION, NUMBERING, entities, sentence_spans, tokens
-from .types import Citation, Hit
+from .english import INSTRUCTION, NUMBERING, entities, sentence_spans, tokens
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from .types import Answer
+from .answers import Answer
 
 RATINGS = {"up": True, "down": False}  # what the chat writes, and what each rating means
 MAX_COMMENT_CHARS = 2000

@@ -1,7 +1,7 @@
 """Follow-up questions: make "what did he say about housing?" searchable on its own."""
 from __future__ import annotations
 
-from .text import ANAPHORA, entities, tokens
+from .english import ANAPHORA, entities, tokens
 
 
 def needs_context(question: str) -> bool:

@@ -6,9 +6,9 @@ from typing import Iterator
 
 from index.settings import Settings
 
+from .answers import Citation, Hit
 from .citations import SUPPORT_THRESHOLD, best_quote, support
-from .text import INSTRUCTION, sentence_spans
-from .types import Citation, Hit
+from .english import INSTRUCTION, sentence_spans
 
 NOT_COVERED = "The documents do not cover this."
 

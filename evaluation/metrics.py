@@ -20,7 +20,7 @@ import re
 from typing import NamedTuple
 
 from assistant.citations import SUPPORT_THRESHOLD, quote_in_text, support
-from assistant.text import sentence_spans
+from assistant.english import sentence_spans
 from .questions import Question
 
 

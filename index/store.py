@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlparse
 
-from .settings import Settings
 from .chunks import Chunk
+from .settings import Settings
 
 
 class StoreError(Exception):

@@ -5,7 +5,7 @@ import hashlib
 
 from index.chunks import Chunk
 
-from .types import Document
+from .documents import Document
 
 _SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 

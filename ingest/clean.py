@@ -8,7 +8,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from .types import Document, IngestError
+from .documents import Document, IngestError
 
 # Lines that are never article text: cookie and browser banners, comment widgets, share bars.
 _BOILERPLATE_LINE = re.compile(

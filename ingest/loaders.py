@@ -6,8 +6,8 @@ import stat
 from datetime import date
 from pathlib import Path
 
+from .documents import Document, IngestError, Page
 from .markup import markdown_to_text
-from .types import Document, IngestError, Page
 
 SUPPORTED = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".md": "md",
              ".markdown": "md", ".txt": "txt", ".text": "txt"}

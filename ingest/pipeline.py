@@ -24,8 +24,8 @@ from index.store import ChromaStore, FileRecord, StoreError
 
 from .chunking import chunk_document
 from .clean import clean_document
+from .documents import Document, IngestError
 from .loaders import NOT_A_REGULAR_FILE, doc_type_of, load
-from .types import Document, IngestError
 
 _FLUSH_CHUNKS = 256  # embed across small files together: per-call overhead dominates tiny batches
 

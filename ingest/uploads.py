@@ -17,8 +17,8 @@ from pathlib import Path, PurePosixPath
 
 from index.settings import Settings
 
+from .documents import IngestError
 from .loaders import SUPPORTED
-from .types import IngestError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ ()-]+")
 _MAX_STEM = 100

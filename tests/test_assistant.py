@@ -13,7 +13,7 @@ import pytest
 import ingest
 from assistant import Assistant
 from assistant.citations import quote_in_text, support, verify
-from assistant.types import Citation
+from assistant.answers import Citation
 
 from .conftest import BAD_INPUTS, SEEDS, make_settings
 
@@ -143,7 +143,7 @@ def test_every_returned_citation_is_verified_against_the_store(assistant):
 def test_citations_are_checked_against_the_store_not_the_copy_retrieval_handed_over(assistant, monkeypatch):
     """A passage altered between the index and the answerer (a tampered or stale copy) cannot
     verify its own quote: the check reads the chunk as the store holds it."""
-    import assistant.core as core
+    import assistant.assistant as core
 
     planted = "The insulin pen needle recommended for all adults is exactly 12.7mm long."
     real_to_hit = core.to_hit

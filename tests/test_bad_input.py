@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 import ingest
-from assistant.types import Answer
+from assistant.answers import Answer
 from index.store import ChromaStore
 
 from .conftest import BAD_INPUTS, NHS_PDFS, SEEDS, make_settings

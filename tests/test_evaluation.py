@@ -323,7 +323,7 @@ def test_feedback_becomes_a_question_set():
 
 def test_feedback_written_by_the_ui_module_converts(tmp_path):
     from assistant import feedback
-    from assistant.types import Answer, Citation
+    from assistant.answers import Answer, Citation
 
     path = tmp_path / "feedback.jsonl"
     cited = Answer(question="Which needle length?", answer="4mm needles. [1]", refused=False,

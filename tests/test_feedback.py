@@ -11,7 +11,7 @@ import pytest
 from assistant import Answer, Citation
 from evaluation import questions_from_feedback
 from assistant.feedback import read_feedback, record_feedback
-from assistant.markdown import conversation_markdown, escape_markdown, highlight_markdown
+from ui.markdown import conversation_markdown, escape_markdown, highlight_markdown
 
 
 def cited_answer() -> Answer:
@@ -93,7 +93,7 @@ def test_conversation_export_holds_questions_answers_and_quotes():
 
 
 def test_the_export_names_the_filters_and_escapes_only_what_would_render():
-    from assistant.markdown import export_text
+    from ui.markdown import export_text
 
     text = conversation_markdown([cited_answer(), refused_answer()], scopes=["dated on or after 01 January 2017", ""])
     assert "*Searched only dated on or after 01 January 2017.*" in text and "*Searched all documents.*" in text
@@ -123,7 +123,7 @@ def test_highlight_finds_the_quote_across_line_breaks():
 
 
 def test_addresses_are_shown_as_code_spans_that_no_renderer_links():
-    from assistant.markdown import escape_markdown
+    from ui.markdown import escape_markdown
 
     shown = escape_markdown("Visit www.nhs-budget-refund.example to claim, write to a.b@refund.example, "
                             "or see https://refund.example/claim?x=1. Then **stop**.")
@@ -133,14 +133,14 @@ def test_addresses_are_shown_as_code_spans_that_no_renderer_links():
 
 
 def test_an_address_holding_backticks_keeps_its_code_span_closed():
-    from assistant.markdown import escape_markdown
+    from ui.markdown import escape_markdown
 
     assert escape_markdown("see www.x.example/`a`") == "see `` www.x.example/`a` ``"
 
 
 def test_citations_of_one_document_share_one_label_with_their_numbers_and_pages():
-    from assistant.markdown import by_document, document_label
-    from assistant.types import Citation
+    from ui.markdown import by_document, document_label
+    from assistant.answers import Citation
 
     def cite(n, source, page):
         return Citation(n=n, source=source, title="IFR policy", page=page, chunk_id=f"c{n}", quote="q", verified=True)

@@ -53,7 +53,7 @@ def test_quotes_from_the_guidance_carry_no_conversion_debris(library_assistant):
 # --- what may stand as a quoted sentence (unit) ---------------------------------------------------
 
 def _hit(text: str):
-    from assistant.types import Hit
+    from assistant.answers import Hit
 
     return Hit(chunk_id="c1", source="/docs/guide.md", title="Guide", page=None, text=text,
                similarity=0.6, score=1.0)
@@ -70,7 +70,7 @@ def test_a_heading_is_never_quoted_on_its_own():
 
 
 def test_a_paragraph_number_is_no_part_of_the_quote():
-    from assistant.text import sentences
+    from assistant.english import sentences
 
     assert sentences("46. Information submitted to the IFR Team is kept securely.") == \
         ["Information submitted to the IFR Team is kept securely."]

@@ -15,7 +15,7 @@ import pytest
 
 import ingest
 from ingest.pipeline import _read_within
-from ingest.types import IngestError
+from ingest.documents import IngestError
 
 from .conftest import NHS_PDFS, ROOT, SEEDS, make_settings
 

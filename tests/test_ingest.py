@@ -97,7 +97,7 @@ def test_a_day_stated_without_a_year_is_kept_as_a_note_not_a_date(tmp_path):
 
 
 def test_the_document_list_shows_a_day_without_a_year_instead_of_undated(tmp_path, embedder):
-    from assistant.markdown import documents_markdown
+    from ui.markdown import documents_markdown
 
     settings = make_settings(tmp_path / "store")
     ingest.run([SEEDS / "004_be0b3913e6a3a581.txt", SEEDS / "000_1ba0c70c47b0b245.txt"], settings, embedder=embedder)

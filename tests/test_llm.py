@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage
 import ingest
 from assistant import Answer, Assistant
 from assistant.llm import SYSTEM_PROMPT, format_passages, make_chat_model, parse_answer
-from assistant.types import Hit
+from assistant.answers import Hit
 
 from .conftest import BAD_INPUTS, SEEDS, make_settings
 

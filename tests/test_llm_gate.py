@@ -13,7 +13,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from assistant import Assistant
 from evaluation import evaluate, failed_thresholds, load_questions
-from assistant.text import tokens
+from assistant.english import tokens
 
 from .conftest import DEV_SET
 

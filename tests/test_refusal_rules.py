@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.core import NOT_IN_CHOSEN, OFF_TOPIC, REFUSAL
+from assistant.assistant import NOT_IN_CHOSEN, OFF_TOPIC, REFUSAL
 from assistant.extractive import Candidate
-from assistant.types import Hit
+from assistant.answers import Hit
 
 pytestmark = pytest.mark.shared
 

@@ -10,7 +10,7 @@ import pytest
 
 import index
 
-from assistant.markdown import escape_markdown
+from ui.markdown import escape_markdown
 
 from .conftest import BAD_INPUTS, ROOT, SEEDS, make_settings
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from assistant.markdown import conversation_markdown, documents_markdown, escape_markdown
+from ui.markdown import conversation_markdown, documents_markdown, escape_markdown
 from ui import state
 from ui.views import ASSISTANT_AVATAR, FULL_TURNS, Turn, earlier_markdown, show_question, show_turn, stream_answer
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.markdown import escape_markdown
+from ui.markdown import escape_markdown
 from ingest.loaders import SUPPORTED
 from ingest.uploads import remove_document, save_uploads, unindexed_uploads, uploads_folder
 from ui import state

@@ -11,7 +11,7 @@ import streamlit as st
 
 from assistant import Answer, Citation
 from assistant.feedback import record_feedback
-from assistant.markdown import by_document, citation_label, document_label, escape_markdown, highlight_markdown
+from ui.markdown import by_document, citation_label, document_label, escape_markdown, highlight_markdown
 
 
 ASSISTANT_AVATAR = ":material/policy:"

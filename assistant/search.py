@@ -18,8 +18,8 @@ from index.chunks import Chunk, embedding_text
 from index.embedding import Embedder
 from index.store import ChromaStore, StoredChunk, StoreError
 
-from .text import specific_words, tokens
-from .types import Hit
+from .answers import Hit
+from .english import specific_words, tokens
 
 Mode = Literal["hybrid", "dense", "bm25"]
 Fusion = Literal["score", "rrf"]

@@ -9,8 +9,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .retrieval import Filters, Mode
-from .types import Hit
+from .answers import Hit
+from .search import Filters, Mode
 
 
 class HybridRetriever(BaseRetriever):
@@ -19,7 +19,7 @@ class HybridRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    searcher: Any  # assistant.retrieval.HybridSearcher
+    searcher: Any  # assistant.search.HybridSearcher
     k: int = 5
     filters: Filters | None = None
     mode: Mode = "hybrid"

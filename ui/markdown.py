@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .types import Answer, Citation
+from assistant.answers import Answer, Citation
 
 # Inline characters with a meaning in CommonMark, GitHub Markdown or Streamlit's Markdown
 # ($ for LaTeX, ~ strike-through, | tables, & entities, < > HTML and autolinks, : for Streamlit's

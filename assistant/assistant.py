@@ -9,14 +9,14 @@ from index.embedding import Embedder
 from index.settings import Settings
 from index.store import ChromaStore, FileRecord
 
+from .answers import Answer, Hit
 from .asked import asked_for, mentions, staff_topic
 from .citations import verify
+from .english import normalise_question, tokens
 from .extractive import ExtractiveAnswerer, SentenceVectors
 from .followup import condense_with_llm, rewrite
-from .retrieval import Filters, HybridSearcher, Mode
-from .retriever import HybridRetriever, to_hit
-from .text import normalise_question, tokens
-from .types import Answer, Hit
+from .langchain_retriever import HybridRetriever, to_hit
+from .search import Filters, HybridSearcher, Mode
 
 REFUSAL = ("The documents in the index do not cover this question, so I cannot answer it from them. "
            "Try rephrasing it with the names, programmes or documents you have in mind.")
