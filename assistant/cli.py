@@ -9,6 +9,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from .errors import UsageError
+
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
 
 
@@ -41,13 +43,14 @@ def _positive(text: str) -> int:
 
 
 def _iso_date(text: str) -> str:
-    """--from / --to: a real calendar date as YYYY-MM-DD (2016-13-45 is not one)."""
-    from datetime import date
+    """--from / --to: a year, a month or a real calendar date (2016-13-45 is none of them)."""
+    from .search import date_bound
 
     try:
-        return date.fromisoformat(text.strip()).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date as YYYY-MM-DD") from None
+        date_bound(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
 
 
 def _settings(args):
@@ -61,7 +64,13 @@ def _settings(args):
             overrides["store"] = Path(args.store).expanduser().resolve()
     if getattr(args, "answerer", None):
         overrides["answerer"] = args.answerer
-    return Settings(**overrides)
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:  # a bad POLICY_ASSISTANT_* value: say which, in one line
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise UsageError(f"bad setting: {problems}") from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -143,9 +152,12 @@ def main(argv: list[str] | None = None) -> int:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         print(f"error: the store cannot be used{f' ({where})' if where else ''}: {reason}", file=sys.stderr)
         return EXIT_ERROR
-    except (ImportError, ValueError, FileNotFoundError) as exc:
+    except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_ERROR
+        return EXIT_USAGE
+    except (ImportError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -190,7 +202,7 @@ def _lines(path: str) -> list[str]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -205,7 +217,7 @@ def _reader(args):
 
 def cmd_ask(args) -> int:
     if not args.question and not args.questions:
-        raise ValueError("give a question, or --questions FILE")
+        raise UsageError("give a question, or --questions FILE")
     questions = _lines(args.questions) if args.questions else [args.question]
     assistant = _reader(args)
     options = {"k": args.k, "sources": args.source, "date_from": args.date_from, "date_to": args.date_to}
@@ -220,7 +232,7 @@ def cmd_ask(args) -> int:
 
 def cmd_search(args) -> int:
     if not args.query and not args.queries:
-        raise ValueError("give a query, or --queries FILE")
+        raise UsageError("give a query, or --queries FILE")
     queries = _lines(args.queries) if args.queries else [args.query]
     assistant = _reader(args)
     for query in queries:

@@ -9,6 +9,7 @@ from index.settings import Settings
 from .answers import Citation, Hit
 from .citations import SUPPORT_THRESHOLD, best_quote, support
 from .english import INSTRUCTION, sentence_spans
+from .errors import UsageError
 
 NOT_COVERED = "The documents do not cover this."
 
@@ -139,4 +140,4 @@ def make_chat_model(settings: Settings, kind: str | None = None):
 
         return GGUFChatModel(gguf_path=settings.gguf_path or default_gguf_path(),
                              max_new_tokens=settings.llm_max_new_tokens)
-    raise ValueError(f"unknown LLM back-end '{kind}' (choose ollama, openai or gguf)")
+    raise UsageError(f"unknown LLM back-end '{kind}' (choose ollama, openai or gguf)")

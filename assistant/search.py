@@ -6,20 +6,24 @@ picked up without a restart.
 """
 from __future__ import annotations
 
+import calendar
 import difflib
+import re
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 import numpy as np
 
-from index.chunks import Chunk, embedding_text
+from index.chunks import embedding_text
 from index.embedding import Embedder
 from index.store import ChromaStore, StoredChunk, StoreError
 
 from .answers import Hit
 from .english import specific_words, tokens
+from .errors import UsageError
 
 Mode = Literal["hybrid", "dense", "bm25"]
 Fusion = Literal["score", "rrf"]
@@ -34,11 +38,34 @@ Fusion = Literal["score", "rrf"]
 KEYWORD_SHARE = (0.3, 0.7)
 
 
+def date_bound(value, last: bool = False) -> str | None:
+    """A filter date as YYYY-MM-DD: "2016" means its first day as a "from" date and its last as a
+    "to" date, "2016-05" likewise (both were read as the number 2016, so "from 2016" filtered
+    nothing and "to 2016" dropped every dated document)."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()[:10]
+    try:
+        if re.fullmatch(r"\d{4}", text):
+            return f"{text}-12-31" if last else f"{text}-01-01"
+        if re.fullmatch(r"\d{4}-\d{2}", text):
+            year, month = int(text[:4]), int(text[5:])
+            end = calendar.monthrange(year, month)[1]  # raises on month 13
+            return f"{text}-{end:02d}" if last else f"{text}-01"
+        return date.fromisoformat(text).isoformat()
+    except (ValueError, calendar.IllegalMonthError):
+        raise UsageError(f"'{value}' is not a date: give YYYY, YYYY-MM or YYYY-MM-DD") from None
+
+
 @dataclass
 class Filters:
     sources: list[str] | None = None  # full paths or file-name substrings
-    date_from: str | None = None  # ISO dates, inclusive
+    date_from: str | None = None  # inclusive; YYYY, YYYY-MM or YYYY-MM-DD (kept as YYYY-MM-DD)
     date_to: str | None = None
+
+    def __post_init__(self):
+        self.date_from = date_bound(self.date_from)
+        self.date_to = date_bound(self.date_to, last=True)
 
     def active(self) -> bool:
         return bool(self.sources or self.date_from or self.date_to)
@@ -95,6 +122,7 @@ class HybridSearcher:
         self._vectors: np.ndarray | None = None
         self._sources: list[str] = []
         self._vocabulary: list[str] = []  # the keyword index's terms, for near spellings
+        self._idf_cache: dict[str, float] = {}
 
     def warm_up(self) -> None:
         self.embedder.warm_up()
@@ -127,7 +155,8 @@ class HybridSearcher:
         bm25 = bm25s.BM25()
         if corpus:
             bm25.index(corpus, show_progress=False)
-        vectors = self.store.all_vectors([c.id for c in chunks]) if chunks else np.zeros((0, 384), np.float32)
+        vectors = (self.store.all_vectors([c.id for c in chunks]) if chunks
+                   else np.zeros((0, self.embedder.dimension), np.float32))
         self._chunks, self._bm25, self._vectors = chunks, bm25, vectors
         self._index_of = {c.id: i for i, c in enumerate(chunks)}
         self._sources = sorted({c.metadata.get("source", "") for c in chunks})
@@ -137,6 +166,8 @@ class HybridSearcher:
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a (stemmed) term over the indexed chunks."""
+        if self._bm25 is None:
+            self._refresh()  # before the first search there is no keyword index yet
         cached = self._idf_cache.get(term)
         if cached is None:
             vocab = getattr(self._bm25, "vocab_dict", {}) or {}
@@ -269,6 +300,4 @@ def _rrf(rankings: list[list[int]], k: int) -> list[tuple[int, float]]:
 
 
 def _indexed_text(chunk: StoredChunk) -> str:
-    meta = chunk.metadata
-    return embedding_text(Chunk(id=chunk.id, source=meta.get("source", ""), title=meta.get("title", ""),
-                                page=None, start=0, end=0, text=chunk.text))
+    return embedding_text(chunk.metadata.get("title", ""), chunk.text)

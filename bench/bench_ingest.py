@@ -55,7 +55,7 @@ def chunk_texts(corpus: Path, settings) -> tuple[list[str], float]:
     texts = []
     for path in files:
         doc = clean_document(load(path, settings.max_file_mb))
-        texts.extend(embedding_text(c) for c in chunk_document(doc, settings.chunk_size, settings.chunk_overlap))
+        texts.extend(embedding_text(c.title, c.text) for c in chunk_document(doc, settings.chunk_size, settings.chunk_overlap))
     return texts, time.perf_counter() - started
 
 

@@ -51,7 +51,7 @@ def chunk_texts(limit: int | None) -> list[str]:
     texts = []
     for path in files:
         doc = clean_document(load(path, settings.max_file_mb))
-        texts.extend(embedding_text(c) for c in chunk_document(doc, settings.chunk_size, settings.chunk_overlap))
+        texts.extend(embedding_text(c.title, c.text) for c in chunk_document(doc, settings.chunk_size, settings.chunk_overlap))
     if limit and len(texts) > limit:  # an even spread over the documents, not just the first ones
         step = len(texts) / limit
         texts = [texts[int(i * step)] for i in range(limit)]

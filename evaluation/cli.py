@@ -9,6 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+from assistant.errors import UsageError
+
 from .from_feedback import questions_from_feedback
 from .metrics import METRICS, STAGES
 from .questions import load_questions
@@ -43,19 +45,19 @@ def run(args, settings) -> int:
     if args.from_feedback is not None:
         return _from_feedback(args, settings)
     if not args.questions:
-        raise ValueError("eval needs a question set: policy-assistant eval QUESTIONS.jsonl")
+        raise UsageError("eval needs a question set: policy-assistant eval QUESTIONS.jsonl")
     if args.out:
-        raise ValueError("--out goes with --from-feedback; use --report DIR or --export-ragas FILE")
+        raise UsageError("--out goes with --from-feedback; use --report DIR or --export-ragas FILE")
     # Everything that can be wrong with the command line is found before the model loads.
     thresholds = load_thresholds(args.thresholds) if args.thresholds else {}
     thresholds |= parse_thresholds(args.min)
     questions = load_questions(args.questions)
     for target in filter(None, [args.export_ragas]):
         if not Path(target).expanduser().resolve().parent.is_dir():
-            raise ValueError(f"cannot write {target}: its folder does not exist")
+            raise UsageError(f"cannot write {target}: its folder does not exist")
     kind = args.answerer or settings.answerer
     if args.judge and kind not in LLM_ANSWERERS:
-        raise ValueError("--judge needs an LLM answerer (--answerer ollama|openai|gguf, "
+        raise UsageError("--judge needs an LLM answerer (--answerer ollama|openai|gguf, "
                          "or POLICY_ASSISTANT_ANSWERER)")
 
     from index.store import StoreError
@@ -108,19 +110,19 @@ def format_summary(summary: dict) -> str:
 def _from_feedback(args, settings) -> int:
     source = Path(args.from_feedback) if args.from_feedback else settings.feedback_path
     if args.questions:
-        raise ValueError("--from-feedback reads feedback, not a question set: "
+        raise UsageError("--from-feedback reads feedback, not a question set: "
                          "give the feedback file as --from-feedback FILE")
     try:
         lines = source.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read feedback {source}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise UsageError(f"cannot read feedback {source}: {getattr(exc, 'strerror', None) or exc}") from None
     converted = questions_from_feedback(lines)
     text = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in converted.questions)
     if args.out:
         try:
             Path(args.out).write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise ValueError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(text)
     review = sum(1 for q in converted.questions if q.get("needs_review"))
@@ -135,7 +137,7 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
     except OSError as exc:
-        raise ValueError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _progress():

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.errors import UsageError
+
 
 UNANSWERABLE_KINDS = ("near-miss", "off-topic")
 
@@ -29,33 +31,33 @@ class Question:
     def from_dict(cls, row: dict, line: int = 0) -> "Question":
         where = f"line {line}"
         if not isinstance(row, dict):
-            raise ValueError(f"{where}: each line must be a JSON object")
+            raise UsageError(f"{where}: each line must be a JSON object")
         if not isinstance(row.get("question"), str) or not row["question"].strip():
-            raise ValueError(f"{where}: 'question' (a non-empty string) is required")
+            raise UsageError(f"{where}: 'question' (a non-empty string) is required")
         for name in ("expected_sources", "expected_facts"):
             value = row.get(name) or []
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ValueError(f"{where}: '{name}' must be a list of strings")
+                raise UsageError(f"{where}: '{name}' must be a list of strings")
         answerable = row.get("answerable", True)
         if not isinstance(answerable, bool):  # "false" as a string would silently count as true
-            raise ValueError(f"{where}: 'answerable' must be true or false")
+            raise UsageError(f"{where}: 'answerable' must be true or false")
         kind = row.get("unanswerable_kind") or ""
         if kind and (answerable or kind not in UNANSWERABLE_KINDS):
-            raise ValueError(f"{where}: 'unanswerable_kind' is one of {', '.join(UNANSWERABLE_KINDS)}, "
+            raise UsageError(f"{where}: 'unanswerable_kind' is one of {', '.join(UNANSWERABLE_KINDS)}, "
                              "on unanswerable questions only")
         sources = row.get("sources") or []
         if not isinstance(sources, list) or not all(isinstance(v, str) for v in sources):
-            raise ValueError(f"{where}: 'sources' must be a list of strings")
+            raise UsageError(f"{where}: 'sources' must be a list of strings")
         dates = {}
         for name in ("date_from", "date_to"):
             value = row.get(name)
             if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
-                raise ValueError(f"{where}: '{name}' must be a date as YYYY-MM-DD")
+                raise UsageError(f"{where}: '{name}' must be a date as YYYY-MM-DD")
             dates[name] = value
         history = row.get("history") or []
         if not isinstance(history, list) or not all(isinstance(t, dict) and isinstance(t.get("content"), str)
                                                     for t in history):
-            raise ValueError(f"{where}: 'history' must be a list of {{\"role\", \"content\"}} objects")
+            raise UsageError(f"{where}: 'history' must be a list of {{\"role\", \"content\"}} objects")
         return cls(question=row["question"], expected_sources=list(row.get("expected_sources") or []),
                    expected_facts=list(row.get("expected_facts") or []), answerable=answerable,
                    history=history, reference_answer=str(row.get("reference_answer") or ""),
@@ -68,7 +70,7 @@ def load_questions(path: str | Path) -> list[Question]:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read question set {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise UsageError(f"cannot read question set {path}: {getattr(exc, 'strerror', None) or exc}") from None
     questions = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -76,11 +78,11 @@ def load_questions(path: str | Path) -> list[Question]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+            raise UsageError(f"{path}:{number}: not JSON ({exc.msg})") from None
         try:
             questions.append(Question.from_dict(row, number))
         except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from None
+            raise UsageError(f"{path}: {exc}") from None
     if not questions:
-        raise ValueError(f"{path}: no questions in the file")
+        raise UsageError(f"{path}: no questions in the file")
     return questions

@@ -6,6 +6,8 @@ import json
 import time
 from pathlib import Path
 
+from assistant.errors import UsageError
+
 from .metrics import (CITATIONS, DESCRIPTIONS, JUDGED, K_RANKING, RETRIEVAL, STAGES, question_score,
                       source_matches, worst)
 
@@ -41,7 +43,7 @@ def write_report(result: dict, folder: Path, thresholds: dict[str, float] | None
             for row in result["questions"]:
                 out.write(json.dumps({k: v for k, v in row.items() if k != "contexts"}, ensure_ascii=False) + "\n")
     except OSError as exc:
-        raise ValueError(f"cannot write the report to {folder}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write the report to {folder}: {exc.strerror or exc}") from None
     return paths
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from assistant.errors import UsageError
+
 from .metrics import METRICS
 
 
@@ -21,18 +23,18 @@ def load_thresholds(path: str | Path) -> dict[str, float]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ValueError(f"cannot read thresholds {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read thresholds {path}: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not JSON ({exc.msg})") from None
+        raise UsageError(f"{path}: not JSON ({exc.msg})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object {{metric: minimum}}")
+        raise UsageError(f"{path}: expected a JSON object {{metric: minimum}}")
     return {_threshold_name(k, str(path)): _threshold_value(v, f"{path}: {k}")
             for k, v in data.items() if not k.startswith("_")}
 
 
 def _threshold_name(name: str, where: str) -> str:
     if name not in METRICS:
-        raise ValueError(f"{where}: unknown metric '{name}' (one of {', '.join(METRICS)})")
+        raise UsageError(f"{where}: unknown metric '{name}' (one of {', '.join(METRICS)})")
     return name
 
 
@@ -40,9 +42,9 @@ def _threshold_value(value, where: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{where}: the minimum must be a number") from None
+        raise UsageError(f"{where}: the minimum must be a number") from None
     if number != number:  # NaN would pass every comparison silently
-        raise ValueError(f"{where}: the minimum must be a number")
+        raise UsageError(f"{where}: the minimum must be a number")
     return number
 
 

@@ -32,6 +32,6 @@ class Chunk:
         return meta
 
 
-def embedding_text(chunk: Chunk) -> str:
-    """What is embedded and keyword-indexed: the chunk with its document title as context."""
-    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+def embedding_text(title: str, text: str) -> str:
+    """What is embedded and keyword-indexed: a chunk's text with its document title as context."""
+    return f"{title}\n{text}" if title else text

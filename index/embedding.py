@@ -46,8 +46,14 @@ class Embedder:
 
     @property
     def name(self) -> str:
-        """Recorded in the store: vectors from different models or backends must not mix."""
-        return f"{Path(self.model_path).name or self.model_path}:{self.backend}"
+        """Recorded in the store: vectors from different models or backends must not mix. An int8
+        model quantised without ONNX Runtime's fusions (its fallback) is a variant of its own."""
+        backend = self.backend
+        if backend == "onnx":
+            self.warm_up()
+            if getattr(self._model, "variant", "fused") != "fused":
+                backend = f"onnx-{self._model.variant}"
+        return f"{Path(self.model_path).name or self.model_path}:{backend}"
 
     def warm_up(self) -> None:
         if self._model is not None:
@@ -69,10 +75,17 @@ class Embedder:
 
         return SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
 
+    @property
+    def dimension(self) -> int:
+        """Length of the model's vectors (read from the model, never assumed)."""
+        self.warm_up()
+        getter = getattr(self._model, "get_sentence_embedding_dimension", None)
+        return int(getter()) if getter else int(self._model.dimension)
+
     def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         self.warm_up()
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32)
         # The int8 model embeds one text at a time (see OnnxMiniLM.encode); batches are for torch.
         batch = 1 if self.backend == "onnx" else batch_size or self.batch_size
         with _one_thread_if(self.backend == "torch" and len(texts) <= _FEW_TEXTS):

@@ -44,6 +44,7 @@ class OnnxMiniLM:
         self.dimension = int(json.loads((self.model_path / "config.json").read_text(encoding="utf-8"))
                              .get("hidden_size", 384))
         self.onnx_path = quantized_model(self.model_path, Path(cache_dir) if cache_dir else None, precision)
+        self.variant = export_variant(self.onnx_path.parent)
         self.tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
         # tokenizer.json ships fixed 128-token padding and truncation; the model's own limit is
         # max_seq_length, and padding to the longest text in a batch is cheaper.
@@ -129,6 +130,17 @@ def quantized_model(model_path: Path, cache_dir: Path | None = None, precision: 
     return targets[precision]
 
 
+VARIANT_FILE = "variant.txt"
+
+
+def export_variant(folder: Path) -> str:
+    """ "fused" (ONNX Runtime's BERT fusions applied) or "unfused" (this onnxruntime could not fuse
+    the graph, so the plain export was quantised): the two give slightly different vectors, so the
+    index records which one it was built with. Caches from before this file existed were fused."""
+    marker = folder / VARIANT_FILE
+    return marker.read_text(encoding="utf-8").strip() if marker.is_file() else "fused"
+
+
 def _export(model_path: Path, fp32_target: Path, int8_target: Path) -> None:
     try:
         from onnx import TensorProto
@@ -152,6 +164,7 @@ def _export(model_path: Path, fp32_target: Path, int8_target: Path) -> None:
         quantize_dynamic(str(source), str(int8), weight_type=QuantType.QInt8, per_channel=True,
                          nodes_to_exclude=_after_gelu(source),
                          extra_options={"DefaultTensorType": TensorProto.FLOAT})
+        (fp32_target.parent / VARIANT_FILE).write_text("fused" if source == fused else "unfused", encoding="utf-8")
         os.replace(source, fp32_target)  # atomic: readers never see half a file
         os.replace(int8, int8_target)
 
@@ -199,7 +212,8 @@ def _after_gelu(path: Path) -> list[str]:
 
 def _fuse(fp32: Path, out: Path, config: dict) -> Path:
     """ONNX Runtime's BERT fusions (attention, layer norm, GELU) make the int8 model faster.
-    Falls back to the plain export if this onnxruntime cannot fuse it."""
+    Falls back to the plain export if this onnxruntime cannot fuse it; the export records which
+    (``export_variant``), and so does the index's model name."""
     try:
         from onnxruntime.transformers.optimizer import optimize_model
 

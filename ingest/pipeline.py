@@ -142,7 +142,7 @@ def remove(sources: list[str], settings: Settings, store: ChromaStore | None = N
 
 def _flush(pending: list, embedder: Embedder, store: ChromaStore, report: IngestReport) -> None:
     all_chunks = [c for _, _, chunks, _ in pending for c in chunks]
-    vectors = embedder.encode([embedding_text(c) for c in all_chunks])
+    vectors = embedder.encode([embedding_text(c.title, c.text) for c in all_chunks])
     # The crash-safe order of writes, each step done for the whole batch in one store call
     # (a Chroma write costs ~50 ms whatever its size; four per file made small files slow).
     sources = [doc.source for doc, _, _, _ in pending]

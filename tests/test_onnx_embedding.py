@@ -43,7 +43,7 @@ def _seed_passages() -> list[str]:
     passages = []
     for path in sorted(SEEDS.iterdir())[:3]:
         chunks = chunk_document(clean_document(load(path, 25.0)), 900, 150)
-        passages.extend(embedding_text(c) for c in chunks[:8])
+        passages.extend(embedding_text(c.title, c.text) for c in chunks[:8])
     return passages
 
 
@@ -104,3 +104,26 @@ def test_an_int8_vector_depends_on_its_text_alone(onnx_embedder):
     other_company = onnx_embedder.encode(list(reversed(texts)) + _seed_passages()[:6])[:10][::-1]
     assert np.array_equal(together, alone)
     assert np.array_equal(other_company, alone)
+
+
+def test_an_export_without_fusions_is_named_as_its_own_variant(tmp_path, onnx_embedder):
+    """When this onnxruntime cannot fuse the graph, the plain export is quantised instead: its vectors
+    differ a little, so the cache records the variant and the index's model name says it (it fell
+    back silently, cached and named like the fused model)."""
+    from types import SimpleNamespace
+
+    from index.embedding import Embedder
+    from index.onnx_embedding import VARIANT_FILE, export_variant
+
+    assert export_variant(tmp_path) == "fused"  # caches made before the marker existed were fused
+    (tmp_path / VARIANT_FILE).write_text("unfused", encoding="utf-8")
+    assert export_variant(tmp_path) == "unfused"
+    assert onnx_embedder.name.endswith(":onnx")
+    fallback = Embedder(onnx_embedder.model_path, backend="onnx")
+    fallback._model = SimpleNamespace(variant="unfused")
+    assert fallback.name.endswith(":onnx-unfused") and fallback.name != onnx_embedder.name
+
+
+def test_the_vector_length_is_read_from_the_model(onnx_embedder):
+    assert onnx_embedder.dimension == len(onnx_embedder.encode(["pooled budgets"])[0]) == 384
+    assert onnx_embedder.encode([]).shape == (0, 384)
