@@ -113,3 +113,32 @@ def test_terminal_chat_answers_a_question_and_a_follow_up(policy_store):
     assert len(replies) == 2
     assert "housing" in replies[1] and "[1]" in replies[1]
     assert "NHS and local government chiefs pledge" in done.stdout  # the cited document's title
+
+
+def test_only_a_usage_error_is_bad_usage(monkeypatch, capsys):
+    """A ValueError from a bug keeps its traceback; it was reported as "bad usage", exit 2."""
+    from assistant import cli
+    from assistant.errors import UsageError
+
+    def broken(args):
+        raise ValueError("an internal bug")
+
+    monkeypatch.setattr(cli, "cmd_search", broken)
+    with pytest.raises(ValueError, match="an internal bug"):
+        cli.main(["search", "pooled budgets"])
+
+    def misused(args):
+        raise UsageError("give a query, or --queries FILE")
+
+    monkeypatch.setattr(cli, "cmd_search", misused)
+    assert cli.main(["search", "pooled budgets"]) == 2
+    assert capsys.readouterr().err == "error: give a query, or --queries FILE\n"
+
+
+def test_a_bad_setting_in_the_environment_is_one_line(monkeypatch, capsys):
+    from assistant import cli
+
+    monkeypatch.setenv("POLICY_ASSISTANT_TOP_K", "many")
+    assert cli.main(["search", "pooled budgets"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: bad setting: top_k:") and "Traceback" not in err
