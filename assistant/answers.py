@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator, NamedTuple, Protocol
 
 
 @dataclass
@@ -65,4 +66,23 @@ class Answer:
             where = f", page {c.page}" if c.page else ""
             lines.append(f"[{c.n}] {c.title} ({Path(c.source).name}{where}): \"{c.quote}\"")
         return "\n".join(lines).strip()
+
+
+class Draft(NamedTuple):
+    """An answer as its answerer wrote it, before its citations are checked against the store."""
+    text: str
+    citations: list[Citation]
+    claims: dict[int, str] | None  # generated answers: the sentence citing each [n], checked for support
+
+
+class Answerer(Protocol):
+    """What writes the answer. The registry of kinds is index/answerers.py; Assistant builds one
+    per kind and treats them alike: the extractive answerer quotes sentences, an LLM writes its own."""
+    name: str
+
+    def search_query(self, question: str, history: list[dict] | None) -> str:
+        """The question made self-contained (follow-ups), as it is searched."""
+
+    def write(self, question: str, search_query: str, hits: list[Hit], ranked: list) -> Iterator[str | Draft]:
+        """Yield text as it is written (nothing, for an answerer that writes all at once), then one Draft."""
 

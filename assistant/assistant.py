@@ -9,12 +9,11 @@ from index.embedding import Embedder
 from index.settings import Settings
 from index.store import ChromaStore, FileRecord
 
-from .answers import Answer, Hit
+from .answers import Answer, Answerer, Draft, Hit
 from .asked import asked_for, mentions, staff_topic
 from .citations import verify
 from .english import normalise_question, tokens
 from .extractive import ExtractiveAnswerer, SentenceVectors
-from .followup import condense_with_llm, rewrite
 from .langchain_retriever import HybridRetriever, to_hit
 from .search import Filters, HybridSearcher, Mode
 
@@ -111,8 +110,7 @@ class Assistant:
             return
         engine = self._answerer(kind)
         started = time.perf_counter()
-        search_query = (rewrite(clean, history) if kind == "extractive"
-                        else condense_with_llm(clean, history, engine.chat_model))
+        search_query = engine.search_query(clean, history)
         retriever = self.as_retriever(k, sources, date_from, date_to)
         hits = [to_hit(document) for document in retriever.invoke(search_query)]
         query_vector = self.embedder.encode_query(search_query)  # kept by the retrieval just made
@@ -125,17 +123,12 @@ class Assistant:
             refusal = self._better_outside(search_query, hits, ranked, k, query_vector)
         text, citations, claims, streamed = "", [], None, False
         if refusal is None:
-            if kind == "extractive":
-                text, citations = engine.answer(search_query, hits, ranked=ranked)
-            else:
-                from .llm import parse_answer, refused_text
-
-                raw = ""
-                for piece in engine.stream(clean, hits):
-                    raw, streamed = raw + piece, True
+            for piece in engine.write(clean, search_query, hits, ranked):
+                if isinstance(piece, Draft):
+                    text, citations, claims = piece
+                else:
+                    streamed = True
                     yield piece
-                if not refused_text(raw):
-                    text, citations, claims = parse_answer(raw, hits)
         if citations:
             verify(citations, self._stored_texts(citations), claims)
             if claims is not None:
@@ -193,7 +186,7 @@ class Assistant:
             return None
         return NOT_IN_CHOSEN_ELSEWHERE.format(where=f"“{best[0].hit.title or Path(best[0].hit.source).name}”")
 
-    def _answerer(self, kind: str):
+    def _answerer(self, kind: str) -> Answerer:
         if kind not in self._answerers:
             if kind == "extractive":
                 vectors = SentenceVectors(self.embedder.encode)

@@ -9,6 +9,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from index.answerers import ANSWERER_NAMES
+
 from .errors import UsageError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
@@ -98,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question", nargs="?")
     p.add_argument("--questions", help="file with one question a line; one JSON object a line out")
-    p.add_argument("--answerer", choices=["extractive", "ollama", "openai", "gguf"])
+    p.add_argument("--answerer", choices=ANSWERER_NAMES)
     p.add_argument("--k", type=_positive, help="passages to answer from (1-100)")
     p.add_argument("--source", action="append", help="restrict to documents (name substring); repeatable")
     p.add_argument("--from", dest="date_from", type=_iso_date, help="only documents dated on/after YYYY-MM-DD")
@@ -116,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
 
     p = sub.add_parser("chat", help="interactive conversation in the terminal")
-    p.add_argument("--answerer", choices=["extractive", "ollama", "openai", "gguf"])
+    p.add_argument("--answerer", choices=ANSWERER_NAMES)
     common(p)
 
     p = sub.add_parser("serve", help="ingest corpus/ if the index is empty, then start the chat UI")

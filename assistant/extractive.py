@@ -7,14 +7,15 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
-from .answers import Citation, Hit
+from .answers import Citation, Draft, Hit
 from .asked import asked_for
 from .citations import MIN_CLAIM_TERMS
 from .english import INSTRUCTION, NUMBERING, entities, sentence_spans, tokens
+from .followup import rewrite
 
 
 @dataclass
@@ -108,6 +109,13 @@ class ExtractiveAnswerer:
                               + BONUS * cand.bonuses + cand.penalty)
             candidates.sort(key=lambda c: -c.score)
         return candidates
+
+    def search_query(self, question: str, history: list[dict] | None) -> str:
+        return rewrite(question, history)
+
+    def write(self, question: str, search_query: str, hits: list[Hit], ranked: list[Candidate]) -> Iterator[Draft]:
+        text, citations = self.answer(search_query, hits, ranked=ranked)
+        yield Draft(text, citations, None)  # quoted sentences: nothing generated to check for support
 
     def answer(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None,
                ranked: list[Candidate] | None = None) -> tuple[str, list[Citation]]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from index.answerers import GENERATIVE
 from index.settings import Settings
 
-from .answers import Citation, Hit
+from .answers import Citation, Draft, Hit
 from .citations import SUPPORT_THRESHOLD, best_quote, support
 from .english import INSTRUCTION, sentence_spans
 from .errors import UsageError
+from .followup import condense_with_llm
 
 NOT_COVERED = "The documents do not cover this."
 
@@ -50,6 +52,17 @@ class LLMAnswerer:
 
     def stream(self, question: str, hits: list[Hit]) -> Iterator[str]:
         yield from self.chain.stream({"passages": format_passages(hits), "question": question})
+
+    def search_query(self, question: str, history: list[dict] | None) -> str:
+        return condense_with_llm(question, history, self.chat_model)
+
+    def write(self, question: str, search_query: str, hits: list[Hit], ranked: list) -> Iterator[str | Draft]:
+        """The model sees the question as asked; its text streams as it comes, then is parsed."""
+        raw = ""
+        for piece in self.stream(question, hits):
+            raw += piece
+            yield piece
+        yield Draft("", [], None) if refused_text(raw) else Draft(*parse_answer(raw, hits))
 
     def answer(self, question: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
         text = "".join(self.stream(question, hits))
@@ -140,4 +153,4 @@ def make_chat_model(settings: Settings, kind: str | None = None):
 
         return GGUFChatModel(gguf_path=settings.gguf_path or default_gguf_path(),
                              max_new_tokens=settings.llm_max_new_tokens)
-    raise UsageError(f"unknown LLM back-end '{kind}' (choose ollama, openai or gguf)")
+    raise UsageError(f"unknown LLM back-end '{kind}' (choose {', '.join(GENERATIVE)})")

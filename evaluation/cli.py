@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from assistant.errors import UsageError
+from index.answerers import ANSWERER_NAMES, GENERATIVE
 
 from .from_feedback import questions_from_feedback
 from .metrics import METRICS, STAGES
@@ -17,14 +18,13 @@ from .questions import load_questions
 from .run import evaluate, ragas_rows
 from .thresholds import failed_thresholds, load_thresholds, parse_thresholds
 
-LLM_ANSWERERS = ("ollama", "openai", "gguf")
 
 
 def add_parser(sub, common) -> None:
     p = sub.add_parser("eval", help="score retrieval and answers on a JSONL question set",
                        description="Score retrieval, answers and citations on a JSONL question set.")
     p.add_argument("questions", nargs="?", help="JSONL question set (see README, Evaluation)")
-    p.add_argument("--answerer", choices=["extractive", *LLM_ANSWERERS])
+    p.add_argument("--answerer", choices=ANSWERER_NAMES)
     p.add_argument("--report", metavar="DIR", help="write report.md, metrics.png and questions.jsonl here")
     p.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE",
                    help=f"exit 1 when METRIC is below VALUE; metrics: {', '.join(METRICS)}")
@@ -56,7 +56,7 @@ def run(args, settings) -> int:
         if not Path(target).expanduser().resolve().parent.is_dir():
             raise UsageError(f"cannot write {target}: its folder does not exist")
     kind = args.answerer or settings.answerer
-    if args.judge and kind not in LLM_ANSWERERS:
+    if args.judge and kind not in GENERATIVE:
         raise UsageError("--judge needs an LLM answerer (--answerer ollama|openai|gguf, "
                          "or POLICY_ASSISTANT_ANSWERER)")
 

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .answerers import ANSWERER_NAMES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -51,7 +53,7 @@ class Settings(BaseSettings):
     candidates: int = 30  # per retriever, before fusion
     fusion: Literal["score", "rrf"] = "score"  # "rrf": plain reciprocal rank fusion, for comparison
     rrf_k: int = 60
-    answerer: Literal["extractive", "ollama", "openai", "gguf"] = "extractive"
+    answerer: Literal[ANSWERER_NAMES] = "extractive"  # index/answerers.py
     max_answer_sentences: int = 4
     # Refuse when the best passage is this far from the question (cosine similarity).
     refusal_min_similarity: float = 0.30

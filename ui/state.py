@@ -10,18 +10,14 @@ from contextlib import contextmanager
 import streamlit as st
 
 from assistant import Assistant
+from index.answerers import ANSWERERS
 from index.embedding import Embedder
 from index.settings import Settings
 from index.store import StoreError
 
 log = logging.getLogger("policy_assistant.ui")
 
-ANSWERER_LABELS = {
-    "extractive": "Quoted sentences from the documents",
-    "gguf": "Local language model (GGUF)",
-    "ollama": "Language model via Ollama",
-    "openai": "Language model via an OpenAI-compatible server",
-}
+ANSWERER_LABELS = {name: kind.label for name, kind in ANSWERERS.items()}
 
 
 def settings() -> Settings:
