@@ -60,8 +60,7 @@ class Assistant:
         self.settings = settings
         self.answerer_name = answerer or settings.answerer
         self.store = ChromaStore(settings)
-        self.embedder = embedder or Embedder(settings.embedding_model, settings.embedding_backend,
-                                             settings.embed_batch_size)
+        self.embedder = embedder or Embedder.from_settings(settings)
         self.searcher = HybridSearcher(self.store, self.embedder, settings.candidates, settings.fusion,
                                        settings.rrf_k)
         self._chat_model = chat_model

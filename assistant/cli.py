@@ -312,7 +312,7 @@ def _index_matches_the_model(store, settings) -> bool:
     import ingest
     from index.embedding import Embedder
 
-    recorded, configured = store.embedding_model(), Embedder(settings.embedding_model, settings.embedding_backend).name
+    recorded, configured = store.embedding_model(), Embedder.from_settings(settings).name
     if not recorded or recorded == configured:
         return True
     corpus = Path(settings.corpus).resolve()

@@ -35,9 +35,11 @@ def _one_thread_if(condition: bool):
 class Embedder:
     """Normalised sentence vectors. ``backend`` is "onnx" (int8, the default) or "torch" (fp32)."""
 
-    def __init__(self, model_path: str, backend: str = "onnx", batch_size: int = 8):
+    def __init__(self, model_path: str, backend: str = "onnx", batch_size: int = 8,
+                 onnx_cache: str | Path | None = None):
         self.model_path = model_path
         self.backend = backend
+        self.onnx_cache = onnx_cache
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
@@ -70,10 +72,16 @@ class Embedder:
         if self.backend == "onnx":
             from .onnx_embedding import OnnxMiniLM
 
-            return OnnxMiniLM(self.model_path)
+            return OnnxMiniLM(self.model_path, cache_dir=self.onnx_cache)
         from sentence_transformers import SentenceTransformer
 
         return SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
+
+    @classmethod
+    def from_settings(cls, settings) -> "Embedder":
+        """The embedder the settings describe (model, backend, batch size, ONNX cache)."""
+        return cls(settings.embedding_model, settings.embedding_backend, settings.embed_batch_size,
+                   settings.onnx_cache)
 
     @property
     def dimension(self) -> int:

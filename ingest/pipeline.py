@@ -67,8 +67,7 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
     files, missing = _expand(paths)
     for path in missing:
         report.failed.append({"path": str(path), "error": "no such file or folder"})
-    embedder = embedder or Embedder(settings.embedding_model, settings.embedding_backend,
-                                    settings.embed_batch_size)
+    embedder = embedder or Embedder.from_settings(settings)
     store = store or ChromaStore(settings)
     store.check_existing()  # a damaged index is refused before its folder gains an ingest.lock
     with _store_lock(settings, lock_timeout, on_wait):

@@ -46,7 +46,7 @@ def embedder():
     from index.settings import Settings
 
     defaults = Settings()
-    model = Embedder(defaults.embedding_model, defaults.embedding_backend)
+    model = Embedder.from_settings(defaults)
     model.warm_up()
     return model
 

@@ -26,8 +26,8 @@ def settings() -> Settings:
 
 
 @st.cache_resource(show_spinner="Loading the search model…")
-def _embedder(model: str, backend: str, batch_size: int) -> Embedder:
-    embedder = Embedder(model, backend, batch_size)
+def _embedder(model: str, backend: str, batch_size: int, onnx_cache: str | None) -> Embedder:
+    embedder = Embedder(model, backend, batch_size, onnx_cache)
     embedder.warm_up()
     return embedder
 
@@ -36,7 +36,8 @@ def _embedder(model: str, backend: str, batch_size: int) -> Embedder:
 def _assistant(store: str, chroma_url: str | None, model: str, backend: str) -> Assistant:
     # The arguments only key the cache (one Assistant per store); the values come from Settings.
     config = settings()
-    helper = Assistant(settings=config, embedder=_embedder(model, backend, config.embed_batch_size))
+    cache = str(config.onnx_cache) if config.onnx_cache else None
+    helper = Assistant(settings=config, embedder=_embedder(model, backend, config.embed_batch_size, cache))
     helper.warm_up()
     return helper
 
