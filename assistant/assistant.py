@@ -15,6 +15,7 @@ from .citations import verify
 from .english import normalise_question, tokens
 from .extractive import ExtractiveAnswerer, SentenceVectors
 from .langchain_retriever import HybridRetriever, to_hit
+from .scoring import DEFAULT_SCORING, Scoring
 from .search import Filters, HybridSearcher, Mode
 
 REFUSAL = ("The documents in the index do not cover this question, so I cannot answer it from them. "
@@ -48,10 +49,12 @@ class Assistant:
     """Cheap to construct; the embedding model and keyword index load on first use (or ``warm_up()``).
 
     ``store`` is a folder for the embedded Chroma store or an http(s) URL of a Chroma server.
-    ``chat_model`` overrides the LLM chosen by settings (tests pass a fake one here)."""
+    ``chat_model`` overrides the LLM chosen by settings (tests pass a fake one here); ``scoring``
+    the tuned numbers of retrieval and answering (assistant/scoring.py; benches pass variants)."""
 
     def __init__(self, store: str | Path | None = None, settings: Settings | None = None,
-                 answerer: str | None = None, chat_model=None, embedder: Embedder | None = None):
+                 answerer: str | None = None, chat_model=None, embedder: Embedder | None = None,
+                 scoring: Scoring = DEFAULT_SCORING):
         settings = settings or Settings()
         if store is not None:
             store = str(store)
@@ -61,8 +64,9 @@ class Assistant:
         self.answerer_name = answerer or settings.answerer
         self.store = ChromaStore(settings)
         self.embedder = embedder or Embedder.from_settings(settings)
+        self.scoring = scoring
         self.searcher = HybridSearcher(self.store, self.embedder, settings.candidates, settings.fusion,
-                                       settings.rrf_k)
+                                       settings.rrf_k, scoring)
         self._chat_model = chat_model
         self._answerers: dict[str, object] = {}
 
@@ -190,7 +194,7 @@ class Assistant:
             if kind == "extractive":
                 vectors = SentenceVectors(self.embedder.encode)
                 self._answerers[kind] = ExtractiveAnswerer(self.searcher.idf, vectors,
-                                                           self.settings.max_answer_sentences)
+                                                           self.settings.max_answer_sentences, self.scoring)
             else:
                 from .llm import LLMAnswerer, make_chat_model
 

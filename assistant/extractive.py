@@ -16,6 +16,7 @@ from .asked import asked_for
 from .citations import MIN_CLAIM_TERMS
 from .english import INSTRUCTION, NUMBERING, entities, sentence_spans, tokens
 from .followup import rewrite
+from .scoring import DEFAULT_SCORING, Scoring
 
 
 @dataclass
@@ -43,19 +44,6 @@ _HAS_NUMBER = re.compile(r"\d")
 # Questions whose answer names people, bodies or places.
 _WANTS_NAME = re.compile(r"\b(who|whom|whose|which|where|name|named)\b", re.I)
 
-# The final score of a short-listed sentence, and the short-list's length. Calibrated with the
-# refusal threshold (Settings.refusal_min_score) on eval/dev.jsonl + eval/holdout.jsonl (187
-# questions): fact recall 0.76 -> 0.83, refusal precision 0.53 -> 0.94. Fitted on random halves and
-# scored on the other halves, meaning beat word scores alone in 9 of 10 splits (fact recall 0.80 ->
-# 0.81, refusal accuracy 0.87 -> 0.89). Re-scoring every sentence (~23 a question) gains nothing over
-# a short-list of 6 at four times the model time; a sentence's first 300 characters carry its meaning.
-WEIGHTS = {"words": 0.3, "sentence": 0.5, "passage": 0.35}
-BONUS = 0.1
-SHORT_LIST = 6
-# The short-list is chosen by the word score the answerer used before meaning (0.65 words, 0.35
-# passage, 0.1 a bonus): the weights above were fitted on the sentences it picks.
-WORD_SCORE = {"words": 0.65, "passage": 0.35, "bonus": 0.1}
-EMBEDDED_CHARS = 300
 
 
 class SentenceVectors:
@@ -68,16 +56,16 @@ class SentenceVectors:
         self._cache: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def of(self, candidates: list[Candidate]) -> np.ndarray:
-        keys = [(c.hit.chunk_id, c.start, c.end) for c in candidates]
+    def of(self, candidates: list[Candidate], chars: int = 300) -> np.ndarray:
+        keys = [(c.hit.chunk_id, c.start, c.end, chars) for c in candidates]
         with self._lock:
             found = {key: self._cache[key] for key in keys if key in self._cache}
             for key in found:
                 self._cache.move_to_end(key)
         missing = [c for c, key in zip(candidates, keys) if key not in found]
         if missing:
-            for cand, vector in zip(missing, self.encode([c.text[:EMBEDDED_CHARS] for c in missing])):
-                found[(cand.hit.chunk_id, cand.start, cand.end)] = vector
+            for cand, vector in zip(missing, self.encode([c.text[:chars] for c in missing])):
+                found[(cand.hit.chunk_id, cand.start, cand.end, chars)] = vector
             with self._lock:
                 for key in keys:
                     self._cache[key] = found[key]
@@ -93,20 +81,22 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, idf: Callable[[str], float], sentence_vectors: SentenceVectors | None = None,
-                 max_sentences: int = 4):
+                 max_sentences: int = 4, scoring: Scoring = DEFAULT_SCORING):
         self.idf = idf
         self.sentence_vectors = sentence_vectors
         self.max_sentences = max_sentences
+        self.scoring = scoring
 
     def ranked(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> list[Candidate]:
         """The short-listed sentences, best answer first; ``[0].score`` is what refusal reads."""
-        candidates = sorted(self._candidates(question, hits), key=lambda c: -c.score)[:SHORT_LIST]
+        p = self.scoring
+        candidates = sorted(self._candidates(question, hits), key=lambda c: -c.score)[:p.short_list]
         if candidates and query_vector is not None and self.sentence_vectors is not None:
-            meaning = self.sentence_vectors.of(candidates) @ query_vector
+            meaning = self.sentence_vectors.of(candidates, p.embedded_chars) @ query_vector
             for cand, cosine in zip(candidates, meaning):
-                cand.score = (WEIGHTS["words"] * cand.coverage + WEIGHTS["sentence"] * float(cosine)
-                              + WEIGHTS["passage"] * max(cand.hit.similarity, 0.0)
-                              + BONUS * cand.bonuses + cand.penalty)
+                cand.score = (p.weights["words"] * cand.coverage + p.weights["sentence"] * float(cosine)
+                              + p.weights["passage"] * max(cand.hit.similarity, 0.0)
+                              + p.bonus * cand.bonuses + cand.penalty)
             candidates.sort(key=lambda c: -c.score)
         return candidates
 
@@ -135,7 +125,7 @@ class ExtractiveAnswerer:
         best = ranked[0].score
         picked: list[Candidate] = []
         for cand in ranked:
-            if cand.score < 0.6 * best or len(picked) == self.max_sentences:
+            if cand.score < self.scoring.pick_share * best or len(picked) == self.max_sentences:
                 break
             if not any(_overlaps(cand, other) for other in picked):
                 picked.append(cand)
@@ -143,6 +133,7 @@ class ExtractiveAnswerer:
         return sorted(picked, key=lambda c: (c.hit_rank, c.start))
 
     def _candidates(self, question: str, hits: list[Hit]) -> list[Candidate]:
+        p = self.scoring
         terms = set(tokens(question))
         weights = {t: self.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
@@ -168,19 +159,19 @@ class ExtractiveAnswerer:
                     continue  # "Funding is conditional on this." cannot stand as an answer on its own
                 # Terms found only in the document's title count half: they place the sentence
                 # in the right document without saying it answers.
-                coverage = sum(w if t in words else 0.5 * w if t in title_terms else 0.0
+                coverage = sum(w if t in words else p.title_term_weight * w if t in title_terms else 0.0
                                for t, w in weights.items()) / total
                 bonuses = int(wants_number and bool(_HAS_NUMBER.search(sentence)))
                 bonuses += int(wants_name and any(e.lower() not in asked_names for e in entities(sentence)))
-                penalty = -0.02 * rank
+                penalty = -p.rank_penalty * rank
                 if not sentence.rstrip().endswith((".", "?", "!", ":", "”", '"', ")")) and len(sentence.split()) < 10:
                     continue  # a heading is never an answer on its own
-                if len(sentence) > 600:
-                    penalty -= 0.1
+                if len(sentence) > p.long_sentence_chars:
+                    penalty -= p.long_sentence_penalty
                 # The short-list score: words, and passage relevance for sentences that answer in
                 # other words than the question's.
-                score = (WORD_SCORE["words"] * coverage + WORD_SCORE["passage"] * max(hit.similarity, 0.0)
-                         + WORD_SCORE["bonus"] * bonuses + penalty)
+                score = (p.word_score["words"] * coverage + p.word_score["passage"] * max(hit.similarity, 0.0)
+                         + p.word_score["bonus"] * bonuses + penalty)
                 states = bool(asked and asked.stated_in(sentence, question))
                 candidates.append(Candidate(rank, hit, start, end, score, coverage, bonuses, penalty, states))
         return candidates

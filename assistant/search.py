@@ -24,18 +24,11 @@ from index.store import ChromaStore, StoredChunk, StoreError
 from .answers import Hit
 from .english import specific_words, tokens
 from .errors import UsageError
+from .scoring import DEFAULT_SCORING, Scoring
 
 Mode = Literal["hybrid", "dense", "bm25"]
 Fusion = Literal["score", "rrf"]
 
-# Score fusion: each retriever's scores divided by its best candidate's, mixed with a keyword share
-# that follows how completely the best keyword match holds the question's (IDF-weighted) terms:
-# 0.3 when it holds none of them, 0.7 when it holds all. A passage that carries every rare word of
-# the question is strong evidence; a keyword match on a few common words is not, and then the
-# embedding decides. Chosen on eval/dev.jsonl + eval/holdout.jsonl, checked on eval/test.jsonl
-# (bench/README.md): plain RRF and any fixed share lost to BM25 alone on the first set or to
-# dense alone on the second.
-KEYWORD_SHARE = (0.3, 0.7)
 
 
 def date_bound(value, last: bool = False) -> str | None:
@@ -106,9 +99,10 @@ class HybridSearcher:
     """Cheap to construct; ``warm_up()`` loads the model and builds the keyword index."""
 
     def __init__(self, store: ChromaStore, embedder: Embedder, candidates: int = 30,
-                 fusion: Fusion = "score", rrf_k: int = 60):
+                 fusion: Fusion = "score", rrf_k: int = 60, scoring: Scoring = DEFAULT_SCORING):
         self.store = store
         self.embedder = embedder
+        self.scoring = scoring
         self.candidates = candidates
         self.fusion = fusion
         self.rrf_k = rrf_k
@@ -193,7 +187,7 @@ class HybridSearcher:
         for word, stemmed in specific_words(question):
             if stemmed in vocabulary or word in unknown:
                 continue
-            if not difflib.get_close_matches(stemmed, self._vocabulary, n=1, cutoff=0.85):
+            if not difflib.get_close_matches(stemmed, self._vocabulary, n=1, cutoff=self.scoring.near_spelling_cutoff):
                 unknown.append(word)
         return unknown
 
@@ -241,7 +235,7 @@ class HybridSearcher:
     def _keyword_share(self, terms: list[str], keyword: list[int]) -> float:
         """Weight of the keyword half: grows with the share of the question's IDF-weighted terms
         that the best keyword match contains."""
-        low, high = KEYWORD_SHARE
+        low, high = self.scoring.keyword_share
         weights = {t: self.idf(t) for t in set(terms)}
         total = sum(weights.values())
         if not total:

@@ -129,18 +129,18 @@ QUESTION_SETS = (("dev", ROOT / "eval" / "dev.jsonl"), ("holdout", ROOT / "eval"
 def quality(assistant, path: Path, k: int = 10) -> dict[str, dict[str, float]]:
     """hit@1, hit@5, MRR@10 per retrieval mode over the answerable questions of one set; the hybrid
     also with each of FUSIONS in place of the configured fusion."""
-    from assistant import retrieval
+    from dataclasses import replace
     from evaluation import hit_at, load_questions, reciprocal_rank
     from assistant.followup import rewrite
 
     questions = [q for q in load_questions(path) if q.answerable and q.expected_sources]
     searcher = assistant.searcher
-    configured = (searcher.fusion, retrieval.KEYWORD_SHARE)
+    configured = (searcher.fusion, searcher.scoring.keyword_share)
     runs = [(mode, mode, configured) for mode in MODES]
     runs += [(label, "hybrid", (fusion, (share, share) if share else configured[1])) for label, fusion, share in FUSIONS]
     out = {}
     for label, mode, (fusion, share) in runs:
-        searcher.fusion, retrieval.KEYWORD_SHARE = fusion, share
+        searcher.fusion, searcher.scoring = fusion, replace(searcher.scoring, keyword_share=share)
         rows = []
         try:
             for q in questions:
@@ -149,7 +149,7 @@ def quality(assistant, path: Path, k: int = 10) -> dict[str, dict[str, float]]:
                 rows.append((hit_at(sources, q.expected_sources, 1), hit_at(sources, q.expected_sources, 5),
                              reciprocal_rank(sources, q.expected_sources, 10)))
         finally:
-            searcher.fusion, retrieval.KEYWORD_SHARE = configured
+            searcher.fusion, searcher.scoring = configured[0], replace(searcher.scoring, keyword_share=configured[1])
         out[label] = {"rows": rows}
     return out
 
