@@ -20,22 +20,15 @@ Without --store, a temporary store is built from ../shared/seeds and ../shared/d
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from _setup import ROOT, SHARED  # noqa: E402,F401  (offline, quiet, project on sys.path)
 
 from evaluation import hit_at, load_questions, percentile, reciprocal_rank  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
 DOCUMENTS = [SHARED / "seeds", SHARED / "datasets" / "nhs-policy-pdfs"]
 DEPTH = {"ours: hybrid + extractive": 10, "dense only": 10, "BM25 only": 10, "LangChain recipe (k=4)": 4}
 

@@ -35,13 +35,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from _setup import ROOT, SHARED  # noqa: E402,F401  (offline, quiet, project on sys.path)
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
 NHS = SHARED / "datasets" / "nhs-policy-pdfs"
 DEV_SET = ROOT / "eval" / "dev.jsonl"

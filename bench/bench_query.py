@@ -32,13 +32,8 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from _setup import ROOT, SHARED  # noqa: E402,F401  (offline, quiet, project on sys.path)
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
 NHS = SHARED / "datasets" / "nhs-policy-pdfs"
 LA_DUTIES = SHARED / "datasets" / "la-duties"

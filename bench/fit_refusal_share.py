@@ -17,18 +17,12 @@ lower share, which refuses less) is marked.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from _setup import ROOT, SHARED  # noqa: E402,F401  (offline, quiet, project on sys.path)
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-SHARED = ROOT.parent / "shared"
 TUNING = {"small": ["dev.jsonl", "holdout.jsonl"], "library": ["integration-dev.jsonl", "integration-holdout.jsonl"]}
 
 
