@@ -126,9 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="localhost")
     common(p)
 
+    from api import cli as api_cli
     from evaluation import cli as eval_cli
 
     eval_cli.add_parser(sub, common)
+    api_cli.add_parser(sub, common)
     return parser
 
 
@@ -140,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handler = {"ingest": cmd_ingest, "ask": cmd_ask, "search": cmd_search, "chat": cmd_chat,
                    "serve": cmd_serve}.get(args.command)
+        if args.command in ("api", "api-key"):
+            from api import cli as api_cli
+
+            return (api_cli.run_api if args.command == "api" else api_cli.run_keys)(args, _settings(args))
         if handler is None:
             from evaluation import cli as eval_cli
 

@@ -99,7 +99,14 @@ class Settings(BaseSettings):
     # --- UI ------------------------------------------------------------------------------------
     admin_token: SecretStr = Field(SecretStr(""), description="Turns the maintainer page on for whoever "
                                    "types this token; unset: the page is off. Never printed or logged.")
-    max_upload_mb: float = Field(25.0, description="Largest file the maintainer page accepts.")
+    max_upload_mb: float = Field(25.0, description="Largest file the maintainer page (and the API's upload) accepts.")
+
+    # --- HTTP API (policy-assistant api) -----------------------------------------------------------
+    api_max_body_mb: float = Field(40.0, description="Largest request body the API reads (an upload is "
+                                   "base64 in JSON, a third over the file's size); larger ones get 413.")
+    api_rate_per_minute: int = Field(120, description="Requests a minute one API key (or, with no keys, "
+                                     "one client address) may make; more get 429.")
+    api_timeout_s: float = Field(60.0, description="An answer or search that takes longer gets 504.")
 
     @property
     def lock_path(self) -> Path:

@@ -301,7 +301,7 @@ def test_maintainer_uploads_indexes_and_removes_a_document(monkeypatch, tmp_path
                                    ("installer.txt", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" * 40, "text/plain")]).run()
     next(b for b in at.button if b.label == "Add and index").click().run()
     assert not at.exception, at.exception
-    from ui.indexing import indexer
+    from ingest.background import indexer
 
     assert indexer.wait(120)  # indexing runs on a server thread, not in this session's script run
     at.run()
@@ -423,7 +423,7 @@ def test_a_long_conversation_draws_only_the_latest_turns_in_full(monkeypatch, po
 def test_indexing_goes_on_when_the_session_that_started_it_is_gone(monkeypatch, tmp_path, embedder):
     """A maintainer starts indexing and leaves; the next maintainer session sees the outcome."""
     import ingest
-    from ui.indexing import indexer
+    from ingest.background import indexer
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -477,7 +477,7 @@ def test_a_follow_up_after_a_refused_question_is_not_refused_for_its_names(monke
 
 
 def test_a_failed_upload_is_listed_for_removal_and_removed(monkeypatch, tmp_path, embedder):
-    from ui.indexing import indexer
+    from ingest.background import indexer
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

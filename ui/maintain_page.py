@@ -15,7 +15,7 @@ from ui.markdown import escape_markdown
 from ingest.loaders import SUPPORTED
 from ingest.uploads import remove_document, save_uploads, unindexed_uploads, uploads_folder
 from ui import state
-from ui.indexing import IndexRun, indexer
+from ingest.background import IndexRun, indexer
 
 STATUS_WORDS = {"added": "Added", "updated": "Updated", "unchanged": "Unchanged", "removed": "Removed",
                 "failed": "Not indexed", "rejected": "Not uploaded"}
@@ -52,7 +52,7 @@ folder = uploads_folder(config)
 
 
 def start_indexing(label: str, rejected: list[dict] | None = None, replaced: list[str] | None = None) -> None:
-    """Corpus folder plus uploads folder, indexed on a server thread (ui/indexing.py): it goes on
+    """Corpus folder plus uploads folder, indexed on a server thread (ingest/background.py): it goes on
     when this tab closes, and the page shows its progress or outcome to whoever opens it next."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [Path(p) for p in (config.corpus, folder) if Path(p).exists()]

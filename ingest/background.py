@@ -1,25 +1,27 @@
-"""Indexing from the maintainer page runs on a server thread, not in the maintainer's browser
-session: closing the tab no longer stops it (300 files uploaded, tab closed after 1.5 s: 256
-indexed, 44 left in uploads/ with no report), and whoever opens the page next sees its progress or
-its outcome. One run at a time for the whole server."""
+"""Indexing started by a maintainer (the chat's maintainer page, the HTTP API) runs on a server
+thread, not in the maintainer's session: closing the tab no longer stops it (300 files uploaded, tab
+closed after 1.5 s: 256 indexed, 44 left in uploads/ with no report), and whoever looks next sees its
+progress or its outcome, by run id. One run at a time for the whole server."""
 from __future__ import annotations
 
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import ingest
-from ingest.pipeline import IngestReport
+from .pipeline import IngestReport
+from .pipeline import run as ingest_run
 
-log = logging.getLogger("policy_assistant.ui")
+log = logging.getLogger("policy_assistant.indexing")
 
 
 @dataclass
 class IndexRun:
     label: str  # "Indexing" (uploads) or "Reading" (re-index)
     started: float
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     done: int = 0
     total: int = 0
     current: str = ""
@@ -38,6 +40,7 @@ class Indexer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.last: IndexRun | None = None
+        self.runs: dict[str, IndexRun] = {}  # by id, the latest 100
 
     def start(self, label: str, paths: list[Path], helper, rejected: list[dict] | None = None,
               replaced: list[str] | None = None) -> IndexRun | None:
@@ -48,6 +51,9 @@ class Indexer:
             run = IndexRun(label=label, started=time.time(), rejected=list(rejected or []),
                            replaced=list(replaced or []))
             self.last = run
+            self.runs[run.id] = run
+            while len(self.runs) > 100:
+                self.runs.pop(next(iter(self.runs)))
         threading.Thread(target=self._work, args=(run, paths, helper), name="maintainer-index", daemon=True).start()
         return run
 
@@ -64,7 +70,7 @@ class Indexer:
             run.done, run.total, run.current = index, total, name
 
         try:
-            run.report = ingest.run(paths, helper.settings, embedder=helper.embedder, store=helper.store,
+            run.report = ingest_run(paths, helper.settings, embedder=helper.embedder, store=helper.store,
                                     progress=progress, lock_timeout=600.0)
             # The keyword index looks at the store at most once a second; rebuild it now so that
             # a question asked straight after this sees the change.
