@@ -1,4 +1,4 @@
-"""policy-assistant: ingest | ask | search | chat | eval | serve."""
+"""policy-assistant: ingest | ask | search | chat | eval | serve | api | api-key."""
 from __future__ import annotations
 
 import argparse

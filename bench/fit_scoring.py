@@ -64,13 +64,14 @@ def main() -> None:
         metrics = evaluate(helper, questions)["summary"]["metrics"]
         objective = (metrics["fact_recall"] + metrics["refusal_accuracy"]) / 2
         mark = " <- committed" if (share, sentence, passage) == committed else ""
-        results.append((objective, metrics["hit@1"], (share, sentence, passage)))
+        # Ties go to the committed values: a re-fit moves them only for a real gain.
+        results.append((round(objective, 6), metrics["hit@1"], bool(mark), (share, sentence, passage)))
         print(f"{str(share):13s}  {sentence:8.2f}  {passage:7.2f}  {metrics['hit@1']:6.3f}  {metrics['mrr@10']:7.3f}  "
               f"{metrics['fact_recall']:11.3f}  {metrics['refusal_accuracy']:11.3f}  {objective:9.3f}{mark}", flush=True)
     best = max(results)
-    print(f"best: keyword_share={best[2][0]}, sentence={best[2][1]}, passage={best[2][2]} "
+    print(f"best: keyword_share={best[3][0]}, sentence={best[3][1]}, passage={best[3][2]} "
           f"(objective {best[0]:.3f}); committed: keyword_share={committed[0]}, sentence={committed[1]}, "
-          f"passage={committed[2]} (objective {next(r[0] for r in results if r[2] == committed):.3f})")
+          f"passage={committed[2]} (objective {next(r[0] for r in results if r[3] == committed):.3f})")
 
 
 if __name__ == "__main__":
