@@ -3,6 +3,7 @@ Streamlit app, plus process memory over 1,000 questions.
 
     python bench/bench_load.py [--store DIR] [--threads 1,2,4,8] [--seconds 15]
                                [--rss-questions 1000] [--pages 1,4] [--ui-seconds 45] [--no-ui]
+                               [--http-clients 1,4,16] [--no-http]
 
 Index: the seed articles + the NHS documents (built once into --store, then only checked).
 Questions: every question of eval/dev.jsonl (answerable and not), round-robin, each with a
@@ -13,6 +14,8 @@ UI     `streamlit run ui/app.py` on 127.0.0.1 (a free port) is driven by N concu
        chromium pages (Debian's /usr/bin/chromium through Playwright), each its own session,
        typing a question into the chat box and waiting until the answer is drawn in full (its
        feedback buttons appear); a page starts a new conversation every 5 questions.
+HTTP   `policy-assistant api` on 127.0.0.1 (a free port), N concurrent httpx clients posting to
+       /v1/ask; the 1-client level against the 1-thread API level gives the HTTP overhead.
 Memory RSS of this process, sampled after each of --rss-questions sequential questions:
        mean of the first 100 against mean of the last 100.
 
@@ -122,6 +125,61 @@ def api_level(assistant, qs: list[str], workers: int, seconds: float) -> Level:
         t.join()
     level.seconds = time.perf_counter() - started
     return level
+
+
+def http_levels(store: Path, qs: list[str], client_counts: list[int], seconds: float) -> list[Level]:
+    """The HTTP API in its own process, driven by N threads each with its own httpx client."""
+    import httpx
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "assistant.cli", "api", "--store", str(store), "--port", str(port)],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                              env={k: v for k, v in os.environ.items() if k != "POLICY_ASSISTANT_CHROMA_URL"})
+    url = f"http://127.0.0.1:{port}/v1/ask"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        levels = []
+        for clients in client_counts:
+            level = Level(f"HTTP x{clients}", clients)
+            lock = threading.Lock()
+            counter = iter(range(10**9))
+            stop_at = time.perf_counter() + seconds
+
+            def work():
+                with httpx.Client(timeout=120) as client:
+                    while time.perf_counter() < stop_at:
+                        with lock:
+                            n = next(counter)
+                        started = time.perf_counter()
+                        try:
+                            reply = client.post(url, json={"question": f"{qs[n % len(qs)]} (http case {n})"})
+                            if reply.status_code != 200 or not reply.json().get("answer"):
+                                raise RuntimeError(f"HTTP {reply.status_code}: {reply.text[:120]}")
+                        except Exception as exc:  # counted, never hidden
+                            with lock:
+                                level.errors.append(f"{type(exc).__name__}: {exc}")
+                            continue
+                        with lock:
+                            level.latencies_ms.append((time.perf_counter() - started) * 1000)
+
+            threads = [threading.Thread(target=work) for _ in range(clients)]
+            started = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            level.seconds = time.perf_counter() - started
+            levels.append(level)
+        return levels
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def rss_run(assistant, qs: list[str], n: int) -> dict:
@@ -283,6 +341,8 @@ def main(argv=None) -> int:
     parser.add_argument("--pages", default="1,4")
     parser.add_argument("--ui-seconds", type=float, default=45.0)
     parser.add_argument("--no-ui", action="store_true")
+    parser.add_argument("--http-clients", default="1,4,16")
+    parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args(argv)
 
     from assistant import Assistant
@@ -305,6 +365,16 @@ def main(argv=None) -> int:
         print_level(level, levels[0] if levels else None)
         levels.append(level)
         ok &= not level.errors
+
+    if not args.no_http:
+        print(f"\nHTTP API (policy-assistant api) on 127.0.0.1, {args.seconds:.0f} s a level:", flush=True)
+        http = http_levels(settings.store, qs, [int(x) for x in args.http_clients.split(",")], args.seconds)
+        for level in http:
+            print_level(level, http[0] if level is not http[0] else None)
+            ok &= not level.errors
+        if http and http[0].latencies_ms and levels:
+            print(f"HTTP overhead, 1 client against 1 in-process thread: p50 x{http[0].pct(50) / levels[0].pct(50):.2f}, "
+                  f"throughput x{http[0].throughput / levels[0].throughput:.2f}", flush=True)
 
     memory = rss_run(assistant, qs, args.rss_questions)
     flat = memory["growth_mb"] <= RSS_GROWTH_LIMIT_MB

@@ -1,0 +1,86 @@
+"""How the extractive answerer chooses sentences, on its own (issue 12: only the end-to-end gates
+covered it): the sentence holding the question's rarest words wins, a number wins a "how many"
+question, near-best sentences are quoted together in document order, weak ones are not, a heading
+is never quoted alone, and a lead-in sentence is quoted with its list."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from assistant.answers import Hit
+from assistant.extractive import ExtractiveAnswerer
+from assistant.scoring import DEFAULT_SCORING
+
+RARE = {"telecare": 3.0, "alarm": 2.5, "lend": 2.0, "week": 1.5}
+
+
+def idf(term: str) -> float:
+    return RARE.get(term, 0.5)
+
+
+def hit(text: str, rank_similarity: float = 0.6, chunk: str = "c1") -> Hit:
+    return Hit(chunk_id=chunk, source=f"/docs/{chunk}.txt", title="Council care notes", page=None, text=text,
+               score=1.0, similarity=rank_similarity)
+
+
+def answerer(**changes) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(idf, None, max_sentences=4, scoring=replace(DEFAULT_SCORING, **changes))
+
+
+def test_the_sentence_with_the_questions_rare_words_is_chosen():
+    text = ("The council publishes an annual report on adult social care services. "
+            "The telecare scheme lends alarms to residents for twelve weeks at no charge. "
+            "Residents may also ask for a home visit from the occupational therapy team.")
+    answer, citations = answerer().answer("How long does the telecare scheme lend alarms?", [hit(text)])
+    assert citations[0].quote == "The telecare scheme lends alarms to residents for twelve weeks at no charge."
+
+
+def test_a_how_many_question_prefers_the_sentence_with_a_number():
+    text = ("The telecare scheme lends alarms to residents who live alone in the borough. "
+            "The telecare scheme lends 450 alarms to residents who live alone each year.")
+    ranked = answerer().ranked("How many alarms does the telecare scheme lend?", [hit(text)])
+    assert "450" in ranked[0].text and ranked[0].bonuses == 1
+
+
+def test_sentences_near_the_best_are_quoted_together_in_document_order():
+    text = ("Telecare alarms are lent for twelve weeks by the council scheme. "
+            "A weekly visit checks the telecare alarms lent under the scheme. "
+            "Parking permits for carers are issued by the highways team each spring.")
+    answer, citations = answerer().answer("How long are telecare alarms lent for, and are they checked weekly?",
+                                          [hit(text)])
+    quotes = [c.quote for c in citations]
+    assert quotes[:2] == ["Telecare alarms are lent for twelve weeks by the council scheme.",
+                          "A weekly visit checks the telecare alarms lent under the scheme."]
+    assert not any("Parking" in q for q in quotes)
+
+def test_only_sentences_within_the_pick_share_of_the_best_are_quoted():
+    text = ("The telecare scheme lends alarms to residents for twelve weeks at no charge. "
+            "Alarms and pendants are fitted by the council's own technician team. "
+            "Residents may also ask for a home visit from the occupational therapy team.")
+    question = "How long does the telecare scheme lend alarms?"
+    for share in (0.3, 0.6, 0.9):
+        chooser = answerer(pick_share=share)
+        ranked = chooser.ranked(question, [hit(text)])
+        expected = {c.text for c in ranked if c.score >= share * ranked[0].score}
+        _, citations = chooser.answer(question, [hit(text)])
+        assert {c.quote for c in citations} == expected
+
+
+def test_a_heading_is_never_quoted_alone_and_a_lead_in_comes_with_its_list():
+    text = ("Telecare alarm loans\n"
+            "Alarms are lent in the following situations:\n"
+            "a resident lives alone after a fall\n"
+            "a carer is away for more than a week\n\n"
+            "The scheme is reviewed by the council every year.")
+    ranked = answerer().ranked("When are telecare alarms lent?", [hit(text)])
+    assert all(c.text.strip() != "Telecare alarm loans" for c in ranked)
+    best = ranked[0].text
+    assert "following situations" in best and "lives alone after a fall" in best and "away for more than a week" in best
+
+
+def test_a_later_passage_pays_its_rank_penalty():
+    same = "The telecare scheme lends alarms to residents for twelve weeks at no charge."
+    ranked = answerer().ranked("How long does the telecare scheme lend alarms?",
+                               [hit("Unrelated opening text about the annual report of the council.", chunk="a"),
+                                hit(same, chunk="b")])
+    first, = [c for c in ranked if c.hit.chunk_id == "b"]
+    assert first.penalty == -DEFAULT_SCORING.rank_penalty * 1
