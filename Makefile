@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test browser bench clean
+.PHONY: install run test browser ocr bench clean
 
 install: $(STAMP)
 
@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-run: install
+run: install ocr
 	HF_HUB_OFFLINE=1 $(BIN)/policy-assistant serve
+
+# Debian's Tesseract for scanned PDF pages (ingest/ocr.py). Without it such pages get a clear reason.
+ocr:
+	@command -v tesseract >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; }
 
 # Debian's chromium for the browser test (never `playwright install`, which downloads a browser).
 browser:
@@ -27,7 +33,7 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: install browser
+test: install browser ocr
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 bench: install

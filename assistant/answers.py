@@ -18,6 +18,7 @@ class Hit:
     date: str | None = None
     start: int = 0
     end: int = 0
+    ocr: bool = False  # the passage's page was read by OCR: a reader should check the original
 
     @property
     def file_name(self) -> str:
@@ -38,10 +39,14 @@ class Citation:
     quote: str
     verified: bool
     context: str = ""  # the whole chunk text, so a reader sees the quote in its surroundings
+    ocr: bool = False  # quoted from a page read by OCR
 
     def to_dict(self) -> dict:
-        return {"n": self.n, "source": self.source, "title": self.title, "page": self.page,
-                "chunk_id": self.chunk_id, "quote": self.quote, "verified": self.verified}
+        out = {"n": self.n, "source": self.source, "title": self.title, "page": self.page,
+               "chunk_id": self.chunk_id, "quote": self.quote, "verified": self.verified}
+        if self.ocr:
+            out["ocr"] = True  # only when it is: the shape of every other citation is unchanged
+        return out
 
 
 @dataclass

@@ -116,7 +116,7 @@ class ExtractiveAnswerer:
             parts.append(f"{_as_sentence(quote)} [{n}]")
             citations.append(Citation(n=n, source=cand.hit.source, title=cand.hit.title, page=cand.hit.page,
                                       chunk_id=cand.hit.chunk_id, quote=quote, verified=False,
-                                      context=cand.hit.text))
+                                      context=cand.hit.text, ocr=cand.hit.ocr))
         return " ".join(parts), citations
 
     def _choose(self, ranked: list[Candidate]) -> list[Candidate]:

@@ -32,11 +32,11 @@ def to_document(hit: Hit) -> Document:
     return Document(id=hit.chunk_id, page_content=hit.text,
                     metadata={"source": hit.source, "title": hit.title, "page": hit.page,
                               "chunk_id": hit.chunk_id, "score": hit.score, "similarity": hit.similarity,
-                              "date": hit.date, "start": hit.start, "end": hit.end})
+                              "date": hit.date, "start": hit.start, "end": hit.end, "ocr": hit.ocr})
 
 
 def to_hit(document: Document) -> Hit:
     meta = document.metadata
     return Hit(chunk_id=meta["chunk_id"], source=meta["source"], title=meta["title"], page=meta["page"],
                text=document.page_content, score=meta["score"], similarity=meta["similarity"],
-               date=meta["date"], start=meta["start"], end=meta["end"])
+               date=meta["date"], start=meta["start"], end=meta["end"], ocr=meta.get("ocr", False))

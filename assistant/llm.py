@@ -98,7 +98,7 @@ def parse_answer(raw: str, hits: list[Hit]) -> tuple[str, list[Citation], dict[i
             n = len(citations) + 1
             citations.append(Citation(n=n, source=hit.source, title=hit.title, page=hit.page,
                                       chunk_id=hit.chunk_id, quote=best_quote(bare, hit.text),
-                                      verified=False, context=hit.text))
+                                      verified=False, context=hit.text, ocr=hit.ocr))
             claims[n] = bare
             markers.append(f"[{n}]")
         kept.append(f"{bare} {''.join(markers)}")

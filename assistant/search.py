@@ -248,7 +248,8 @@ class HybridSearcher:
         meta = chunk.metadata
         return Hit(chunk_id=chunk.id, source=meta.get("source", ""), title=meta.get("title", ""),
                    page=meta.get("page") or None, text=chunk.text, score=score, similarity=similarity,
-                   date=meta.get("date"), start=meta.get("start", 0), end=meta.get("end", 0))
+                   date=meta.get("date"), start=meta.get("start", 0), end=meta.get("end", 0),
+                   ocr=bool(meta.get("ocr")))
 
 
 def _check_model(store: ChromaStore, embedder: Embedder, has_chunks: bool) -> None:

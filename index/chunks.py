@@ -16,6 +16,7 @@ class Chunk:
     text: str
     date: str | None = None
     doc_type: str = ""
+    ocr: bool = False  # its page was read by OCR
 
     def metadata(self) -> dict:
         meta = {
@@ -29,6 +30,8 @@ class Chunk:
         if self.date:
             meta["date"] = self.date
             meta["date_int"] = int(self.date.replace("-", ""))
+        if self.ocr:
+            meta["ocr"] = True
         return meta
 
 

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
                                    "1 MB expanding more than 100 times: zip bombs.")
     file_timeout_s: float = Field(120.0, description="A file whose read and parse take longer is reported "
                                   "as failed and the ingest goes on; a stuck reader never holds the store.")
+    ocr: bool = Field(True, description="Read PDF pages that have no text layer (scans) with Tesseract OCR; "
+                      "their citations say so. Off: such pages are refused as before.")
+    ocr_max_pages: int = Field(50, description="Most pages of one file that may need OCR; a file with more "
+                               "is refused with this limit named.")
+    ocr_time_limit_s: float = Field(300.0, description="Most seconds of OCR for one file (about 4 s a "
+                                    "300-dpi page on 2 cores); a file that needs more is refused with this "
+                                    "limit named. It adds to POLICY_ASSISTANT_FILE_TIMEOUT_S for PDFs.")
     embed_batch_size: int = Field(8, description="Texts per batch for the torch backend (int8 embeds one "
                                   "at a time). Batches of 8 ran 39 chunks/s against 27 for 64 on 2 cores.")
 

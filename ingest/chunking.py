@@ -35,7 +35,7 @@ def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[C
                 seen[chunk_id] = 0
             chunks.append(Chunk(id=chunk_id, source=doc.source, title=doc.title, page=page.page,
                                 start=start, end=end, text=piece, date=doc.date,
-                                doc_type=doc.doc_type))
+                                doc_type=doc.doc_type, ocr=page.ocr))
     return chunks
 
 

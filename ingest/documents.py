@@ -9,6 +9,7 @@ class Page:
     source: str  # absolute path of the file
     page: int | None  # 1-based page number for paged formats (PDF), None otherwise
     text: str  # cleaned text
+    ocr: bool = False  # read from the page's images by OCR (it had no text layer)
 
 
 @dataclass

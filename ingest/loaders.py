@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from .documents import Document, IngestError, Page
+from .ocr import OcrLimits, PageReader, needs_ocr
 from .markup import markdown_to_text
 
 SUPPORTED = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".md": "md",
@@ -25,7 +26,9 @@ ZIP_FORMATS = {"docx"}
 MAX_PART_RATIO = 100  # a part over 1 MB that is more than 100 times its compressed size is a bomb
 
 
-def load(path: Path, max_file_mb: float, max_unzipped_mb: float = 100.0) -> Document:
+def load(path: Path, max_file_mb: float, max_unzipped_mb: float = 100.0, ocr: OcrLimits | None = None) -> Document:
+    """One file as a Document of pages. ``ocr``: how pages without text are read (on, within
+    limits, by default)."""
     kind = doc_type_of(path)
     if kind is None:
         raise IngestError(f"unsupported file type '{path.suffix or '(none)'}' "
@@ -41,14 +44,15 @@ def load(path: Path, max_file_mb: float, max_unzipped_mb: float = 100.0) -> Docu
                           "(POLICY_ASSISTANT_MAX_FILE_MB)")
     if kind in ZIP_FORMATS:
         check_zip(path, kind.upper(), max_unzipped_mb)
-    loader = {"pdf": _load_pdf, "docx": _load_docx, "html": _load_html, "md": _load_markdown,
-              "txt": _load_text}[kind]
+    if kind == "pdf":
+        return _load_pdf(path, ocr)
+    loader = {"docx": _load_docx, "html": _load_html, "md": _load_markdown, "txt": _load_text}[kind]
     return loader(path)
 
 
 # --- PDF -------------------------------------------------------------------------------------
 
-def _load_pdf(path: Path) -> Document:
+def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PdfStreamError
 
@@ -64,8 +68,15 @@ def _load_pdf(path: Path) -> Document:
                 raise IngestError("encrypted PDF: it needs a password to open")
         n_pages = len(reader.pages)
         pages = []
+        ocr = PageReader(ocr_limits or OcrLimits(), path.name)
         for number, pdf_page in enumerate(reader.pages, start=1):
-            pages.append(Page(source=str(path), page=number, text=pdf_page.extract_text() or ""))
+            text = pdf_page.extract_text() or ""
+            if needs_ocr(text) and _has_images(pdf_page):  # a scan: its images are read, and the page says so
+                read = ocr.read(pdf_page, number)
+                if read.strip():
+                    pages.append(Page(source=str(path), page=number, text=read, ocr=True))
+                    continue
+            pages.append(Page(source=str(path), page=number, text=text))
         meta_title = _pdf_meta(reader, "/Title")
         meta_date = _pdf_date(_pdf_meta(reader, "/CreationDate"))
     except IngestError:
@@ -80,10 +91,17 @@ def _load_pdf(path: Path) -> Document:
     if n_pages == 0:
         raise IngestError("PDF has no pages")
     if not any(p.text.strip() for p in pages):
-        raise IngestError("no text layer (scanned or image-only PDF): needs OCR")
+        raise IngestError("no text: the pages have no text layer and OCR found none on them")
     doc = Document(source=str(path), title="", date=None, doc_type="pdf", pages=pages)
     doc.extra = {"meta_title": meta_title or "", "meta_date": meta_date or ""}
     return doc
+
+
+def _has_images(pdf_page) -> bool:
+    try:
+        return len(pdf_page.images) > 0
+    except Exception:  # an image table pypdf cannot list: nothing OCR could read either
+        return False
 
 
 def _pdf_meta(reader, key: str) -> str | None:

@@ -26,6 +26,7 @@ from .chunking import chunk_document
 from .clean import clean_document
 from .documents import Document, IngestError
 from .loaders import NOT_A_REGULAR_FILE, doc_type_of, load
+from .ocr import OcrLimits
 
 _FLUSH_CHUNKS = 256  # embed across small files together: per-call overhead dominates tiny batches
 
@@ -91,8 +92,10 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
                     report.unchanged += 1
                     report.files.append({"path": key, "status": "unchanged", "chunks": len(old.chunk_ids)})
                     continue
-                doc = _read_within(settings.file_timeout_s, lambda: clean_document(
-                    load(path, settings.max_file_mb, settings.max_unzipped_mb)))
+                ocr = OcrLimits(settings.ocr, settings.ocr_max_pages, settings.ocr_time_limit_s)
+                limit = settings.file_timeout_s + (settings.ocr_time_limit_s if doc_type_of(path) == "pdf" else 0)
+                doc = _read_within(limit, lambda: clean_document(
+                    load(path, settings.max_file_mb, settings.max_unzipped_mb, ocr)))
                 chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
                 if not chunks:
                     raise IngestError("no text to index")

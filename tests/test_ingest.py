@@ -226,7 +226,7 @@ def test_every_bad_input_fails_alone_with_a_clear_reason(tmp_path, embedder, cop
     assert "empty" in reasons["empty.pdf"]
     assert "not a PDF" in reasons["not-really.pdf"]
     assert "encrypted" in reasons["encrypted.pdf"]
-    assert "needs OCR" in reasons["no-text-layer.pdf"]
+    assert "OCR found none" in reasons["no-text-layer.pdf"]
     assert "damaged" in reasons["truncated.pdf"] or "truncated" in reasons["truncated.pdf"]
     assert "binary" in reasons["binary.txt"] or "undecodable" in reasons["binary.txt"]
     assert "repeated filler" in reasons["one-huge-line.txt"]

@@ -109,7 +109,8 @@ def document_label(citations: list[Citation]) -> str:
     where = (f", page {pages[0]}" if len(pages) == 1 else
              f", pages {', '.join(str(p) for p in pages)}" if pages else "")
     numbers = " ".join(f"[{c.n}]" for c in citations)
-    return f"{numbers} {first.title or Path(first.source).name} · {Path(first.source).name}{where}"
+    scanned = " · read by OCR" if any(c.ocr for c in citations) else ""
+    return f"{numbers} {first.title or Path(first.source).name} · {Path(first.source).name}{where}{scanned}"
 
 
 def by_document(citations: list[Citation]) -> list[list[Citation]]:
@@ -178,6 +179,7 @@ def conversation_markdown(answers: list[Answer], exported_at: datetime | None = 
             lines += ["Sources:", ""]
             for c in answer.citations:
                 check = "" if c.verified else " (this quote could not be matched to the stored text)"
+                check += " (read by OCR from a scan: check the original)" if c.ocr else ""
                 lines.append(f"- {export_text(citation_label(c))}{check}")
                 lines.append(f"  > {export_text(' '.join(c.quote.split()))}")
             lines.append("")

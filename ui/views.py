@@ -83,6 +83,9 @@ def show_citation(citation: Citation) -> None:
         st.markdown(f"> {escape_markdown(' '.join(citation.quote.split()))}")
         st.caption("The passage this quote comes from:")
     st.markdown(passage)
+    if citation.ocr:
+        st.caption("This page was read by OCR from a scan: words and figures may be misread. "
+                   "Check the original before relying on it.")
     if not citation.verified:
         st.warning("This quote could not be matched word for word to the stored document. "
                    "Read the document before relying on it.", icon=":material/warning:")

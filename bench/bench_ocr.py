@@ -1,0 +1,131 @@
+"""OCR engines on the scans in ../shared/datasets/scanned/, against the originals' text layers.
+
+    python bench/bench_ocr.py [--engines tesseract,rapidocr] [--pages N]
+
+For each engine and each scanned file (each is one dpi: 150, 200 or 300), the character error rate
+(edit distance over the original page's characters, whitespace collapsed) and pages a second; then
+the ingest time of a 20-page scanned document (the 150-dpi IFR scan, four times over) against the
+ingest of its text original, measured in the same run. Pages with a text layer are never OCR'd:
+the NHS PDFs' ingest time is the baseline for that.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from _setup import ROOT, SHARED  # noqa: E402,F401  (offline, quiet, project on sys.path)
+
+SCANNED = SHARED / "datasets" / "scanned"
+NHS = SHARED / "datasets" / "nhs-policy-pdfs"
+# scan -> (its original, dpi, {scan page: original page}); the mixed file's pages 1-3 are text
+SETS = {
+    "insulin-needles-scanned-300dpi.pdf": ("Prescribing-of-Insulin-Needles.pdf", 300, {i: i for i in range(1, 5)}),
+    "ifr-policy-pages-1-5-scanned-150dpi.pdf": ("Commissioning-policy-individual-funding-requests-v3.pdf", 150,
+                                                {i: i for i in range(1, 6)}),
+    "dapagliflozin-ckd-mixed-text-and-scanned.pdf": (
+        "202310-Dapagliflozin-for-Chronic-kidney-disease-prescribing-support-document-1.pdf", 200,
+        {i: i for i in range(4, 7)}),
+}
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance, two rows (pages are a few thousand characters)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def tesseract(image) -> str:
+    import pytesseract
+
+    return pytesseract.image_to_string(image.convert("L"), lang="eng")
+
+
+_RAPID = None
+
+
+def rapidocr(image) -> str:
+    global _RAPID
+    import numpy as np
+    from rapidocr_onnxruntime import RapidOCR
+
+    _RAPID = _RAPID or RapidOCR()
+    result, _ = _RAPID(np.array(image.convert("RGB")))
+    return "\n".join(line[1] for line in result or [])
+
+
+ENGINES = {"tesseract": tesseract, "rapidocr": rapidocr}
+
+
+def page_text(pdf: Path, number: int) -> str:
+    from pypdf import PdfReader
+
+    return " ".join((PdfReader(str(pdf)).pages[number - 1].extract_text() or "").split())
+
+
+def measure(engine: str, limit: int) -> list[dict]:
+    from pypdf import PdfReader
+
+    read = ENGINES[engine]
+    rows = []
+    for scan, (original, dpi, pages) in SETS.items():
+        reader = PdfReader(str(SCANNED / scan))
+        errors = chars = 0
+        seconds = 0.0
+        for scan_page, original_page in list(pages.items())[:limit]:
+            truth = page_text(NHS / original, original_page)
+            started = time.perf_counter()
+            text = "\n".join(read(image.image) for image in reader.pages[scan_page - 1].images)
+            seconds += time.perf_counter() - started
+            errors += edit_distance(truth, " ".join(text.split()))
+            chars += len(truth)
+        n = min(limit, len(pages))
+        rows.append({"engine": engine, "file": scan, "dpi": dpi, "pages": n, "cer": errors / max(chars, 1),
+                     "pages_per_s": n / seconds if seconds else 0.0})
+        print(f"{engine:9} {dpi:3d} dpi {scan[:40]:40} {n} pages: CER {errors / max(chars, 1):6.2%}, "
+              f"{n / seconds:.2f} pages/s", flush=True)
+    return rows
+
+
+def ingest_times() -> None:
+    """A 20-page scan (the 5 IFR pages four times) against its 29-page text original."""
+    import ingest
+    from index.settings import Settings
+    from pypdf import PdfReader, PdfWriter
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        writer = PdfWriter()
+        scan = PdfReader(str(SCANNED / "ifr-policy-pages-1-5-scanned-150dpi.pdf"))
+        for _ in range(4):
+            for page in scan.pages:
+                writer.add_page(page)
+        (folder / "scan").mkdir()
+        with (folder / "scan" / "ifr-20-pages-scanned.pdf").open("wb") as fh:
+            writer.write(fh)
+        for label, path in (("text original, 29 pages", NHS / "Commissioning-policy-individual-funding-requests-v3.pdf"),
+                            ("20-page scan (150 dpi)", folder / "scan" / "ifr-20-pages-scanned.pdf")):
+            started = time.perf_counter()
+            report = ingest.run([path], Settings(store=folder / f"store-{len(label)}"))
+            print(f"ingest of the {label}: {time.perf_counter() - started:.1f} s, {report.total_chunks} chunks, "
+                  f"failed {len(report.failed)}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default="tesseract,rapidocr")
+    parser.add_argument("--pages", type=int, default=5, help="most pages measured per file")
+    args = parser.parse_args()
+    for engine in args.engines.split(","):
+        measure(engine, args.pages)
+    ingest_times()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Text for PDF pages that have none: the page's images read by Tesseract (Debian `tesseract-ocr`
+and `tesseract-ocr-eng`, through pytesseract). Only pages without a text layer are read, so a
+text PDF never pays for OCR, and a mixed PDF keeps its text pages as they are.
+
+Chosen over RapidOCR on the scans in ../shared/datasets/scanned/ (bench/bench_ocr.py): RapidOCR ran
+words together ("Penneedlesare available in a completerange of sizesfrom4mm"), which breaks
+keyword search and quotes; Tesseract kept the spaces, pound signs and figures.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+
+from .documents import IngestError
+
+# A page with fewer characters than this in its text layer is treated as having none (a scan
+# often carries a stray page number or a few vector glyphs).
+MIN_TEXT_CHARS = 20
+
+
+@dataclass(frozen=True)
+class OcrLimits:
+    enabled: bool = True
+    max_pages: int = 50  # Settings.ocr_max_pages
+    time_limit_s: float = 300.0  # Settings.ocr_time_limit_s
+
+
+def available() -> bool:
+    try:
+        import pytesseract  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("tesseract") is not None
+
+
+def needs_ocr(text: str) -> bool:
+    return len(text.strip()) < MIN_TEXT_CHARS
+
+
+class PageReader:
+    """Reads the images of pages without text, within the file's page and time limits."""
+
+    def __init__(self, limits: OcrLimits, file_name: str):
+        self.limits = limits
+        self.file_name = file_name
+        self.pages_read = 0
+        self.started = time.monotonic()
+
+    def read(self, pdf_page, number: int) -> str:
+        if not self.limits.enabled:
+            raise IngestError("no text layer (scanned or image-only pages) and OCR is off "
+                              "(POLICY_ASSISTANT_OCR)")
+        if not available():
+            raise IngestError("no text layer (scanned or image-only pages) and OCR is not installed: "
+                              "install Debian's tesseract-ocr and tesseract-ocr-eng (make install does)")
+        if self.pages_read >= self.limits.max_pages:
+            raise IngestError(f"more than {self.limits.max_pages} pages need OCR "
+                              "(POLICY_ASSISTANT_OCR_MAX_PAGES)")
+        left = self.limits.time_limit_s - (time.monotonic() - self.started)
+        if left <= 0:
+            raise IngestError(f"OCR took longer than {self.limits.time_limit_s:g} s by page {number} "
+                              "(POLICY_ASSISTANT_OCR_TIME_LIMIT_S)")
+        import pytesseract
+
+        texts = []
+        try:
+            images = list(pdf_page.images)
+        except Exception:  # an image pypdf cannot decode: the page stays without text
+            images = []
+        for image in images:
+            try:
+                picture = image.image
+            except Exception:
+                continue
+            if picture is None or min(picture.size) < 50:
+                continue  # logos and rules, not text
+            try:
+                texts.append(pytesseract.image_to_string(picture.convert("L"), lang="eng", timeout=max(left, 1)))
+            except RuntimeError:  # pytesseract's timeout
+                raise IngestError(f"OCR took longer than {self.limits.time_limit_s:g} s by page {number} "
+                                  "(POLICY_ASSISTANT_OCR_TIME_LIMIT_S)") from None
+        self.pages_read += 1
+        return "\n".join(t.strip() for t in texts if t.strip())

@@ -1,0 +1,101 @@
+"""Scanned PDFs (issue 15): pages without a text layer are read by Tesseract OCR, only those pages,
+within a page and a time limit; their chunks and citations say so. The scans in
+../shared/datasets/scanned/ are the NHS PDFs rasterised at 150-300 dpi, tilted and noisy."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+import ingest
+from index.store import ChromaStore
+from ingest import ocr
+from ingest.loaders import load
+
+from .conftest import NHS_PDFS, SHARED, make_settings
+
+SCANNED = SHARED / "datasets" / "scanned"
+pytestmark = [pytest.mark.shared,
+              pytest.mark.skipif(not ocr.available(), reason="Tesseract is not installed (make install installs it)")]
+
+
+@pytest.fixture(scope="module")
+def scanned_store(tmp_path_factory, embedder):
+    folder = tmp_path_factory.mktemp("scans")
+    for path in sorted(SCANNED.glob("*.pdf")):
+        shutil.copy2(path, folder / path.name)
+    settings = make_settings(tmp_path_factory.mktemp("scan-store") / "store")
+    report = ingest.run([folder], settings, embedder=embedder)
+    return settings, report
+
+
+def test_every_scanned_pdf_is_indexed(scanned_store):
+    settings, report = scanned_store
+    assert not report.failed, report.failed
+    assert report.added == 3
+
+
+def test_only_the_pages_without_text_are_read_by_ocr(scanned_store):
+    """The mixed PDF: pages 1-3 keep their text layer, pages 4-6 (images) are OCR'd."""
+    settings, _ = scanned_store
+    store = ChromaStore(settings)
+    pages = {}
+    for chunk in store.all_chunks(include_text=False):
+        if chunk.metadata["source"].endswith("dapagliflozin-ckd-mixed-text-and-scanned.pdf"):
+            pages.setdefault(chunk.metadata["page"], set()).add(bool(chunk.metadata.get("ocr")))
+    assert pages == {1: {False}, 2: {False}, 3: {False}, 4: {True}, 5: {True}, 6: {True}}
+
+
+def test_a_question_about_a_scanned_page_is_answered_and_the_citation_says_ocr(scanned_store, embedder):
+    from assistant import Assistant
+
+    settings, _ = scanned_store
+    answer = Assistant(settings=settings, embedder=embedder).ask("What length of insulin pen needle is recommended?")
+    assert not answer.refused and "4mm" in answer.answer.replace(" ", "")
+    scanned = [c for c in answer.citations if "insulin-needles-scanned" in c.source]
+    assert scanned and all(c.ocr and c.verified for c in scanned)
+    assert scanned[0].to_dict()["ocr"] is True
+
+
+def test_ocr_text_matches_the_original_closely():
+    """Page 2 of the 300-dpi scan against the original's text layer: over 90% the same characters."""
+    import difflib
+
+    from pypdf import PdfReader
+
+    page = PdfReader(str(SCANNED / "insulin-needles-scanned-300dpi.pdf")).pages[1]
+    scan = " ".join(ocr.PageReader(ocr.OcrLimits(), "scan").read(page, 2).split())
+    original = " ".join((PdfReader(str(NHS_PDFS / "Prescribing-of-Insulin-Needles.pdf")).pages[1].extract_text()).split())
+    similarity = difflib.SequenceMatcher(None, original, scan, autojunk=False).ratio()
+    assert similarity > 0.9, similarity
+
+
+def test_a_text_pdf_is_never_sent_to_ocr(monkeypatch):
+    def refuse(self, pdf_page, number):
+        raise AssertionError(f"page {number} of a text PDF went to OCR")
+
+    monkeypatch.setattr(ocr.PageReader, "read", refuse)
+    for path in sorted(NHS_PDFS.glob("*.pdf")):
+        load(path, 25)
+
+
+def test_the_page_and_time_limits_are_named_when_hit(tmp_path, embedder):
+    scan = SCANNED / "insulin-needles-scanned-300dpi.pdf"
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy2(scan, folder / scan.name)
+    few = ingest.run([folder], make_settings(tmp_path / "a", ocr_max_pages=1), embedder=embedder)
+    assert "POLICY_ASSISTANT_OCR_MAX_PAGES" in few.failed[0]["error"]
+    quick = ingest.run([folder], make_settings(tmp_path / "b", ocr_time_limit_s=0.5), embedder=embedder)
+    assert "POLICY_ASSISTANT_OCR_TIME_LIMIT_S" in quick.failed[0]["error"]
+    off = ingest.run([folder], make_settings(tmp_path / "c", ocr=False), embedder=embedder)
+    assert "POLICY_ASSISTANT_OCR" in off.failed[0]["error"]
+    for settings_folder in ("a", "b", "c"):
+        assert ChromaStore(make_settings(tmp_path / settings_folder)).count() == 0  # nothing half-written
+
+
+def test_a_blank_image_page_still_gets_a_clear_reason(tmp_path, embedder):
+    from .conftest import BAD_INPUTS
+
+    report = ingest.run([BAD_INPUTS / "no-text-layer.pdf"], make_settings(tmp_path / "store"), embedder=embedder)
+    assert report.failed and "OCR found none" in report.failed[0]["error"]
