@@ -150,6 +150,14 @@ def test_the_lock_file_pins_every_installed_dependency():
     names = {line.split("==")[0].lower().replace("_", "-") for line in lines}
     assert {"chromadb", "streamlit", "pypdf", "sentence-transformers", "torch"} <= names
     assert "policy-assistant" not in names
+    # Every dependency pyproject.toml declares (core and dev) is pinned: a new one must be locked too.
+    import re
+    import tomllib
+
+    project = tomllib.loads((LOCK.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower().replace("_", "-")
+                for spec in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    assert declared <= names, sorted(declared - names)
 
 
 def test_pip_audit_finds_no_known_vulnerability_in_the_lock_file(tmp_path):
