@@ -6,12 +6,14 @@ import stat
 from datetime import date
 from pathlib import Path
 
+from . import office
 from .documents import Document, IngestError, Page
-from .ocr import OcrLimits, PageReader, needs_ocr
 from .markup import markdown_to_text
+from .ocr import OcrLimits, PageReader, needs_ocr
 
 SUPPORTED = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".md": "md",
-             ".markdown": "md", ".txt": "txt", ".text": "txt"}
+             ".markdown": "md", ".txt": "txt", ".text": "txt", ".pptx": "pptx", ".xlsx": "xlsx",
+             ".ods": "ods", ".odt": "odt", ".eml": "eml"}
 
 
 def doc_type_of(path: Path) -> str | None:
@@ -22,7 +24,7 @@ NOT_A_REGULAR_FILE = "not a regular file (a pipe, device or socket): not read"
 
 # Zip-based formats (DOCX today; PPTX, XLSX, ODT alike) are checked before any part is read: a
 # 2 MB DOCX holding a 2 GiB part of zeros took the server from 0.5 to 4.6 GB.
-ZIP_FORMATS = {"docx"}
+ZIP_FORMATS = {"docx", "pptx", "xlsx", "ods", "odt"}
 MAX_PART_RATIO = 100  # a part over 1 MB that is more than 100 times its compressed size is a bomb
 
 
@@ -46,7 +48,12 @@ def load(path: Path, max_file_mb: float, max_unzipped_mb: float = 100.0, ocr: Oc
         check_zip(path, kind.upper(), max_unzipped_mb)
     if kind == "pdf":
         return _load_pdf(path, ocr)
-    loader = {"docx": _load_docx, "html": _load_html, "md": _load_markdown, "txt": _load_text}[kind]
+    if kind in ("xlsx", "ods"):
+        return office.load_sheets(path, kind)
+    if kind == "eml":
+        return office.load_eml(path, lambda attached: load(attached, max_file_mb, max_unzipped_mb, ocr))
+    loader = {"docx": _load_docx, "html": _load_html, "md": _load_markdown, "txt": _load_text,
+              "pptx": office.load_pptx, "odt": office.load_odt}[kind]
     return loader(path)
 
 

@@ -197,9 +197,10 @@ def test_size_limit_is_read_from_the_environment_by_the_cli(tmp_path, copy_of):
 
 # --- generated files -----------------------------------------------------------------------------
 
-SUFFIXES = [".pdf", ".txt", ".docx", ".html", ".md"]
+SUFFIXES = [".pdf", ".txt", ".docx", ".html", ".md", ".pptx", ".xlsx", ".ods", ".odt", ".eml"]
 # Magic numbers get random bytes past the first check of each loader.
-PREFIXES = [b"", b"%PDF-1.7\n", b"PK\x03\x04", b"<html><body>", b"---\ntitle: x\n---\n", b"\xff\xfe"]
+PREFIXES = [b"", b"%PDF-1.7\n", b"PK\x03\x04", b"<html><body>", b"---\ntitle: x\n---\n", b"\xff\xfe",
+            b"From: a@example.org\nSubject: x\n\n"]
 
 
 @FAST

@@ -122,7 +122,8 @@ elif indexer.last is not None:
 
 # --- add ---------------------------------------------------------------------------------------
 st.subheader("Add documents")
-st.caption(f"PDF, Word (.docx), HTML, Markdown or plain text, up to {config.max_upload_mb:g} MB each. "
+st.caption(f"PDF (scanned pages are read by OCR), Word (.docx), PowerPoint (.pptx), Excel (.xlsx), "
+           f"LibreOffice (.odt, .ods), e-mail (.eml), HTML, Markdown or plain text, up to {config.max_upload_mb:g} MB each. "
            "A file with the same name as an earlier upload replaces it.")
 generation = st.session_state.setdefault("uploader_generation", 0)
 files = st.file_uploader("Files to add", type=sorted(SUPPORTED),
