@@ -175,15 +175,11 @@ def _load_docx(path: Path) -> Document:
             if text.strip():
                 blocks.append(text)
         elif tag == "tbl":
-            for row in child.iter():
-                if row.tag.endswith("}tr"):
-                    cells = []
-                    for cell in row.iter():
-                        if cell.tag.endswith("}tc"):
-                            cells.append(" ".join(t.text or "" for t in cell.iter() if t.tag.endswith("}t")).strip())
-                    line = " | ".join(c for c in cells if c)
-                    if line:
-                        blocks.append(line)
+            rows = [[" ".join(t.text or "" for t in cell.iter() if t.tag.endswith("}t")).strip()
+                     for cell in row.iter() if cell.tag.endswith("}tc")]
+                    for row in child.iter() if row.tag.endswith("}tr")]
+            # Each row keeps its header beside each value ("Role: Chair | Appointed by: the Board").
+            blocks.extend(line for line in office.table_lines(rows) if line)
     text = "\n\n".join(blocks)
     if not text.strip():
         raise IngestError("DOCX contains no text")

@@ -39,7 +39,7 @@ def load_pptx(path: Path) -> Document:
             if getattr(shape, "has_text_frame", False) and shape.text_frame.text.strip():
                 parts.append(shape.text_frame.text.strip())
             elif getattr(shape, "has_table", False):
-                parts.extend(_rows([[cell.text for cell in row.cells] for row in shape.table.rows]))
+                parts.extend(table_lines([[cell.text for cell in row.cells] for row in shape.table.rows]))
         if slide.has_notes_slide and slide.notes_slide.notes_text_frame.text.strip():
             parts.append("Speaker notes: " + slide.notes_slide.notes_text_frame.text.strip())
         if parts:
@@ -67,7 +67,7 @@ def load_sheets(path: Path, kind: str) -> Document:
     for number, (name, frame) in enumerate(sheets.items(), start=1):
         rows = [[("" if value is None or str(value) == "nan" else str(value)).strip() for value in row]
                 for row in frame.itertuples(index=False, name=None)]
-        lines = _rows(rows)
+        lines = table_lines(rows)
         if lines:
             pages.append(Page(source=str(path), page=number, text=f"Sheet: {name}\n\n" + "\n".join(lines)))
     if not pages:
@@ -78,7 +78,7 @@ def load_sheets(path: Path, kind: str) -> Document:
     return doc
 
 
-def _rows(rows: list[list[str]]) -> list[str]:
+def table_lines(rows: list[list[str]]) -> list[str]:
     """Rows as lines; the first row with two or more cells is the header, and every later row keeps
     it beside each value ("Service: Reablement | Budget 2025/26: £3.2m")."""
     rows = [row for row in rows if any(cell.strip() for cell in row)]
@@ -119,7 +119,7 @@ def load_odt(path: Path) -> Document:
             elif qname == (TABLENS, "table"):
                 rows = [[teletype.extractText(cell).strip() for cell in row.getElementsByType(TableCell)]
                         for row in child.getElementsByType(TableRow)]
-                blocks.extend(_rows(rows))
+                blocks.extend(table_lines(rows))
             elif getattr(child, "childNodes", None):
                 walk(child)
 
