@@ -300,3 +300,20 @@ def test_cli_ingest_json_summary_and_exit_codes(tmp_path, copy_of):
     assert "Traceback" not in done.stderr
     usage = subprocess.run(cli + ["ingest"], capture_output=True, text=True, env=env, timeout=120)
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_a_pdf_table_row_keeps_its_header():
+    """pypdf reads the dapagliflozin monitoring table in column order ("Issue Concomitant Diabetes
+    No / Concomitant ..."); pdfplumber's rows are added with their header beside each value."""
+    doc = load(NHS_PDFS / "202310-Dapagliflozin-for-Chronic-kidney-disease-prescribing-support-document-1.pdf", 25)
+    page = next(p for p in doc.pages if p.page == 5)
+    assert ("Issue: Glycaemic control | Concomitant Diabetes: If using insulin with HbA1c <58mmol/mol "
+            "and eGFR >45ml/min/1.73m2") in page.text
+
+
+def test_a_question_about_a_table_row_is_answered_with_its_figure(assistant):
+    answer = assistant.ask("By how much should the insulin dose be reduced when starting dapagliflozin for chronic "
+                           "kidney disease in a patient with diabetes whose HbA1c is under 58mmol/mol?")
+    assert not answer.refused
+    quoting = [c for c in answer.citations if "reduce dose by 20%" in c.quote]
+    assert quoting and quoting[0].verified and "Glycaemic control" in quoting[0].quote
