@@ -99,13 +99,13 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
         raise IngestError("PDF has no pages")
     if not any(p.text.strip() for p in pages):
         raise IngestError("no text: the pages have no text layer and OCR found none on them")
-    _add_table_rows(path, pages)
+    tables = _add_table_rows(path, pages)
     doc = Document(source=str(path), title="", date=None, doc_type="pdf", pages=pages)
-    doc.extra = {"meta_title": meta_title or "", "meta_date": meta_date or ""}
+    doc.extra = {"meta_title": meta_title or "", "meta_date": meta_date or "", "tables": str(tables)}
     return doc
 
 
-def _add_table_rows(path: Path, pages: list[Page]) -> None:
+def _add_table_rows(path: Path, pages: list[Page]) -> int:
     """pypdf reads a table as a stream of words in column order, so "eGFR >45" and the row it
     belongs to drift apart. pdfplumber finds the tables; each row is added to its page as a line
     that keeps its header beside each value ("Issue: Glycaemic control | Concomitant Diabetes: If
@@ -114,8 +114,9 @@ def _add_table_rows(path: Path, pages: list[Page]) -> None:
     try:
         import pdfplumber
     except ImportError:
-        return
+        return 0
     by_number = {p.page: p for p in pages if not p.ocr}
+    found = 0
     try:
         with pdfplumber.open(str(path)) as pdf:
             for number, plumbed in enumerate(pdf.pages, start=1):
@@ -126,8 +127,10 @@ def _add_table_rows(path: Path, pages: list[Page]) -> None:
                     rows = [[" ".join((cell or "").split()) for cell in row] for row in table.extract()]
                     if len(rows) >= 2 and max(len(row) for row in rows) >= 2:
                         page.text += "\n\n" + "\n\n".join(office.table_lines(rows))
+                        found += 1
     except Exception:  # noqa: BLE001 - pdfminer raises many types on odd files; the text stands
-        return
+        pass
+    return found
 
 
 def _has_images(pdf_page) -> bool:

@@ -163,7 +163,9 @@ def _flush(pending: list, embedder: Embedder, store: ChromaStore, report: Ingest
         else:
             report.added += 1
         report.files.append({"path": doc.source, "status": "updated" if existed else "added",
-                             "chunks": len(chunks), "title": doc.title})
+                             "chunks": len(chunks), "title": doc.title, "pages": len(doc.pages),
+                             "ocr_pages": sum(1 for p in doc.pages if p.ocr),
+                             "tables": int(doc.extra.get("tables", 0) or 0)})
     pending.clear()
 
 

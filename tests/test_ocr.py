@@ -4,6 +4,7 @@ within a page and a time limit; their chunks and citations say so. The scans in
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -29,10 +30,13 @@ def scanned_store(tmp_path_factory, embedder):
     return settings, report
 
 
-def test_every_scanned_pdf_is_indexed(scanned_store):
+def test_every_scanned_pdf_is_indexed_and_says_how_many_pages_were_read_by_ocr(scanned_store):
     settings, report = scanned_store
     assert not report.failed, report.failed
     assert report.added == 3
+    counts = {Path(f["path"]).name: (f["pages"], f["ocr_pages"]) for f in report.files}
+    assert counts == {"insulin-needles-scanned-300dpi.pdf": (4, 4), "ifr-policy-pages-1-5-scanned-150dpi.pdf": (5, 5),
+                      "dapagliflozin-ckd-mixed-text-and-scanned.pdf": (6, 3)}
 
 
 def test_only_the_pages_without_text_are_read_by_ocr(scanned_store):

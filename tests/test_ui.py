@@ -312,6 +312,8 @@ def test_maintainer_uploads_indexes_and_removes_a_document(monkeypatch, tmp_path
     assert rows["Problem"][0] == "binary data, not text (undecodable)"
     results = dict(zip(rows["File"], rows["Result"]))
     assert results["telecare-note.md"] == "Added"
+    read = dict(zip(rows["File"], rows["Pages read"]))
+    assert read["telecare-note.md"] == 1 and "Pages read by OCR" in rows and "Tables" in rows
     saved = settings.store / "uploads" / "telecare-note.md"
     assert saved.exists() and not (tmp_path / "outside").exists()
     assert at.metric[0].value == "2"

@@ -66,7 +66,8 @@ def outcome_rows(run: IndexRun) -> list[dict]:
     rows = [{"File": r["name"], "Result": STATUS_WORDS["rejected"], "Passages": 0, "Problem": r["error"]}
             for r in run.rejected]
     rows += [{"File": Path(f["path"]).name, "Result": STATUS_WORDS.get(f["status"], f["status"]),
-              "Passages": f.get("chunks", 0), "Problem": f.get("error", "")} for f in run.report.files]
+              "Passages": f.get("chunks", 0), "Pages read": f.get("pages"), "Pages read by OCR": f.get("ocr_pages"),
+              "Tables": f.get("tables"), "Problem": f.get("error", "")} for f in run.report.files]
     return sorted(rows, key=lambda row: not row["Problem"])
 
 
