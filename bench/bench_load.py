@@ -92,30 +92,33 @@ def build(store: Path, embedder):
 
 # --- API ----------------------------------------------------------------------------------------
 
-def api_level(assistant, qs: list[str], workers: int, seconds: float) -> Level:
-    level = Level(f"API x{workers}", workers)
+def drive(level: Level, workers: int, seconds: float, ask_one, make_client=None) -> Level:
+    """``workers`` threads call ``ask_one(n, client)`` question after question for ``seconds``;
+    each call's time is recorded, and every error is counted, never hidden. ``make_client``: a
+    context manager each thread holds for its calls (an HTTP client), or None."""
     lock = threading.Lock()
     counter = iter(range(10**9))
     deadline = time.perf_counter() + seconds
 
-    def work():
+    def calls(client) -> None:
         while time.perf_counter() < deadline:
             with lock:
                 n = next(counter)
-            # Each text asked once: the assistant keeps the last questions' vectors, and a repeated
-            # question would be timed without its embedding.
-            question = f"{qs[n % len(qs)]} (case {n})"
             started = time.perf_counter()
             try:
-                answer = assistant.ask(question)
-                if answer is None or not answer.answer:
-                    raise RuntimeError("no answer")
+                ask_one(n, client)
             except Exception as exc:  # counted, never hidden
                 with lock:
                     level.errors.append(f"{type(exc).__name__}: {exc}")
                 continue
             with lock:
                 level.latencies_ms.append((time.perf_counter() - started) * 1000)
+
+    def work() -> None:
+        if make_client is None:
+            return calls(None)
+        with make_client() as client:
+            calls(client)
 
     threads = [threading.Thread(target=work) for _ in range(workers)]
     started = time.perf_counter()
@@ -125,6 +128,17 @@ def api_level(assistant, qs: list[str], workers: int, seconds: float) -> Level:
         t.join()
     level.seconds = time.perf_counter() - started
     return level
+
+
+def api_level(assistant, qs: list[str], workers: int, seconds: float) -> Level:
+    def ask_one(n: int, client) -> None:
+        # Each text asked once: the assistant keeps the last questions' vectors, and a repeated
+        # question would be timed without its embedding.
+        answer = assistant.ask(f"{qs[n % len(qs)]} (case {n})")
+        if answer is None or not answer.answer:
+            raise RuntimeError("no answer")
+
+    return drive(Level(f"API x{workers}", workers), workers, seconds, ask_one)
 
 
 def http_levels(store: Path, qs: list[str], client_counts: list[int], seconds: float) -> list[Level]:
@@ -146,38 +160,14 @@ def http_levels(store: Path, qs: list[str], client_counts: list[int], seconds: f
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        levels = []
-        for clients in client_counts:
-            level = Level(f"HTTP x{clients}", clients)
-            lock = threading.Lock()
-            counter = iter(range(10**9))
-            stop_at = time.perf_counter() + seconds
 
-            def work():
-                with httpx.Client(timeout=120) as client:
-                    while time.perf_counter() < stop_at:
-                        with lock:
-                            n = next(counter)
-                        started = time.perf_counter()
-                        try:
-                            reply = client.post(url, json={"question": f"{qs[n % len(qs)]} (http case {n})"})
-                            if reply.status_code != 200 or not reply.json().get("answer"):
-                                raise RuntimeError(f"HTTP {reply.status_code}: {reply.text[:120]}")
-                        except Exception as exc:  # counted, never hidden
-                            with lock:
-                                level.errors.append(f"{type(exc).__name__}: {exc}")
-                            continue
-                        with lock:
-                            level.latencies_ms.append((time.perf_counter() - started) * 1000)
+        def ask_one(n: int, client) -> None:
+            reply = client.post(url, json={"question": f"{qs[n % len(qs)]} (http case {n})"})
+            if reply.status_code != 200 or not reply.json().get("answer"):
+                raise RuntimeError(f"HTTP {reply.status_code}: {reply.text[:120]}")
 
-            threads = [threading.Thread(target=work) for _ in range(clients)]
-            started = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            level.seconds = time.perf_counter() - started
-            levels.append(level)
+        levels = [drive(Level(f"HTTP x{clients}", clients), clients, seconds, ask_one,
+                        lambda: httpx.Client(timeout=120)) for clients in client_counts]
         return levels
     finally:
         server.terminate()
