@@ -15,7 +15,6 @@ import logging
 import threading
 import time
 import uuid
-from collections import defaultdict, deque
 from contextlib import asynccontextmanager
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -31,6 +30,7 @@ from assistant import Answer, Assistant
 from assistant.answers import Citation
 from assistant.errors import UsageError
 from assistant.feedback import RATINGS, record_feedback
+from assistant.limits import SlidingWindow
 from index.answerers import ANSWERER_NAMES
 from index.settings import Settings
 from index.store import StoreError
@@ -41,6 +41,7 @@ from .keys import ApiKey, KeyStore
 
 log = logging.getLogger("policy_assistant.api")
 LOCAL = ApiKey(name="loopback (no keys configured)", role="maintainer", hash="", created=0.0)
+STORE_UNAVAILABLE = "the document index cannot be used right now; try again shortly"
 
 
 class ApiError(Exception):
@@ -115,8 +116,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None, require_k
     keys = KeyStore(settings.store)
     indexer = Indexer()
     pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="api-answer")
-    recent: dict[str, deque] = defaultdict(deque)
-    recent_lock = threading.Lock()
+    windows: dict[str, SlidingWindow] = {}  # requests in the last minute, per key (or client address)
+    windows_lock = threading.Lock()
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         helper.warm_up()  # the model and keyword index load once, before the first request
@@ -156,8 +157,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, require_k
     @app.exception_handler(StoreError)
     def store_error(request: Request, exc: StoreError):
         log.error("store error: %s", exc)  # the detail names server folders: logged, not returned
-        return JSONResponse({"error": {"code": "store_unavailable", "message": "the document index cannot be used "
-                                       "right now; try again shortly"}}, status_code=503)
+        return JSONResponse({"error": {"code": "store_unavailable", "message": STORE_UNAVAILABLE}}, status_code=503)
 
     @app.exception_handler(Exception)
     def internal(request: Request, exc: Exception):
@@ -173,23 +173,22 @@ def create_app(settings: Settings, assistant: Assistant | None = None, require_k
     def caller(request: Request) -> ApiKey:
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        if not require_keys and not keys.load():
+        # Read once a request: a key revoked from the command line stops working at once.
+        stored = keys.load()
+        if not require_keys and not stored:
             identity = LOCAL  # loopback with no key created: open to this machine (a client's dummy key ignored)
         elif not token:
             raise ApiError(401, "unauthorized", "an API key is needed: Authorization: Bearer <key>")
         else:
-            identity = keys.find(token)
+            identity = keys.find(token, stored)
             if identity is None:
                 raise ApiError(401, "unauthorized", "the API key is not valid (revoked, or mistyped)")
-        window = recent[identity.id or (request.client.host if request.client else "local")]
-        now = time.monotonic()
-        with recent_lock:
-            while window and now - window[0] > 60:
-                window.popleft()
-            if len(window) >= settings.api_rate_per_minute:
-                raise ApiError(429, "rate_limited", f"more than {settings.api_rate_per_minute} requests in a "
-                                                    "minute for this key; wait and retry")
-            window.append(now)
+        who = identity.id or (request.client.host if request.client else "local")
+        with windows_lock:
+            window = windows.setdefault(who, SlidingWindow(settings.api_rate_per_minute, 60.0))
+        if not window.take():
+            raise ApiError(429, "rate_limited", f"more than {settings.api_rate_per_minute} requests in a "
+                                                "minute for this key; wait and retry")
         return identity
 
     def maintainer(identity: ApiKey = Depends(caller)) -> ApiKey:
@@ -408,7 +407,7 @@ def _events(items):
             else:
                 yield _sse("text", {"text": item})
     except StoreError:
-        yield _sse("error", {"code": "store_unavailable", "message": "the document index cannot be used right now"})
+        yield _sse("error", {"code": "store_unavailable", "message": STORE_UNAVAILABLE})
     except Exception:  # noqa: BLE001 - the stream has started: the error is an event, the detail is logged
         log.exception("streamed answer failed")
         yield _sse("error", {"code": "internal_error", "message": "something went wrong; it is logged"})
@@ -424,8 +423,8 @@ def _chat_chunks(items, reply_id: str, created: int, model: str):
     yield chunk({"role": "assistant", "content": ""})
     for item in items:
         if isinstance(item, Answer):
-            sources = "\n\n" + item.to_markdown().split("\n", 1)[1].strip() if item.citations else ""
-            yield chunk({"content": sources} if sources.strip() else {}, "stop",
+            sources = "\n\n" + item.sources_text() if item.citations else ""
+            yield chunk({"content": sources} if sources else {}, "stop",
                         citations=[c.to_dict() for c in item.citations], refused=item.refused)
         else:
             yield chunk({"content": item})

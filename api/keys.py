@@ -78,9 +78,10 @@ class KeyStore:
             self._save(kept)
         return len(keys) - len(kept)
 
-    def find(self, key: str) -> ApiKey | None:
+    def find(self, key: str, keys: list[ApiKey] | None = None) -> ApiKey | None:
+        """The stored key ``key`` hashes to, among ``keys`` (already loaded) or the file's."""
         digest = _digest(key)
-        for candidate in self.load():
+        for candidate in self.load() if keys is None else keys:
             if hmac.compare_digest(candidate.hash, digest):
                 return candidate
         return None

@@ -65,12 +65,16 @@ class Answer:
                 "citations": [c.to_dict() for c in self.citations],
                 "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}}
 
-    def to_markdown(self) -> str:
-        lines = [self.answer, ""]
+    def sources_text(self) -> str:
+        """One line a citation: '[1] Title (file.pdf, page 4): "the quote"'."""
+        lines = []
         for c in self.citations:
             where = f", page {c.page}" if c.page else ""
             lines.append(f"[{c.n}] {c.title} ({Path(c.source).name}{where}): \"{c.quote}\"")
-        return "\n".join(lines).strip()
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        return "\n\n".join(part for part in (self.answer, self.sources_text()) if part).strip()
 
 
 class Draft(NamedTuple):

@@ -56,7 +56,8 @@ class SentenceVectors:
         self._cache: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def of(self, candidates: list[Candidate], chars: int = 300) -> np.ndarray:
+    def of(self, candidates: list[Candidate], chars: int) -> np.ndarray:
+        """The vectors of the candidates' first ``chars`` characters (Scoring.embedded_chars), cached."""
         keys = [(c.hit.chunk_id, c.start, c.end, chars) for c in candidates]
         with self._lock:
             found = {key: self._cache[key] for key in keys if key in self._cache}

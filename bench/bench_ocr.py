@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from _setup import ROOT, SHARED  # noqa: E402,F401  (offline, quiet, project on sys.path)
@@ -77,19 +78,22 @@ def rapidocr(image) -> str:
 ENGINES = {"tesseract": tesseract, "rapidocr": rapidocr}
 
 
-def page_text(pdf: Path, number: int) -> str:
+@lru_cache(maxsize=8)
+def _reader(pdf: Path):
     from pypdf import PdfReader
 
-    return " ".join((PdfReader(str(pdf)).pages[number - 1].extract_text() or "").split())
+    return PdfReader(str(pdf))  # parsed once, not once a page
+
+
+def page_text(pdf: Path, number: int) -> str:
+    return " ".join((_reader(pdf).pages[number - 1].extract_text() or "").split())
 
 
 def measure(engine: str, limit: int) -> list[dict]:
-    from pypdf import PdfReader
-
     read = ENGINES[engine]
     rows = []
     for scan, (original, dpi, pages) in SETS.items():
-        reader = PdfReader(str(SCANNED / scan))
+        reader = _reader(SCANNED / scan)
         errors = chars = 0
         seconds = 0.0
         word_misses = []

@@ -45,7 +45,7 @@ def clean_document(doc: Document) -> Document:
     if doc.doc_type == "pdf":
         _drop_running_lines(doc)
     stated = _take_date_header(doc)
-    raw_head = "\n".join(doc.pages[0].text.splitlines()[:15]) if doc.pages else ""
+    raw_head = _head(doc.pages[0].text) if doc.pages else ""
     for page in doc.pages:
         text = _normalise_unicode(page.text)
         if doc.doc_type == "pdf":
@@ -378,9 +378,13 @@ def _looks_generic(title: str) -> bool:
             {"untitled", "document", "microsoft word", "title", "pdf"} or lowered.startswith("microsoft word"))
 
 
+def _head(text: str) -> str:
+    """The opening lines, where a dateline or byline stands."""
+    return "\n".join(text.splitlines()[:15])
+
+
 def _stated_date(doc: Document) -> str | None:
-    head = "\n".join(doc.pages[0].text.splitlines()[:15])
-    found = _parse_date(head)
+    found = _parse_date(_head(doc.pages[0].text))
     if found:
         return found
     meta = doc.extra.get("meta_date") or None
@@ -404,7 +408,7 @@ def _stated_day(raw_head: str, doc: Document) -> str | None:
     ("Posted on July 4th", often removed with the page furniture) wins over a day in the text."""
     byline = _BYLINE.search(raw_head)
     match = _DAY_MONTH.match(raw_head, byline.end()) if byline else None
-    match = match or _DAY_MONTH.search("\n".join(doc.pages[0].text.splitlines()[:15]))
+    match = match or _DAY_MONTH.search(_head(doc.pages[0].text))
     if not match:
         return None
     day, month = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))

@@ -24,3 +24,9 @@ class Document:
 
 class IngestError(Exception):
     """A file that cannot be ingested; the message is shown to the user as-is."""
+
+
+def short_reason(exc: Exception) -> str:
+    """An exception as the one-line reason a failed file is reported with."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return message[:160]

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from . import office
-from .documents import Document, IngestError, Page
+from .documents import Document, IngestError, Page, short_reason
 from .markup import markdown_to_text
 from .ocr import OcrLimits, PageReader, needs_ocr
 
@@ -75,7 +75,7 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
                 raise IngestError("encrypted PDF: it needs a password to open")
         n_pages = len(reader.pages)
         pages = []
-        ocr = PageReader(ocr_limits or OcrLimits(), path.name)
+        ocr = PageReader(ocr_limits or OcrLimits())
         for number, pdf_page in enumerate(reader.pages, start=1):
             text = pdf_page.extract_text() or ""
             if needs_ocr(text) and _has_images(pdf_page):  # a scan: its images are read, and the page says so
@@ -90,11 +90,11 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
         raise
     except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AssertionError,
             OSError, RecursionError) as exc:
-        raise IngestError(f"damaged or truncated PDF ({_short(exc)})") from exc
+        raise IngestError(f"damaged or truncated PDF ({short_reason(exc)})") from exc
     except Exception as exc:  # pypdf raises many types on broken files; all mean "unreadable"
         if "decrypt" in str(exc).lower() or "crypt" in type(exc).__name__.lower():
             raise IngestError("encrypted PDF: it needs a password to open") from exc
-        raise IngestError(f"damaged PDF ({_short(exc)})") from exc
+        raise IngestError(f"damaged PDF ({short_reason(exc)})") from exc
     if n_pages == 0:
         raise IngestError("PDF has no pages")
     if not any(p.text.strip() for p in pages):
@@ -168,7 +168,7 @@ def check_zip(path: Path, label: str, max_unzipped_mb: float) -> None:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise IngestError(f"not a readable {label} ({_short(exc)})") from exc
+        raise IngestError(f"not a readable {label} ({short_reason(exc)})") from exc
     total = sum(part.file_size for part in parts)
     if total > max_unzipped_mb * 1048576:
         raise IngestError(f"{label} expands to {total / 1048576:,.0f} MB, over the {max_unzipped_mb:g} MB limit "
@@ -191,9 +191,9 @@ def _load_docx(path: Path) -> Document:
     try:
         document = docx.Document(str(path))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise IngestError(f"not a readable DOCX ({_short(exc)})") from exc
+        raise IngestError(f"not a readable DOCX ({short_reason(exc)})") from exc
     except Exception as exc:
-        raise IngestError(f"not a readable DOCX ({_short(exc)})") from exc
+        raise IngestError(f"not a readable DOCX ({short_reason(exc)})") from exc
     blocks: list[str] = []
     body = document.element.body
     # Walk paragraphs and tables in document order so table text lands where it was written.
@@ -351,8 +351,3 @@ def _iso(year: int, month: int, day: int) -> str | None:
         return date(year, month, day).isoformat()
     except ValueError:
         return None
-
-
-def _short(exc: Exception) -> str:
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return message[:160]

@@ -41,9 +41,8 @@ def needs_ocr(text: str) -> bool:
 class PageReader:
     """Reads the images of pages without text, within the file's page and time limits."""
 
-    def __init__(self, limits: OcrLimits, file_name: str):
+    def __init__(self, limits: OcrLimits):
         self.limits = limits
-        self.file_name = file_name
         self.pages_read = 0
         self.started = time.monotonic()
 

@@ -13,14 +13,9 @@ import email.policy
 import tempfile
 from pathlib import Path
 
-from .documents import Document, IngestError, Page
+from .documents import Document, IngestError, Page, short_reason
 
 MAX_ROWS = 20_000  # a sheet is read up to this many rows; a bigger one is a database export, not policy
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) < 120 else text[:117] + "..."
 
 
 # --- PPTX ------------------------------------------------------------------------------------
@@ -31,7 +26,7 @@ def load_pptx(path: Path) -> Document:
 
         deck = Presentation(str(path))
     except Exception as exc:  # python-pptx raises many types on a damaged file
-        raise IngestError(f"not a readable PPTX ({_short(exc)})") from exc
+        raise IngestError(f"not a readable PPTX ({short_reason(exc)})") from exc
     pages = []
     for number, slide in enumerate(deck.slides, start=1):
         parts = []
@@ -62,7 +57,7 @@ def load_sheets(path: Path, kind: str) -> Document:
         sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, nrows=MAX_ROWS,
                                engine="openpyxl" if kind == "xlsx" else "odf")
     except Exception as exc:
-        raise IngestError(f"not a readable {kind.upper()} ({_short(exc)})") from exc
+        raise IngestError(f"not a readable {kind.upper()} ({short_reason(exc)})") from exc
     pages = []
     for number, (name, frame) in enumerate(sheets.items(), start=1):
         rows = [[("" if value is None or str(value) == "nan" else str(value)).strip() for value in row]
@@ -106,7 +101,7 @@ def load_odt(path: Path) -> Document:
 
         document = opendocument.load(str(path))
     except Exception as exc:
-        raise IngestError(f"not a readable ODT ({_short(exc)})") from exc
+        raise IngestError(f"not a readable ODT ({short_reason(exc)})") from exc
     blocks: list[str] = []
 
     def walk(node) -> None:
@@ -164,14 +159,14 @@ def load_eml(path: Path, load_attachment) -> Document:
                 continue
             target = Path(folder) / name
             try:
-                target.write_bytes(part.get_content() if isinstance(part.get_content(), bytes)
-                                   else str(part.get_content()).encode("utf-8"))
+                content = part.get_content()
+                target.write_bytes(content if isinstance(content, bytes) else str(content).encode("utf-8"))
                 attached = load_attachment(target)
             except IngestError as exc:
                 notes.append(f"Attachment {name} was not read: {exc}")
                 continue
             except Exception as exc:  # noqa: BLE001 - one attachment never fails the message
-                notes.append(f"Attachment {name} was not read: {_short(exc)}")
+                notes.append(f"Attachment {name} was not read: {short_reason(exc)}")
                 continue
             for page in attached.pages:
                 where = f", page {page.page}" if page.page else ""

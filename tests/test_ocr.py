@@ -68,7 +68,7 @@ def test_ocr_text_matches_the_original_closely():
     from pypdf import PdfReader
 
     page = PdfReader(str(SCANNED / "insulin-needles-scanned-300dpi.pdf")).pages[1]
-    scan = " ".join(ocr.PageReader(ocr.OcrLimits(), "scan").read(page, 2).split())
+    scan = " ".join(ocr.PageReader(ocr.OcrLimits()).read(page, 2).split())
     original = " ".join((PdfReader(str(NHS_PDFS / "Prescribing-of-Insulin-Needles.pdf")).pages[1].extract_text()).split())
     similarity = difflib.SequenceMatcher(None, original, scan, autojunk=False).ratio()
     assert similarity > 0.9, similarity

@@ -40,7 +40,7 @@ if not hmac.compare_digest(entered.encode("utf-8"), token.encode("utf-8")):
     digest = hashlib.sha256(entered.encode("utf-8")).hexdigest()
     if st.session_state.get("last_wrong_token") != digest:
         st.session_state["last_wrong_token"] = digest
-        state.token_attempts.failed()
+        state.token_attempts.add()
     st.error("That token is not right.", icon=":material/lock:")
     st.stop()
 

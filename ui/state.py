@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections import deque
 from contextlib import contextmanager
 
 import streamlit as st
 
 from assistant import Assistant
+from assistant.limits import SlidingWindow
 from index.answerers import ANSWERERS
 from index.embedding import Embedder
 from index.settings import Settings
@@ -86,33 +84,7 @@ def assistant_or_stop() -> Assistant:
     st.stop()
 
 
-class TokenAttempts:
-    """Wrong maintainer tokens, counted for the whole server: at most ``limit`` in ``window_s``
-    seconds, then no token is checked until the oldest falls out of the window (40 guesses took 22
-    seconds before). Server-wide because a new browser session costs an attacker nothing."""
-
-    def __init__(self, limit: int = 5, window_s: float = 60.0):
-        self.limit, self.window_s = limit, window_s
-        self._failures: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def wait_s(self) -> float:
-        """Seconds until a token may be checked again (0: now)."""
-        with self._lock:
-            now = time.monotonic()
-            while self._failures and now - self._failures[0] > self.window_s:
-                self._failures.popleft()
-            if len(self._failures) < self.limit:
-                return 0.0
-            return self.window_s - (now - self._failures[0])
-
-    def failed(self) -> None:
-        with self._lock:
-            self._failures.append(time.monotonic())
-
-    def clear(self) -> None:
-        with self._lock:
-            self._failures.clear()
-
-
-token_attempts = TokenAttempts()
+# Wrong maintainer tokens, counted for the whole server: at most 5 in 60 seconds, then no token is
+# checked until the oldest falls out of the window (40 guesses took 22 seconds before). Server-wide
+# because a new browser session costs an attacker nothing.
+token_attempts = SlidingWindow(limit=5, window_s=60.0)
