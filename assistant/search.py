@@ -1,13 +1,15 @@
-"""Hybrid retrieval: dense search in Chroma plus BM25 over the same chunks, fused by score.
+"""Hybrid retrieval: dense search in Chroma plus BM25 in an on-disk Tantivy index of the same
+chunks, fused by score.
 
-The keyword index is built from the chunk texts kept in the store and rebuilt when the store's
-generation counter moves, so an ingest in this process (or another one, via a Chroma server) is
-picked up without a restart.
+The keyword index follows the store's change log when the store's generation counter moves, so an
+ingest in this process (or another one, via a Chroma server) is picked up without a restart and
+without rebuilding anything but the changed files' entries (index/keywords.py).
 """
 from __future__ import annotations
 
 import calendar
 import difflib
+import logging
 import re
 import threading
 import time
@@ -17,8 +19,8 @@ from typing import Literal
 
 import numpy as np
 
-from index.chunks import embedding_text
 from index.embedding import Embedder
+from index.keywords import KeywordFilter, KeywordIndex, catch_up, chunk_words
 from index.store import ChromaStore, StoredChunk, StoreError
 
 from .answers import Hit
@@ -28,6 +30,10 @@ from .scoring import DEFAULT_SCORING, Scoring
 
 Mode = Literal["hybrid", "dense", "bm25"]
 Fusion = Literal["score", "rrf"]
+log = logging.getLogger(__name__)
+# How long a question waits for the keyword index to take in a change before it is answered from
+# the snapshot it has (a one-file change takes a few tens of milliseconds).
+_FOLLOW_WAIT_S = 0.5
 
 
 
@@ -80,114 +86,125 @@ class Filters:
         wanted = self.sources or []
         return [s for s in known_sources if any(w == s or w in s for w in wanted)]
 
-    def accepts(self, meta: dict, chosen: set[str] | None) -> bool:
-        if chosen is not None and meta.get("source") not in chosen:
-            return False
-        date_int = meta.get("date_int")
-        if self.date_from and (date_int is None or date_int < _date_int(self.date_from)):
-            return False
-        if self.date_to and (date_int is None or date_int > _date_int(self.date_to)):
-            return False
-        return True
-
 
 def _date_int(iso: str) -> int:
     return int(str(iso)[:10].replace("-", ""))
 
 
+@dataclass(frozen=True)
+class _View:
+    """What one search reads, swapped in by one assignment: a Tantivy searcher (one committed
+    snapshot of the keyword index), the indexed sources, and IDF values cached for that snapshot."""
+    searcher: object
+    sources: list[str]
+    size: int
+    idf: dict
+
+
 class HybridSearcher:
-    """Cheap to construct; ``warm_up()`` loads the model and builds the keyword index."""
+    """Cheap to construct; ``warm_up()`` loads the model and opens (or first builds) the keyword
+    index. The process holds no copy of the chunks: texts and vectors come from the store by id,
+    keyword matches from the on-disk index."""
 
     def __init__(self, store: ChromaStore, embedder: Embedder, candidates: int = 30,
-                 fusion: Fusion = "score", rrf_k: int = 60, scoring: Scoring = DEFAULT_SCORING):
+                 fusion: Fusion = "score", rrf_k: int = 60, scoring: Scoring = DEFAULT_SCORING,
+                 keywords: KeywordIndex | None = None, filter_ids_max: int | None = None):
         self.store = store
         self.embedder = embedder
         self.scoring = scoring
         self.candidates = candidates
         self.fusion = fusion
         self.rrf_k = rrf_k
+        self.keywords = keywords or KeywordIndex(store.settings.keyword_path)
+        self.filter_ids_max = filter_ids_max or store.settings.filter_ids_max
+        self.progress = None  # (done, total) while a first keyword index is built
         self._lock = threading.Lock()
         self._generation: int | None = None
         self._checked_at = 0.0
         self._local_writes = 0
-        self._bm25 = None
-        self._chunks: list[StoredChunk] = []
-        self._index_of: dict[str, int] = {}
-        self._vectors: np.ndarray | None = None
-        self._sources: list[str] = []
-        self._vocabulary: list[str] = []  # the keyword index's terms, for near spellings
-        self._idf_cache: dict[str, float] = {}
+        self._view: _View | None = None
+        self._follower: threading.Thread | None = None
 
     def warm_up(self) -> None:
         self.embedder.warm_up()
-        self._refresh(force=True)
+        if self.progress is None and self.keywords.generation is None:
+            self.progress = _ProgressBar()  # a new replica (or an index from before issue 13) builds it once
+        self._refresh(force=True, wait=True)
 
-    # --- keyword index ---------------------------------------------------------------------------
-    def _refresh(self, force: bool = False) -> None:
+    def size(self) -> int:
+        self._refresh()
+        return self._view.size if self._view else 0
+
+    # --- following the store -------------------------------------------------------------------
+    def _refresh(self, force: bool = False, wait: bool = False) -> None:
         now = time.monotonic()
         local = self.store.writes_in_process()
-        if not force and local == self._local_writes and now - self._checked_at < 1.0 and self._bm25 is not None:
+        if (not force and local == self._local_writes and now - self._checked_at < 1.0
+                and self._view is not None):
             return
         self._local_writes = local
         generation = self.store.generation()
         self._checked_at = now
-        if generation == self._generation and self._bm25 is not None:
+        if generation == self._generation and self._view is not None:
             return
-        with self._lock:
-            if generation == self._generation and self._bm25 is not None:
-                return
-            self._rebuild(generation)
-
-    def _rebuild(self, generation: int) -> None:
-        import bm25s
-
-        if not self.store.follow_other_writers(generation) and self._bm25 is not None:
+        if not self.store.follow_other_writers(generation) and self._view is not None:
             return  # another process is still writing: answer from the index as it was, look again soon
-        chunks = self.store.all_chunks()
-        _check_model(self.store, self.embedder, bool(chunks))
-        corpus = [tokens(_indexed_text(c)) or ["\x00empty"] for c in chunks]
-        bm25 = bm25s.BM25()
-        if corpus:
-            bm25.index(corpus, show_progress=False)
-        vectors = (self.store.all_vectors([c.id for c in chunks]) if chunks
-                   else np.zeros((0, self.embedder.dimension), np.float32))
-        self._chunks, self._bm25, self._vectors = chunks, bm25, vectors
-        self._index_of = {c.id: i for i, c in enumerate(chunks)}
-        self._sources = sorted({c.metadata.get("source", "") for c in chunks})
-        self._generation = generation
-        self._vocabulary = list(getattr(bm25, "vocab_dict", None) or {})
-        self._idf_cache: dict[str, float] = {}
+        self._follow(generation, wait or self._view is None)
 
+    def _follow(self, generation: int, wait: bool) -> None:
+        """Bring the keyword index level with the store on a background thread; wait for it at
+        most a moment (a one-file change is visible to this question), or to the end when there
+        is nothing to answer from yet. Meanwhile searches read the snapshot they have."""
+        if self.keywords.generation != generation:
+            with self._lock:
+                if self._follower is None or not self._follower.is_alive():
+                    self._follower = threading.Thread(target=self._catch_up, name="keyword-follower", daemon=True)
+                    self._follower.start()
+                follower = self._follower
+            follower.join(None if wait else _FOLLOW_WAIT_S)
+        searcher = self.keywords.searcher()
+        if self.keywords.generation == generation:
+            _check_model(self.store, self.embedder, searcher is not None and searcher.num_docs > 0)
+            self._generation = generation
+        self._view = _View(searcher, self.keywords.sources(searcher),
+                           int(searcher.num_docs) if searcher is not None else 0, {})
+
+    def _catch_up(self) -> None:
+        try:
+            catch_up(self.keywords, self.store, self.progress, wait=1.0)
+        except Exception:  # noqa: BLE001 - a failed catch-up is retried at the next refresh
+            log.exception("the keyword index could not follow the store")
+            self._generation = None
+
+    # --- keyword statistics --------------------------------------------------------------------
     def idf(self, term: str) -> float:
         """Inverse document frequency of a (stemmed) term over the indexed chunks."""
-        if self._bm25 is None:
+        if self._view is None:
             self._refresh()  # before the first search there is no keyword index yet
-        cached = self._idf_cache.get(term)
+        view = self._view
+        cached = view.idf.get(term)
         if cached is None:
-            vocab = getattr(self._bm25, "vocab_dict", {}) or {}
-            n_docs = max(len(self._chunks), 1)
-            df = 0
-            token_id = vocab.get(term)
-            if token_id is not None:
-                scores = self._bm25.scores
-                indptr = scores["indptr"]
-                df = int(indptr[token_id + 1] - indptr[token_id])
+            df = self.keywords.doc_freq(view.searcher, term)
+            n_docs = max(view.size, 1)
             cached = float(np.log(1 + (n_docs - df + 0.5) / (df + 0.5)))
-            self._idf_cache[term] = cached
+            view.idf[term] = cached
         return cached
 
     def unknown_names(self, question: str) -> list[str]:
         """Specific words of the question that no indexed passage contains, nor a near spelling
-        of them (a typo of a known word is not a new topic)."""
+        of them (a typo of a known word is not a new topic). Near spellings are looked for among
+        the indexed words with the same first letter: the whole vocabulary of a large library is
+        too long to compare with."""
         self._refresh()
-        vocabulary = getattr(self._bm25, "vocab_dict", None) or {}
-        if not vocabulary:
+        view = self._view
+        if view is None or not view.size:
             return []
         unknown = []
         for word, stemmed in specific_words(question):
-            if stemmed in vocabulary or word in unknown:
+            if word in unknown or self.keywords.doc_freq(view.searcher, stemmed):
                 continue
-            if not difflib.get_close_matches(stemmed, self._vocabulary, n=1, cutoff=self.scoring.near_spelling_cutoff):
+            near = self.keywords.near_terms(view.searcher, stemmed[:1])
+            if not difflib.get_close_matches(stemmed, near, n=1, cutoff=self.scoring.near_spelling_cutoff):
                 unknown.append(word)
         return unknown
 
@@ -195,44 +212,59 @@ class HybridSearcher:
     def search(self, query: str, k: int, filters: Filters | None = None, mode: Mode = "hybrid",
                query_vector: np.ndarray | None = None) -> list[Hit]:
         self._refresh()
-        if not self._chunks:
+        view = self._view
+        if view is None or not view.size:
             return []
         filters = filters or Filters()
+        where = self._keyword_filter(filters, view) if filters.active() else None
         if query_vector is None:
             query_vector = self.embedder.encode_query(query)
-        dense = self._dense(query_vector, filters) if mode != "bm25" else []
+        dense = self._dense(query_vector, filters, where, view) if mode != "bm25" else []
         terms = tokens(query)
-        keyword_scores = self._keyword_scores(terms, filters) if mode != "dense" else None
-        keyword = _top(keyword_scores, self.candidates) if keyword_scores is not None else []
-        candidates = list(dict.fromkeys(dense + keyword))
-        cosine = dict(zip(candidates, (self._vectors[candidates] @ query_vector).tolist())) if candidates else {}
+        keyword: list[tuple[str, float]] = []
+        if mode != "dense":
+            keyword = [(i, s) for i, s in self.keywords.search(view.searcher, terms, self.candidates, where) if s > 0]
+        chunks = {c.id: c for c in dense}
+        cosine = {c.id: 1.0 - float(c.distance) for c in dense}
+        missing = [i for i, _ in keyword if i not in chunks]
+        for chunk in self.store.get_chunks(missing, vectors=True):
+            # A chunk removed since this snapshot of the keyword index is no longer in the store:
+            # it is dropped here, so a removed document is never returned.
+            chunks[chunk.id] = chunk
+            cosine[chunk.id] = float(np.asarray(chunk.vector, dtype=np.float32) @ query_vector)
+        bm25 = dict(keyword)
+        if mode == "hybrid" and self.fusion == "score":
+            bm25 |= self.keywords.scores_of(view.searcher, terms, [c.id for c in dense if c.id not in bm25])
+        keyword_ids = [i for i, _ in keyword if i in chunks]
+        dense_ids = [c.id for c in dense]
         if mode == "dense":
-            ranked = [(i, cosine[i]) for i in dense]
+            ranked = [(i, cosine[i]) for i in dense_ids]
         elif mode == "bm25":
-            ranked = [(i, float(keyword_scores[i])) for i in keyword]
+            ranked = [(i, bm25[i]) for i in keyword_ids]
         elif self.fusion == "rrf":
-            ranked = _rrf([dense, keyword], self.rrf_k)
+            ranked = _rrf([dense_ids, keyword_ids], self.rrf_k)
         else:
-            share = self._keyword_share(terms, keyword) if keyword else 0.0
-            ranked = _score_fusion(candidates, cosine, keyword_scores, share)
-        return [self._hit(i, score, cosine[i]) for i, score in ranked[:k]]
+            share = self._keyword_share(terms, chunks[keyword_ids[0]]) if keyword_ids else 0.0
+            ranked = _score_fusion(list(dict.fromkeys(dense_ids + keyword_ids)), cosine, bm25, share)
+        return [self._hit(chunks[i], score, cosine[i]) for i, score in ranked[:k]]
 
-    def _dense(self, vector: np.ndarray, filters: Filters) -> list[int]:
-        where = filters.chroma_where(self._sources) if filters.active() else None
-        found = self.store.query(vector, self.candidates, where)
-        return [self._index_of[c.id] for c in found if c.id in self._index_of]
+    def _keyword_filter(self, filters: Filters, view: _View) -> KeywordFilter:
+        return KeywordFilter(
+            sources=tuple(filters.matching(view.sources)) if filters.sources else None,
+            date_from=_date_int(filters.date_from) if filters.date_from else None,
+            date_to=_date_int(filters.date_to) if filters.date_to else None)
 
-    def _keyword_scores(self, terms: list[str], filters: Filters) -> np.ndarray:
-        if not terms:
-            return np.zeros(len(self._chunks), dtype=np.float32)
-        scores = self._bm25.get_scores(terms)
-        if filters.active():
-            chosen = set(filters.matching(self._sources)) if filters.sources else None
-            mask = np.array([filters.accepts(c.metadata, chosen) for c in self._chunks])
-            scores = np.where(mask, scores, 0.0)
-        return scores
+    def _dense(self, vector: np.ndarray, filters: Filters, where: KeywordFilter | None, view: _View) -> list[StoredChunk]:
+        if where is None:
+            return self.store.query(vector, self.candidates)
+        # The filter resolved to chunk ids in the keyword index (milliseconds), handed to Chroma;
+        # only a filter too broad for an id list uses Chroma's metadata filter.
+        ids = self.keywords.matching_ids(view.searcher, where, self.filter_ids_max)
+        if ids is None:
+            return self.store.query(vector, self.candidates, filters.chroma_where(view.sources))
+        return self.store.query(vector, min(self.candidates, len(ids)), ids=ids) if ids else []
 
-    def _keyword_share(self, terms: list[str], keyword: list[int]) -> float:
+    def _keyword_share(self, terms: list[str], best: StoredChunk) -> float:
         """Weight of the keyword half: grows with the share of the question's IDF-weighted terms
         that the best keyword match contains."""
         low, high = self.scoring.keyword_share
@@ -240,16 +272,32 @@ class HybridSearcher:
         total = sum(weights.values())
         if not total:
             return low
-        held = set(tokens(_indexed_text(self._chunks[keyword[0]])))
+        held = set(chunk_words(best.metadata.get("title", ""), best.text))
         return low + (high - low) * sum(w for t, w in weights.items() if t in held) / total
 
-    def _hit(self, index: int, score: float, similarity: float) -> Hit:
-        chunk = self._chunks[index]
+    @staticmethod
+    def _hit(chunk: StoredChunk, score: float, similarity: float) -> Hit:
         meta = chunk.metadata
         return Hit(chunk_id=chunk.id, source=meta.get("source", ""), title=meta.get("title", ""),
                    page=meta.get("page") or None, text=chunk.text, score=score, similarity=similarity,
                    date=meta.get("date"), start=meta.get("start", 0), end=meta.get("end", 0),
                    ocr=bool(meta.get("ocr")))
+
+
+class _ProgressBar:
+    """(done, total) -> a tqdm bar on stderr while a keyword index is first built."""
+
+    def __init__(self):
+        self._bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(total=total, unit="chunk", desc="building the keyword index")
+        self._bar.update(done - self._bar.n)
+        if done >= total:
+            self._bar.close()
 
 
 def _check_model(store: ChromaStore, embedder: Embedder, has_chunks: bool) -> None:
@@ -262,37 +310,24 @@ def _check_model(store: ChromaStore, embedder: Embedder, has_chunks: bool) -> No
                          "`policy-assistant ingest --reindex PATH...`.")
 
 
-def _top(scores: np.ndarray, n: int) -> list[int]:
-    """Indexes of the n best positive scores, best first."""
-    n = min(n, len(scores))
-    if n == 0:
-        return []
-    top = np.argpartition(-scores, n - 1)[:n]
-    top = top[np.argsort(-scores[top], kind="stable")]
-    return [int(i) for i in top if scores[i] > 0]
-
-
-def _score_fusion(candidates: list[int], cosine: dict[int, float], keyword_scores: np.ndarray,
-                  share: float) -> list[tuple[int, float]]:
+def _score_fusion(candidates: list[str], cosine: dict[str, float], keyword_scores: dict[str, float],
+                  share: float) -> list[tuple[str, float]]:
     """share x BM25 / best BM25 + (1 - share) x cosine / best cosine, over both candidate lists."""
     if not candidates:
         return []
     dense = np.clip(np.array([cosine[i] for i in candidates]), 0.0, None)
-    bm25 = keyword_scores[candidates]
+    bm25 = np.array([keyword_scores.get(i, 0.0) for i in candidates])
     fused = (share * bm25 / max(float(bm25.max()), 1e-9)
              + (1 - share) * dense / max(float(dense.max()), 1e-9))
     order = np.argsort(-fused, kind="stable")
     return [(candidates[i], float(fused[i])) for i in order]
 
 
-def _rrf(rankings: list[list[int]], k: int) -> list[tuple[int, float]]:
+def _rrf(rankings: list[list[str]], k: int) -> list[tuple[str, float]]:
     """Reciprocal rank fusion: sum of 1 / (k + rank) over the rankings."""
-    scores: dict[int, float] = {}
+    scores: dict[str, float] = {}
     for ranking in rankings:
         for rank, index in enumerate(ranking):
             scores[index] = scores.get(index, 0.0) + 1 / (k + rank + 1)
     return sorted(scores.items(), key=lambda item: -item[1])
 
-
-def _indexed_text(chunk: StoredChunk) -> str:
-    return embedding_text(chunk.metadata.get("title", ""), chunk.text)

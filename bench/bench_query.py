@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     big = Assistant(settings=build(args.store, [LA_DUTIES, CORPUS, NHS], embedder), embedder=embedder)
     started = time.perf_counter()
     big.warm_up()
-    print(f"warm-up (keyword index over {len(big.searcher._chunks)} chunks): "
+    print(f"warm-up (keyword index over {big.searcher.size()} chunks): "
           f"{time.perf_counter() - started:.1f} s", flush=True)
 
     if not args.skip_latency:
@@ -243,11 +243,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.skip_quality:
         sets = [(name, path) for name, path in QUESTION_SETS if name in args.sets.split(",") and path.exists()]
-        print_quality(f"big index ({len(big.searcher._chunks)} chunks)",
+        print_quality(f"big index ({big.searcher.size()} chunks)",
                       {name: quality(big, path) for name, path in sets})
         small = Assistant(settings=build(args.small_store, [SEEDS, NHS], embedder), embedder=embedder)
         small.warm_up()
-        print_quality(f"small index: seeds + NHS documents ({len(small.searcher._chunks)} chunks)",
+        print_quality(f"small index: seeds + NHS documents ({small.searcher.size()} chunks)",
                       {name: quality(small, path) for name, path in sets})
     return 0
 

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
                                     "plain error (StoreUnavailable) instead of waiting for ever.")
     collection: str = Field("policy_chunks", description="Name of the Chroma collection of chunks (the "
                             "file manifest is `NAME_files`).")
+    keyword_dir: Path | None = Field(None, description="The on-disk keyword index (Tantivy); default "
+                                     "`STORE/keywords/COLLECTION`, or with a Chroma server "
+                                     "`STORE/keywords/server-HASH-COLLECTION`: each app replica keeps its own and "
+                                     "follows the store's change log.")
+    filter_ids_max: int = Field(50_000, description="A document or date filter that leaves at most this "
+                                "many chunks is resolved to their ids in the keyword index and handed to "
+                                "Chroma's search; a broader one uses Chroma's own `where` filter.")
     corpus: Path = Field(PROJECT_ROOT / "corpus", description="The documents `serve` ingests when the "
                          "index is missing, and the maintainer page re-indexes.")
 
@@ -118,6 +125,17 @@ class Settings(BaseSettings):
     @property
     def lock_path(self) -> Path:
         return self.store / "ingest.lock"
+
+    @property
+    def keyword_path(self) -> Path:
+        if self.keyword_dir:
+            return self.keyword_dir
+        if self.chroma_url:
+            import hashlib
+
+            server = hashlib.sha256(self.chroma_url.encode()).hexdigest()[:10]
+            return self.store / "keywords" / f"server-{server}-{self.collection}"
+        return self.store / "keywords" / self.collection
 
     @property
     def feedback_path(self) -> Path:

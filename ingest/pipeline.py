@@ -119,6 +119,7 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
         if changed or removed:
             store.bump_generation()
         report.total_chunks = store.count()
+    _follow_keywords(settings, store)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -129,6 +130,7 @@ def remove(sources: list[str], settings: Settings, store: ChromaStore | None = N
     store = store or ChromaStore(settings)
     with _store_lock(settings, lock_timeout, None):
         manifest = store.manifest()
+        store.begin_change([s for s in sources if s in manifest])
         gone = 0
         for source in sources:
             if source in manifest:
@@ -137,7 +139,18 @@ def remove(sources: list[str], settings: Settings, store: ChromaStore | None = N
                 gone += 1
         if gone:
             store.bump_generation()
+    _follow_keywords(settings, store)
     return gone
+
+
+def _follow_keywords(settings: Settings, store: ChromaStore) -> None:
+    """Bring the embedded store's keyword index level now, so that the app's next question finds it
+    done. A Chroma server's replicas each follow the change log themselves."""
+    if settings.chroma_url:
+        return
+    from index.keywords import KeywordIndex, catch_up
+
+    catch_up(KeywordIndex(settings.keyword_path), store, wait=5.0)
 
 
 # --- steps ---------------------------------------------------------------------------------------
@@ -148,6 +161,7 @@ def _flush(pending: list, embedder: Embedder, store: ChromaStore, report: Ingest
     # The crash-safe order of writes, each step done for the whole batch in one store call
     # (a Chroma write costs ~50 ms whatever its size; four per file made small files slow).
     sources = [doc.source for doc, _, _, _ in pending]
+    store.begin_change(sources)
     store.forget_files(sources)
     store.delete_sources(sources)
     store.add_chunks(all_chunks, vectors)
@@ -186,6 +200,7 @@ def _prune(store: ChromaStore, manifest: dict[str, FileRecord], paths, prune_all
         if path.exists():
             continue
         if prune_all or any(_is_under(path, folder) for folder in folders):
+            store.begin_change([source])
             store.forget_file(source)
             store.delete_source(source)
             removed.append(source)

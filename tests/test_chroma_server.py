@@ -25,7 +25,7 @@ import ingest
 from assistant import Assistant
 from index.store import ChromaStore
 
-from .conftest import NHS_PDFS, ROOT, SEEDS, make_settings
+from .conftest import LA_DUTIES, NHS_PDFS, ROOT, SEEDS, make_settings
 
 pytestmark = pytest.mark.shared
 
@@ -157,6 +157,44 @@ def test_answers_from_the_server_equal_answers_from_an_embedded_store(server_set
     local = Assistant(settings=embedded, embedder=embedder)
     for question in QUESTIONS:
         assert _shape(remote.ask(question)) == _shape(local.ask(question)), question
+
+
+def test_two_replicas_follow_the_change_log_and_end_as_a_fresh_build(server_settings, ingested, embedder,
+                                                                      tmp_path):
+    """Each app replica keeps its own keyword index on its own disk: built once from the server,
+    then kept up from the change log in the server - a file added, then removed, by a maintainer
+    elsewhere reaches both, and both end entry for entry as a fresh build."""
+    from index.keywords import KeywordIndex, catch_up
+
+    replicas = [Assistant(settings=server_settings.model_copy(update={"store": tmp_path / f"replica-{n}"}),
+                          embedder=embedder) for n in (1, 2)]
+    for replica in replicas:
+        replica.warm_up()
+    assert all(r.searcher.keywords.folder.is_relative_to(tmp_path / f"replica-{n}")
+               for n, r in enumerate(replicas, start=1))
+    question = "What powers does a local authority have over abandoned vehicles?"
+    duty = LA_DUTIES / "abandoned-vehicles-removal.md"
+    assert not any(h.source == str(duty) for r in replicas for h in r.search(question))
+
+    maintainer = server_settings.model_copy(update={"store": tmp_path / "maintainer"})
+    ingest.run([duty], maintainer, embedder=embedder)
+    time.sleep(1.1)  # a replica looks at the server's generation at most once a second
+    for replica in replicas:
+        assert replica.search(question)[0].source == str(duty)
+    ingest.remove([str(duty)], maintainer)
+    time.sleep(1.1)
+    for replica in replicas:
+        assert not any(h.source == str(duty) for h in replica.search(question))
+
+    store = ChromaStore(server_settings)
+    fresh = KeywordIndex(tmp_path / "fresh")
+    assert catch_up(fresh, store)
+    expected = fresh.contents(fresh.searcher())
+    assert expected and len(expected) == store.count()
+    for replica in replicas:
+        keywords = replica.searcher.keywords
+        assert keywords.generation == store.generation()
+        assert keywords.contents(keywords.searcher()) == expected
 
 
 # --- a restart mid-session ----------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from .conftest import LA_DUTIES, NHS_PDFS, ROOT, SEEDS, make_settings
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
 SEED = 20240606  # fixed, so the kill times are the same in every run of the suite
-PLAN = ["anywhere", "write phase", "anywhere", "write phase", "write phase"]
+PLAN = ["anywhere", "write phase", "anywhere", "keyword phase", "write phase", "write phase"]
 SMALL_FILES = 250
 FILES = [*sorted(SEEDS.iterdir()), NHS_PDFS / "Prescribing-of-Insulin-Needles.pdf",
          NHS_PDFS / "Blood-glucose-and-ketone-self-monitoring-guidance.pdf",
@@ -58,35 +58,50 @@ QUESTIONS = [
     "What powers does a local authority have over abandoned vehicles?",
 ]
 WRITE_MARK = "crash-test: first batch write begins"
+KEYWORD_MARK = "crash-test: keyword index update begins"
 
-# The real CLI, announcing the first store write of a flush (nothing else changes).
+# The real CLI, announcing the first store write of a flush and the start of the keyword index's
+# update after the run (nothing else changes).
 LAUNCHER = f"""
 import sys
 from assistant.cli import main
+from index.keywords import KeywordIndex
 from index.store import ChromaStore
-forget = ChromaStore.forget_files
-def announced(self, sources):
-    print({WRITE_MARK!r}, file=sys.stderr, flush=True)
-    return forget(self, sources)
-ChromaStore.forget_files = announced
+def announcing(method, mark):
+    def announced(*args, **kwargs):
+        print(mark, file=sys.stderr, flush=True)
+        return method(*args, **kwargs)
+    return announced
+ChromaStore.forget_files = announcing(ChromaStore.forget_files, {WRITE_MARK!r})
+KeywordIndex.apply = announcing(KeywordIndex.apply, {KEYWORD_MARK!r})
+KeywordIndex.rebuild = announcing(KeywordIndex.rebuild, {KEYWORD_MARK!r})
 sys.exit(main(sys.argv[1:]))
 """
 
 # Run in a fresh interpreter: this process must not hold a Chroma client open on a store that
 # the killed processes write to.
 CHECK = """
-import json, sys
+import json, sys, tempfile
 from pathlib import Path
+from index.keywords import KeywordIndex, catch_up
 from index.settings import Settings
 from index.store import ChromaStore
-store = ChromaStore(Settings(store=Path(sys.argv[1])))
+settings = Settings(store=Path(sys.argv[1]))
+store = ChromaStore(settings)
+live = KeywordIndex(settings.keyword_path)
+entries = live.contents(live.searcher())  # opens whatever a kill left, as the app would
+with tempfile.TemporaryDirectory() as folder:
+    fresh = KeywordIndex(Path(folder))
+    catch_up(fresh, store)
+    same = entries == fresh.contents(fresh.searcher())
+keywords = {"keywords_level": live.generation == store.generation(), "keywords_as_fresh": same}
 manifest = store.manifest()
 stored = [c.id for c in store.all_chunks(include_text=False)]
 owned = [cid for r in manifest.values() for cid in r.chunk_ids]
 print(json.dumps({"hashes": {s: r.hash for s, r in manifest.items()},
                   "records": len(manifest), "chunks": len(stored), "count": store.count(),
                   "duplicates": len(stored) - len(set(stored)),
-                  "missing": len(set(owned) - set(stored)), "orphans": len(set(stored) - set(owned))}))
+                  "missing": len(set(owned) - set(stored)), "orphans": len(set(stored) - set(owned))} | keywords))
 """
 
 
@@ -116,12 +131,12 @@ def _kill_anywhere(process: subprocess.Popen, delay: float) -> str:
         return f"SIGKILL {delay:.1f} s after start"
 
 
-def _kill_in_write_phase(process: subprocess.Popen, delay: float) -> str:
+def _kill_in_write_phase(process: subprocess.Popen, delay: float, mark: str = WRITE_MARK) -> str:
     writing = threading.Event()
 
     def watch():
         for line in process.stderr:
-            if WRITE_MARK in line:
+            if mark in line:
                 writing.set()
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -185,15 +200,16 @@ def test_ingest_killed_at_random_points_ends_consistent_and_answers_the_same(tmp
     store = tmp_path / "killed"
     rng = random.Random(SEED)
     delays = [rng.uniform(2.0, full_run) if kind == "anywhere" else rng.uniform(0.0, 1.0) for kind in PLAN]
+    delays = [d / 10 if kind == "keyword phase" else d for d, kind in zip(delays, PLAN)]  # it takes ~0.3 s
     killed, partial_states = 0, 0
     for attempt, (kind, delay) in enumerate(zip(PLAN, delays)):
         if attempt:
             _dirty(folder, originals, attempt)
-        process = _cli_ingest(folder, store, announce=kind == "write phase")
+        process = _cli_ingest(folder, store, announce=kind.endswith("phase"))
         if kind == "anywhere":
             outcome = _kill_anywhere(process, delay)
         else:
-            outcome = _kill_in_write_phase(process, delay)
+            outcome = _kill_in_write_phase(process, delay, KEYWORD_MARK if kind == "keyword phase" else WRITE_MARK)
         killed += outcome.startswith("SIGKILL")
         state = _check(store)
         current = _hashes(folder)
@@ -216,8 +232,11 @@ def test_ingest_killed_at_random_points_ends_consistent_and_answers_the_same(tmp
 
     state = _check(store)
     assert state.pop("hashes") == _hashes(folder)
+    # The keyword index, killed mid-update on the way, was brought level by the final run and holds
+    # exactly what a fresh build of the same store holds.
     assert state == {"records": len(FILES), "chunks": state["count"], "count": state["count"],
-                     "duplicates": 0, "missing": 0, "orphans": 0}, state
+                     "duplicates": 0, "missing": 0, "orphans": 0,
+                     "keywords_level": True, "keywords_as_fresh": True}, state
 
     # The same index as the clean ingest: files, chunk ids, texts and vectors.
     ours, theirs = ChromaStore(make_settings(store)), ChromaStore(make_settings(reference))

@@ -316,4 +316,7 @@ def test_a_question_about_a_table_row_is_answered_with_its_figure(assistant):
                            "kidney disease in a patient with diabetes whose HbA1c is under 58mmol/mol?")
     assert not answer.refused
     quoting = [c for c in answer.citations if "reduce dose by 20%" in c.quote]
-    assert quoting and quoting[0].verified and "Glycaemic control" in quoting[0].quote
+    # The row (with its header) and the page's own column-order text of it tie in retrieval (BM25
+    # 35.7 against 36.0 in Tantivy); either is quoted with its row label, and the row is retrieved.
+    assert quoting and quoting[0].verified and "Glycaemic control" in " ".join(quoting[0].quote.split())
+    assert any("Issue: Glycaemic control | Concomitant Diabetes:" in h.text for h in answer.hits)

@@ -1,0 +1,161 @@
+"""The on-disk keyword index (issue 13): kept up from the store's change log, it holds exactly what
+a fresh build of the same store holds; a second index (a replica) that follows the log from far
+behind ends the same; searches running while files are added and removed never fail and never
+return a removed document; filters resolve to chunk ids inside the index."""
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+
+import ingest
+from assistant.search import HybridSearcher
+from index.keywords import KeywordFilter, KeywordIndex, catch_up
+from index.store import ChromaStore
+
+from .conftest import LA_DUTIES, SEEDS, make_settings
+
+pytestmark = pytest.mark.shared
+
+DUTIES = sorted(LA_DUTIES.glob("*.md"))[:60]
+
+
+def fresh_build(store: ChromaStore, folder) -> dict[str, str]:
+    """A keyword index built from nothing over the store as it is now."""
+    index = KeywordIndex(folder)
+    assert catch_up(index, store)
+    return index.contents(index.searcher())
+
+
+def followed(index: KeywordIndex, store: ChromaStore) -> dict[str, str]:
+    assert catch_up(index, store)
+    return index.contents(index.searcher())
+
+
+@pytest.fixture
+def library(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for path in DUTIES[:40]:
+        shutil.copy2(path, docs / path.name)
+    settings = make_settings(tmp_path / "store")
+    ingest.run([docs], settings, embedder=embedder)
+    return docs, settings
+
+
+def test_incremental_updates_match_a_fresh_build_exactly(library, embedder, tmp_path):
+    docs, settings = library
+    store = ChromaStore(settings)
+    live = KeywordIndex(settings.keyword_path)  # kept up by each ingest
+    first = live.generation
+
+    for path in DUTIES[40:50]:  # added
+        shutil.copy2(path, docs / path.name)
+    changed = docs / DUTIES[0].name  # replaced
+    changed.write_text(changed.read_text() + "\nA sentence about winter gritting of footways.\n")
+    (docs / DUTIES[1].name).unlink()  # removed
+    report = ingest.run([docs], settings, embedder=embedder)
+    assert (report.added, report.updated, report.removed) == (10, 1, 1)
+    ingest.remove([str(docs / DUTIES[2].name)], settings)
+
+    assert live.generation == store.generation() > first
+    entries = live.contents(live.searcher())
+    assert entries == fresh_build(store, tmp_path / "fresh")
+    assert len(entries) == store.count()
+    assert not any(source in entries for source in (str(docs / DUTIES[1].name), str(docs / DUTIES[2].name)))
+
+
+def test_a_replica_following_the_change_log_ends_identical_to_a_fresh_build(library, embedder, tmp_path):
+    docs, settings = library
+    store = ChromaStore(settings)
+    replica = KeywordIndex(tmp_path / "replica")
+    followed(replica, store)
+    applied = replica.generation
+    for step, path in enumerate(DUTIES[40:46]):  # six generations the replica does not see
+        shutil.copy2(path, docs / path.name)
+        if step == 3:
+            (docs / DUTIES[5].name).unlink()
+        ingest.run([docs], settings, embedder=embedder)
+    assert store.generation() == applied + 6
+    assert store.changes_between(applied, store.generation()) is not None  # it replays, not rebuilds
+    assert followed(replica, store) == fresh_build(store, tmp_path / "fresh")
+    assert replica.generation == store.generation()
+
+
+def test_a_reset_store_makes_followers_rebuild(library, embedder, tmp_path):
+    docs, settings = library
+    store = ChromaStore(settings)
+    replica = KeywordIndex(tmp_path / "replica")
+    followed(replica, store)
+    ingest.run([DUTIES[50]], settings, embedder=embedder, reindex=True)  # the log is gone with the old index
+    assert store.changes_between(replica.generation, store.generation()) is None
+    assert set(followed(replica, store)) == {cid for r in store.manifest().values() for cid in r.chunk_ids}
+
+
+def test_a_killed_run_s_change_entry_is_carried_into_the_next_one(library, embedder):
+    """begin_change writes ahead; a run killed before it published leaves its entry, and the next
+    run's entry (same generation) keeps those files, so no follower misses them."""
+    docs, settings = library
+    store = ChromaStore(settings)
+    generation = store.generation()
+    store.begin_change(["/killed/run/file.md"])
+    ingest.run([DUTIES[55]], settings, embedder=embedder)
+    assert store.generation() == generation + 1
+    assert set(store.changes_between(generation, generation + 1)) == {"/killed/run/file.md", str(DUTIES[55])}
+
+
+def test_filters_resolve_to_chunk_ids_in_the_index(library):
+    docs, settings = library
+    index = KeywordIndex(settings.keyword_path)
+    searcher = index.searcher()
+    one = str(docs / DUTIES[3].name)
+    store = ChromaStore(settings)
+    owned = set(store.manifest()[one].chunk_ids)
+    assert set(index.matching_ids(searcher, KeywordFilter(sources=(one,)), 1000)) == owned
+    assert index.matching_ids(searcher, KeywordFilter(sources=(one,)), len(owned) - 1) is None  # too many
+    assert index.matching_ids(searcher, KeywordFilter(sources=()), 1000) == []
+    assert index.matching_ids(searcher, KeywordFilter(date_from=19000101), 1000) == []  # none dated
+    words = ["vehicl", "abandon"]
+    hits = index.search(searcher, words, 50, KeywordFilter(sources=(one,)))
+    assert {chunk_id for chunk_id, _ in hits} <= owned
+
+
+def test_searches_during_updates_never_fail_or_return_a_removed_document(tmp_path, embedder):
+    settings = make_settings(tmp_path / "store")
+    ingest.run([SEEDS], settings, embedder=embedder)
+    store = ChromaStore(settings)
+    searcher = HybridSearcher(store, embedder)
+    searcher.warm_up()
+    removed: set[str] = set()
+    errors: list[BaseException] = []
+    leaks: list[str] = []
+    done = threading.Event()
+
+    def ask_repeatedly():
+        while not done.is_set():
+            try:
+                gone = set(removed)  # removed before this search began
+                for hit in searcher.search("local authority duty to remove abandoned vehicles", 10):
+                    if hit.source in gone:
+                        leaks.append(hit.source)
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+    readers = [threading.Thread(target=ask_repeatedly) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for path in DUTIES[:12]:
+            ingest.run([path], settings, embedder=embedder)
+        for path in DUTIES[:12:2]:
+            ingest.remove([str(path)], settings)
+            removed.add(str(path))
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+    assert not errors, errors[:3]
+    assert not leaks, leaks[:3]
+    final = {h.source for h in searcher.search("abandoned vehicles", 30)}
+    assert final and not final & removed
