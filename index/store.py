@@ -418,11 +418,11 @@ class ChromaStore:
         return out
 
     def chunk_batches(self, size: int) -> Iterator[list[StoredChunk]]:
-        """Every chunk a manifest record owns, a batch at a time (a keyword index is rebuilt from
+        """Every chunk a manifest record owns with its vector, a batch at a time (a keyword index is rebuilt from
         these; chunks of a file a killed run left without a record are not part of the index)."""
         ids = [cid for record in self.manifest().values() for cid in record.chunk_ids]
         for start in range(0, len(ids), size):
-            yield self.get_chunks(ids[start:start + size])
+            yield self.get_chunks(ids[start:start + size], vectors=True)
 
     def query(self, vector, k: int, where: dict | None = None, ids: list[str] | None = None) -> list[StoredChunk]:
         """The k nearest chunks, among ``ids`` when given (a filter resolved by the keyword index:

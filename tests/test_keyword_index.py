@@ -118,7 +118,7 @@ def test_filters_resolve_to_chunk_ids_in_the_index(library):
     assert index.matching_ids(searcher, KeywordFilter(date_from=19000101), 1000) == []  # none dated
     words = ["vehicl", "abandon"]
     hits = index.search(searcher, words, 50, KeywordFilter(sources=(one,)))
-    assert {chunk_id for chunk_id, _ in hits} <= owned
+    assert hits and {chunk_id for chunk_id, _, _ in hits} <= owned
 
 
 def test_searches_during_updates_never_fail_or_return_a_removed_document(tmp_path, embedder):
@@ -159,3 +159,25 @@ def test_searches_during_updates_never_fail_or_return_a_removed_document(tmp_pat
     assert not leaks, leaks[:3]
     final = {h.source for h in searcher.search("abandoned vehicles", 30)}
     assert final and not final & removed
+
+
+@pytest.mark.parametrize("filter_ids_max", [50_000, 1], ids=["rows in the local index", "broad: Chroma's neighbours"])
+def test_a_filtered_vector_search_finds_what_chromas_own_filter_finds(library, embedder, filter_ids_max):
+    """A filter small enough is searched exactly over its rows in the local index; a broad one
+    over Chroma's neighbours (then Chroma's filter). Either way: Chroma's own filtered answer."""
+    from assistant.search import Filters
+
+    docs, settings = library
+    store = ChromaStore(settings)
+    searcher = HybridSearcher(store, embedder, filter_ids_max=filter_ids_max)
+    searcher.warm_up()
+    names = [DUTIES[n].name for n in (3, 7, 11, 20, 33)]
+    filters = Filters(sources=names)
+    for question in ["abandoned vehicles", "allotments for residents", "a duty to publish information"]:
+        vector = embedder.encode_query(question)
+        got = searcher.search(question, 10, filters, mode="dense", query_vector=vector)
+        chosen = [str(docs / n) for n in names]
+        expected = store.query(vector, 10, {"source": {"$in": chosen}})
+        assert [h.chunk_id for h in got] == [c.id for c in expected], question
+        assert all(abs(h.similarity - (1 - c.distance)) < 0.01 for h, c in zip(got, expected))
+        assert {h.source for h in got} <= set(chosen)
