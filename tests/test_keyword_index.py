@@ -181,3 +181,19 @@ def test_a_filtered_vector_search_finds_what_chromas_own_filter_finds(library, e
         assert [h.chunk_id for h in got] == [c.id for c in expected], question
         assert all(abs(h.similarity - (1 - c.distance)) < 0.01 for h, c in zip(got, expected))
         assert {h.source for h in got} <= set(chosen)
+
+
+def test_a_chunk_the_keyword_index_still_lists_but_the_store_lost_is_never_returned(library, embedder):
+    """The window a removal leaves (store written, keyword index not yet level) made permanent:
+    the keyword index still lists the file's chunks, the store no longer holds them."""
+    docs, settings = library
+    store = ChromaStore(settings)
+    searcher = HybridSearcher(store, embedder)
+    searcher.warm_up()
+    gone = str(docs / DUTIES[3].name)
+    question = DUTIES[3].stem.replace("-", " ")
+    assert searcher.search(question, 5)[0].source == gone
+    store.delete_source(gone)  # behind the change log's back: no generation, no catch-up
+    for mode in ("hybrid", "bm25", "dense"):
+        hits = searcher.search(question, 5, mode=mode)
+        assert hits and gone not in {h.source for h in hits}, mode
