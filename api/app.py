@@ -63,6 +63,7 @@ class AskRequest(BaseModel):
     sources: list[str] | None = None
     date_from: str | None = None
     date_to: str | None = None
+    as_of: str | None = None  # answer from the versions in force on this date (YYYY-MM-DD)
     answerer: Literal[ANSWERER_NAMES] | None = None
     k: int | None = Field(None, ge=1, le=100)
     stream: bool = False
@@ -75,6 +76,7 @@ class SearchRequest(BaseModel):
     sources: list[str] | None = None
     date_from: str | None = None
     date_to: str | None = None
+    as_of: str | None = None
 
 
 class FeedbackRequest(BaseModel):
@@ -220,7 +222,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, require_k
     def ask(body: AskRequest, identity: ApiKey = Depends(caller)):
         check_question(body.question)
         options = {"k": body.k, "sources": body.sources, "date_from": body.date_from, "date_to": body.date_to,
-                   "answerer": body.answerer}
+                   "answerer": body.answerer, "as_of": body.as_of}
         history = [t.model_dump() for t in body.history]
         if body.stream:
             return StreamingResponse(_events(helper.stream(body.question, history, **options)),
@@ -231,16 +233,28 @@ def create_app(settings: Settings, assistant: Assistant | None = None, require_k
     def search(body: SearchRequest, identity: ApiKey = Depends(caller)) -> dict:
         check_question(body.query)
         hits = within_time(helper.search, body.query, k=body.k, sources=body.sources, date_from=body.date_from,
-                           date_to=body.date_to, mode=body.mode)
+                           date_to=body.date_to, mode=body.mode, as_of=body.as_of)
         return {"query": body.query, "hits": [h.to_dict() for h in hits]}
 
     @app.get("/v1/documents")
     def documents(identity: ApiKey = Depends(caller)) -> dict:
-        return {"documents": [_document(record) for record in helper.documents()]}
+        facts = helper.library.facts()
+        return {"documents": [_document(record, facts.get(record.source)) for record in helper.documents()]}
 
     @app.get("/v1/documents/{document_id}")
     def document(document_id: str, identity: ApiKey = Depends(caller)) -> dict:
-        return _document(_record(helper, document_id))
+        record = _record(helper, document_id)
+        return _document(record, helper.library.facts().get(record.source))
+
+    @app.get("/v1/documents/{document_id}/changes")
+    def document_changes(document_id: str, topic: str = "", identity: ApiKey = Depends(caller)) -> dict:
+        """What changed since the document's previous version (404 when none is indexed)."""
+        record = _record(helper, document_id)
+        try:
+            found = helper.changes(record.source, topic=topic[:500])
+        except UsageError as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
+        return {"id": document_id, "changes": [c.to_dict() for c in found]}
 
     @app.get("/v1/documents/{document_id}/file")
     def document_file(document_id: str, identity: ApiKey = Depends(caller)):
@@ -367,10 +381,17 @@ def document_id(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
-def _document(record) -> dict:
-    return {"id": document_id(record.source), "file": Path(record.source).name, "title": record.title,
-            "date": record.date, "date_note": record.date_note or None, "type": record.doc_type,
-            "pages": record.pages, "chunks": len(record.chunk_ids)}
+def _document(record, facts=None) -> dict:
+    out = {"id": document_id(record.source), "file": Path(record.source).name, "title": record.title,
+           "date": record.date, "date_note": record.date_note or None, "type": record.doc_type,
+           "pages": record.pages, "chunks": len(record.chunk_ids)}
+    if facts is not None:
+        out |= {"status": facts.status, "version": facts.version or None, "publisher": facts.publisher or None,
+                "published": facts.published, "updated": facts.updated, "review_by": facts.review_by,
+                "past_review": facts.past_review(),
+                "superseded_by": document_id(facts.superseded_by) if facts.superseded_by else None,
+                "previous": document_id(facts.previous) if facts.previous else None}
+    return out
 
 
 def _record(helper: Assistant, wanted: str):

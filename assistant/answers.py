@@ -40,13 +40,37 @@ class Citation:
     verified: bool
     context: str = ""  # the whole chunk text, so a reader sees the quote in its surroundings
     ocr: bool = False  # quoted from a page read by OCR
+    # The quoted document's standing (index/facts.py): current, superseded, withdrawn or draft.
+    status: str = "current"
+    version: str = ""
+    published: str | None = None
+    superseded_by: str = ""  # the title of the version that replaced it
+    review_by: str | None = None
+    past_review: bool = False  # its review date has passed
 
     def to_dict(self) -> dict:
         out = {"n": self.n, "source": self.source, "title": self.title, "page": self.page,
-               "chunk_id": self.chunk_id, "quote": self.quote, "verified": self.verified}
+               "chunk_id": self.chunk_id, "quote": self.quote, "verified": self.verified,
+               "status": self.status}
         if self.ocr:
             out["ocr"] = True  # only when it is: the shape of every other citation is unchanged
+        for name in ("version", "published", "superseded_by", "review_by"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        if self.past_review:
+            out["past_review"] = True
         return out
+
+    def standing(self) -> str:
+        """What a reader must know about the quoted document, in words ("" when it is current)."""
+        notes = []
+        if self.status == "superseded":
+            notes.append(f"superseded by {self.superseded_by}" if self.superseded_by else "superseded")
+        elif self.status in ("withdrawn", "draft"):
+            notes.append(self.status)
+        if self.past_review:
+            notes.append(f"past its review date ({self.review_by})")
+        return "; ".join(notes)
 
 
 @dataclass
@@ -59,18 +83,23 @@ class Answer:
     search_query: str = ""  # the question as rewritten for retrieval (follow-ups)
     hits: list[Hit] = field(default_factory=list)
     answerer: str = "extractive"
+    as_of: str | None = None  # answered from the versions in force on this date
 
     def to_dict(self) -> dict:
-        return {"question": self.question, "answer": self.answer, "refused": self.refused,
-                "citations": [c.to_dict() for c in self.citations],
-                "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}}
+        out = {"question": self.question, "answer": self.answer, "refused": self.refused,
+               "citations": [c.to_dict() for c in self.citations],
+               "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}}
+        if self.as_of:
+            out["as_of"] = self.as_of
+        return out
 
     def sources_text(self) -> str:
         """One line a citation: '[1] Title (file.pdf, page 4): "the quote"'."""
         lines = []
         for c in self.citations:
             where = f", page {c.page}" if c.page else ""
-            lines.append(f"[{c.n}] {c.title} ({Path(c.source).name}{where}): \"{c.quote}\"")
+            standing = f" [{c.standing()}]" if c.standing() else ""
+            lines.append(f"[{c.n}] {c.title} ({Path(c.source).name}{where}){standing}: \"{c.quote}\"")
         return "\n".join(lines)
 
     def to_markdown(self) -> str:

@@ -6,17 +6,20 @@ from pathlib import Path
 from typing import Iterator
 
 from index.embedding import Embedder
+from index.facts import STATUSES, DocumentFacts, version_key
 from index.settings import Settings
 from index.store import ChromaStore, FileRecord
 
 from .answers import Answer, Answerer, Draft, Hit
 from .asked import asked_for, mentions, staff_topic
 from .citations import verify
+from .currency import Change, Library, annotate, changes, prefer_current
 from .english import normalise_question, tokens
 from .extractive import ExtractiveAnswerer, SentenceVectors
 from .langchain_retriever import HybridRetriever, to_hit
 from .scoring import DEFAULT_SCORING, Scoring
-from .search import Filters, HybridSearcher, Mode
+from .errors import UsageError
+from .search import Filters, HybridSearcher, Mode, date_bound
 
 REFUSAL = ("The documents in the index do not cover this question, so I cannot answer it from them. "
            "Try rephrasing it with the names, programmes or documents you have in mind.")
@@ -69,6 +72,7 @@ class Assistant:
                                        settings.rrf_k, scoring)
         self._chat_model = chat_model
         self._answerers: dict[str, object] = {}
+        self.library = Library(self.store)
 
     def warm_up(self) -> None:
         self.searcher.warm_up()
@@ -79,18 +83,85 @@ class Assistant:
 
     # --- search ------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, sources: list[str] | None = None,
-               date_from: str | None = None, date_to: str | None = None, mode: Mode = "hybrid") -> list[Hit]:
+               date_from: str | None = None, date_to: str | None = None, mode: Mode = "hybrid",
+               as_of: str | None = None) -> list[Hit]:
+        """The passages that match; with ``as_of`` (YYYY-MM-DD), only from the versions in force on
+        that date, otherwise preferring current versions to superseded ones (assistant/currency.py)."""
         query = normalise_question(query)[: self.settings.max_question_chars]
         if not tokens(query, keep_stopwords=True):
             return []
-        return self.searcher.search(query, k or self.settings.top_k,
-                                    Filters(sources, date_from, date_to), mode)
+        hits = self.searcher.search(query, k or self.settings.top_k,
+                                    self._filters(sources, date_from, date_to, as_of), mode)
+        return hits if as_of else prefer_current(hits, self.library)
 
     def as_retriever(self, k: int | None = None, sources: list[str] | None = None, date_from: str | None = None,
-                     date_to: str | None = None, mode: Mode = "hybrid") -> HybridRetriever:
+                     date_to: str | None = None, mode: Mode = "hybrid", as_of: str | None = None) -> HybridRetriever:
         """The same search as a LangChain retriever (Documents with source, page and chunk_id)."""
         return HybridRetriever(searcher=self.searcher, k=k or self.settings.top_k,
-                               filters=Filters(sources, date_from, date_to), mode=mode)
+                               filters=self._filters(sources, date_from, date_to, as_of), mode=mode)
+
+    def _filters(self, sources, date_from, date_to, as_of: str | None) -> Filters:
+        allowed = self.library.in_force(date_bound(as_of, last=True)) if as_of else None
+        return Filters(sources, date_from, date_to, allowed)
+
+    def document_rows(self, sort: str = "title") -> list[dict]:
+        """Every indexed document with its facts, for lists (sorted by ``sort``; dates newest first)."""
+        rows = [{"source": source, "title": facts.title or Path(source).name, "publisher": facts.publisher,
+                 "published": facts.published, "updated": facts.updated, "version": facts.version,
+                 "status": facts.status, "review_by": facts.review_by, "superseded_by": facts.superseded_by,
+                 "previous": facts.previous, "past_review": facts.past_review()}
+                for source, facts in self.library.facts().items()]
+        title = lambda r: r["title"].lower()  # noqa: E731
+        if sort == "version":
+            return sorted(rows, key=lambda r: (version_key(DocumentFacts(version=r["version"] or ""))[1], title(r)),
+                          reverse=True)
+        if sort in ("published", "updated", "review_by"):
+            return sorted(rows, key=lambda r: (r[sort] or "", title(r)), reverse=sort != "review_by")
+        if sort == "status":  # drafts, withdrawn and superseded documents first: what needs looking at
+            rank = {status: i for i, status in enumerate(reversed(STATUSES))}
+            return sorted(rows, key=lambda r: (rank.get(r["status"], 0), title(r)))
+        return sorted(rows, key=title)
+
+    def find_document(self, name: str) -> str:
+        """The source of the one indexed document whose path is, or whose file name contains, name."""
+        known = list(self.library.facts())
+        if name in known:
+            return name
+        matches = [s for s in known if name.lower() in Path(s).name.lower()]
+        if len(matches) != 1:
+            raise UsageError(f"'{name}' matches {len(matches)} indexed documents; give more of its name"
+                             if matches else f"no indexed document is called '{name}'")
+        return matches[0]
+
+    # --- versions ----------------------------------------------------------------------------
+    def changes(self, source: str, topic: str = "", since: str | None = None) -> list[Change]:
+        """What changed in a document since its previous version (or since ``since``, another
+        version's source): sentences added, removed and changed, those about ``topic`` only when given."""
+        chain = self.library.versions(source)
+        if since is None:
+            position = chain.index(source) if source in chain else 0
+            if position == 0:
+                raise UsageError(f"no earlier version of {Path(source).name} is indexed")
+            since = chain[position - 1]
+        return changes(self.document_text(since), self.document_text(source), topic)
+
+    def document_text(self, source: str) -> str:
+        """A document's cleaned text as the index holds it, rebuilt from its chunks' page offsets."""
+        record = self.store.file_records([source])
+        if not record:
+            raise UsageError(f"{source} is not in the index")
+        pages: dict[int, list] = {}
+        for chunk in self.store.get_chunks(record[0].chunk_ids):
+            pages.setdefault(int(chunk.metadata.get("page") or 0), []).append(chunk)
+        parts = []
+        for page in sorted(pages):
+            covered, text = 0, ""
+            for chunk in sorted(pages[page], key=lambda c: c.metadata.get("start", 0)):
+                start = int(chunk.metadata.get("start", 0))
+                text += chunk.text[max(0, covered - start):] if start < covered else ("\n" if text else "") + chunk.text
+                covered = max(covered, int(chunk.metadata.get("end", start + len(chunk.text))))
+            parts.append(text)
+        return "\n\n".join(parts)
 
     # --- answers -----------------------------------------------------------------------------
     def ask(self, question: str, history: list[dict] | None = None, **options) -> Answer:
@@ -102,7 +173,7 @@ class Assistant:
 
     def stream(self, question: str, history: list[dict] | None = None, *, k: int | None = None,
                sources: list[str] | None = None, date_from: str | None = None, date_to: str | None = None,
-               answerer: str | None = None) -> Iterator[str | Answer]:
+               answerer: str | None = None, as_of: str | None = None) -> Iterator[str | Answer]:
         """Yield answer text as it is produced, then the finished Answer (always last)."""
         kind = answerer or self.answerer_name
         clean = normalise_question(question)[: self.settings.max_question_chars]
@@ -114,8 +185,10 @@ class Assistant:
         engine = self._answerer(kind)
         started = time.perf_counter()
         search_query = engine.search_query(clean, history)
-        retriever = self.as_retriever(k, sources, date_from, date_to)
+        retriever = self.as_retriever(k, sources, date_from, date_to, as_of=as_of)
         hits = [to_hit(document) for document in retriever.invoke(search_query)]
+        if not as_of:
+            hits = prefer_current(hits, self.library)
         query_vector = self.embedder.encode_query(search_query)  # kept by the retrieval just made
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         started = time.perf_counter()
@@ -123,7 +196,8 @@ class Assistant:
         filtered = Filters(sources, date_from, date_to).active()
         refusal = self._refusal(search_query, hits, ranked, filtered=filtered)
         if refusal is None and filtered:
-            refusal = self._better_outside(search_query, hits, ranked, k, query_vector)
+            refusal = self._better_outside(search_query, hits, ranked, k, query_vector,
+                                           self._filters(None, None, None, as_of))
         text, citations, claims, streamed = "", [], None, False
         if refusal is None:
             for piece in engine.write(clean, search_query, hits, ranked):
@@ -145,8 +219,10 @@ class Assistant:
         if not streamed:
             yield text
         timings["answer"] = (time.perf_counter() - started) * 1000
+        annotate(citations, self.library)
         yield Answer(question=question, answer=text, refused=not citations, citations=citations,
-                     timings_ms=timings, search_query=search_query, hits=hits, answerer=kind)
+                     timings_ms=timings, search_query=search_query, hits=hits, answerer=kind,
+                     as_of=date_bound(as_of, last=True) if as_of else None)
 
     def _stored_texts(self, citations) -> dict[str, str]:
         """Chunk texts as the store holds them now: a citation is checked against the index,
@@ -177,12 +253,13 @@ class Assistant:
             return not_stated(asked, hits)
         return None
 
-    def _better_outside(self, query: str, hits: list[Hit], ranked, k: int | None, query_vector) -> str | None:
+    def _better_outside(self, query: str, hits: list[Hit], ranked, k: int | None, query_vector,
+                        library: Filters) -> str | None:
         """Under a filter the passages come from the chosen documents whatever they say. When the
         whole library answers much better (its best sentence scores ``refusal_filter_gap`` more)
         from a document outside the filter, the chosen documents are only loosely related: say so,
         and where the answer is, rather than quote them as if they answered."""
-        everywhere = self.searcher.search(query, k or self.settings.top_k, Filters(), "hybrid", query_vector)
+        everywhere = self.searcher.search(query, k or self.settings.top_k, library, "hybrid", query_vector)
         best = self._answerer("extractive").ranked(query, everywhere, query_vector)
         inside = {h.source for h in hits}
         if not best or best[0].hit.source in inside or best[0].score - ranked[0].score < self.settings.refusal_filter_gap:

@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", action="append", help="restrict to documents (name substring); repeatable")
     p.add_argument("--from", dest="date_from", type=_iso_date, help="only documents dated on/after YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", type=_iso_date, help="only documents dated on/before YYYY-MM-DD")
+    p.add_argument("--as-of", dest="as_of", type=_iso_date,
+                   help="answer from the versions in force on YYYY-MM-DD (default: prefer current versions)")
     common(p)
 
     p = sub.add_parser("search", help="retrieve passages")
@@ -115,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", action="append")
     p.add_argument("--from", dest="date_from", type=_iso_date)
     p.add_argument("--to", dest="date_to", type=_iso_date)
+    p.add_argument("--as-of", dest="as_of", type=_iso_date, help="only versions in force on YYYY-MM-DD")
+    common(p)
+
+    p = sub.add_parser("documents", help="list the indexed documents with their date, version and status")
+    p.add_argument("--sort", choices=["title", "published", "updated", "version", "status", "review_by"],
+                   default="title")
+    common(p)
+
+    p = sub.add_parser("changes", help="what changed in a document since its previous version")
+    p.add_argument("document", help="the document (its path, or a unique part of its file name)")
+    p.add_argument("--topic", default="", help="only changes that mention these words")
+    p.add_argument("--since", help="compare with this version instead of the previous one")
     common(p)
 
     p = sub.add_parser("chat", help="interactive conversation in the terminal")
@@ -141,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         handler = {"ingest": cmd_ingest, "ask": cmd_ask, "search": cmd_search, "chat": cmd_chat,
-                   "serve": cmd_serve}.get(args.command)
+                   "serve": cmd_serve, "documents": cmd_documents, "changes": cmd_changes}.get(args.command)
         if args.command in ("api", "api-key"):
             from api import cli as api_cli
 
@@ -228,7 +242,8 @@ def cmd_ask(args) -> int:
         raise UsageError("give a question, or --questions FILE")
     questions = _lines(args.questions) if args.questions else [args.question]
     assistant = _reader(args)
-    options = {"k": args.k, "sources": args.source, "date_from": args.date_from, "date_to": args.date_to}
+    options = {"k": args.k, "sources": args.source, "date_from": args.date_from, "date_to": args.date_to,
+               "as_of": args.as_of}
     for question in questions:
         answer = assistant.ask(question, **options)
         if args.json:
@@ -245,7 +260,7 @@ def cmd_search(args) -> int:
     assistant = _reader(args)
     for query in queries:
         hits = assistant.search(query, k=args.k, sources=args.source, date_from=args.date_from,
-                                date_to=args.date_to, mode=args.mode)
+                                date_to=args.date_to, mode=args.mode, as_of=args.as_of)
         if args.json:
             print(json.dumps({"query": query, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False), flush=True)
         else:
@@ -253,6 +268,37 @@ def cmd_search(args) -> int:
             for rank, hit in enumerate(hits, start=1):
                 where = f" p.{hit.page}" if hit.page else ""
                 print(f"{rank:2}. {hit.score:.4f} {hit.file_name}{where}: {hit.text[:160]!s}".replace("\n", " "))
+    return EXIT_OK
+
+
+def cmd_documents(args) -> int:
+    assistant = _reader(args)
+    rows = assistant.document_rows(sort=args.sort)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return EXIT_OK
+    print(f"{'status':<11} {'published':<10} {'version':<8} {'review by':<10}  title (file)")
+    for row in rows:
+        print(f"{row['status']:<11} {row['published'] or '-':<10} {row['version'] or '-':<8} "
+              f"{row['review_by'] or '-':<10}  {row['title']} ({Path(row['source']).name})")
+    return EXIT_OK
+
+
+def cmd_changes(args) -> int:
+    assistant = _reader(args)
+    source = assistant.find_document(args.document)
+    since = assistant.find_document(args.since) if args.since else None
+    found = assistant.changes(source, topic=args.topic, since=since)
+    if args.json:
+        print(json.dumps({"document": source, "changes": [c.to_dict() for c in found]}, ensure_ascii=False))
+        return EXIT_OK
+    if not found:
+        print("No passage changed" + (f" about '{args.topic}'." if args.topic else "."))
+    for change in found:
+        if change.kind == "changed":
+            print(f"changed:\n  - {change.before}\n  + {change.after}")
+        else:
+            print(f"{change.kind}:\n  {'+' if change.kind == 'added' else '-'} {change.after or change.before}")
     return EXIT_OK
 
 

@@ -63,17 +63,22 @@ class Filters:
     sources: list[str] | None = None  # full paths or file-name substrings
     date_from: str | None = None  # inclusive; YYYY, YYYY-MM or YYYY-MM-DD (kept as YYYY-MM-DD)
     date_to: str | None = None
+    allowed: frozenset[str] | None = None  # full paths: the versions in force on an "as of" date
 
     def __post_init__(self):
         self.date_from = date_bound(self.date_from)
         self.date_to = date_bound(self.date_to, last=True)
 
     def active(self) -> bool:
-        return bool(self.sources or self.date_from or self.date_to)
+        return bool(self.sources or self.date_from or self.date_to or self.allowed is not None)
+
+    @property
+    def by_source(self) -> bool:
+        return bool(self.sources) or self.allowed is not None
 
     def chroma_where(self, known_sources: list[str]) -> dict | None:
         clauses = []
-        if self.sources:
+        if self.by_source:
             chosen = self.matching(known_sources)
             clauses.append({"source": {"$in": chosen or ["\x00none"]}})
         if self.date_from:
@@ -86,7 +91,8 @@ class Filters:
 
     def matching(self, known_sources: list[str]) -> list[str]:
         wanted = self.sources or []
-        return [s for s in known_sources if any(w == s or w in s for w in wanted)]
+        chosen = [s for s in known_sources if any(w == s or w in s for w in wanted)] if wanted else list(known_sources)
+        return [s for s in chosen if s in self.allowed] if self.allowed is not None else chosen
 
 
 def _date_int(iso: str) -> int:
@@ -266,7 +272,7 @@ class HybridSearcher:
 
     def _keyword_filter(self, filters: Filters, view: _View) -> KeywordFilter:
         return KeywordFilter(
-            sources=frozenset(filters.matching(view.sources)) if filters.sources else None,
+            sources=frozenset(filters.matching(view.sources)) if filters.by_source else None,
             date_from=_date_int(filters.date_from) if filters.date_from else None,
             date_to=_date_int(filters.date_to) if filters.date_to else None)
 

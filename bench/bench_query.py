@@ -149,6 +149,24 @@ def quality(assistant, path: Path, k: int = 10) -> dict[str, dict[str, float]]:
     return out
 
 
+def known_item(assistant, n: int = 300) -> dict[str, float]:
+    """Known-item retrieval over the council duties: each question is a duty's title ("What must a
+    local authority do about abandoned vehicles removal?"), the expected source that duty's file;
+    the older versions in la-duties (files ending "-.md") share titles, so either counts."""
+    from evaluation import hit_at, reciprocal_rank
+
+    every = sorted(LA_DUTIES.glob("*.md"))
+    files = every[:: max(1, len(every) // n)][:n]
+    rows = []
+    for path in files:
+        title = path.stem.rstrip("-").replace("-", " ").strip()
+        expected = [str(p.resolve()) for p in (path, path.with_name(path.stem.rstrip("-") + "-.md"),
+                                               path.with_name(path.stem.rstrip("-") + ".md"))]
+        sources = [h.source for h in assistant.search(f"What must a local authority do about {title}?", k=10)]
+        rows.append((hit_at(sources, expected, 1), hit_at(sources, expected, 5), reciprocal_rank(sources, expected, 10)))
+    return {name: sum(r[i] for r in rows) / len(rows) for i, name in enumerate(("hit@1", "hit@5", "mrr@10"))} | {"n": len(rows)}
+
+
 def merged(per_set: list[dict]) -> dict[str, dict]:
     """quality() results of several question sets as one: the rows of every set, per retrieval."""
     return {label: {"rows": [row for scores in per_set for row in scores[label]["rows"]]} for label in per_set[0]}
@@ -196,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="latency rounds over the queries")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--known-item", action="store_true",
+                        help="only the known-item council-duty benchmark, today's search beside the design before issue 13")
     parser.add_argument("--sets", default=",".join(name for name, _ in QUESTION_SETS),
                         help="question sets for quality (default: all of them)")
     args = parser.parse_args(argv)
@@ -219,6 +239,18 @@ def main(argv: list[str] | None = None) -> int:
     big.warm_up()
     print(f"warm-up (keyword index over {big.searcher.size()} chunks): "
           f"{time.perf_counter() - started:.1f} s", flush=True)
+
+    if args.known_item:
+        from _legacy import use_legacy_searcher
+
+        today = known_item(big)
+        use_legacy_searcher(big)
+        big.warm_up()
+        before = known_item(big)
+        print(f"\nknown-item council duties ({today['n']} titles, big index, hybrid)")
+        for label, row in (("before issue 13 (bm25s in memory)", before), ("today (Tantivy on disk)", today)):
+            print(f"  {label:36} hit@1 {row['hit@1']:.3f}  hit@5 {row['hit@5']:.3f}  MRR@10 {row['mrr@10']:.3f}")
+        return 0
 
     if not args.skip_latency:
         queries = latency_queries(args.queries)

@@ -45,6 +45,8 @@ class FileRecord:
     pages: int = 0
     ingested_at: float = field(default_factory=time.time)
     date_note: str = ""  # a day the text states without a year ("29 October"), when there is no date
+    facts: str = ""  # DocumentFacts as JSON (index/facts.py)
+    fingerprint: str = ""  # the text's MinHash as JSON, for finding other versions
 
     def metadata(self) -> dict:
         meta = {"source": self.source, "hash": self.hash, "title": self.title,
@@ -54,6 +56,10 @@ class FileRecord:
             meta["date"] = self.date
         if self.date_note:
             meta["date_note"] = self.date_note
+        if self.facts:
+            meta["facts"] = self.facts
+        if self.fingerprint:
+            meta["fingerprint"] = self.fingerprint
         return meta
 
 
@@ -326,6 +332,20 @@ class ChromaStore:
                                                          include=["metadatas", "documents"]))
         return {meta["source"]: _record(meta, doc) for meta, doc in zip(got["metadatas"], got["documents"])}
 
+    def file_facts(self) -> dict:
+        """source -> DocumentFacts of every file, from the manifest's metadata alone (not the chunk
+        id lists, which are most of its size)."""
+        from .facts import DocumentFacts
+
+        got = self._call(lambda chunks, files: files.get(where={"kind": "file"}, include=["metadatas"]))
+        out = {}
+        for meta in got["metadatas"]:
+            facts = DocumentFacts.from_json(meta.get("facts"))
+            facts.title = facts.title or meta.get("title", "")
+            facts.published = facts.published or meta.get("date")
+            out[meta["source"]] = facts
+        return out
+
     def file_records(self, sources: list[str]) -> list[FileRecord]:
         """The manifest records of these files (those that have one)."""
         records = []
@@ -443,7 +463,8 @@ def _record(meta: dict, doc: str) -> FileRecord:
     return FileRecord(source=meta["source"], hash=meta["hash"], chunk_ids=json.loads(doc),
                       title=meta.get("title", ""), date=meta.get("date"), doc_type=meta.get("doc_type", ""),
                       pages=meta.get("pages", 0), ingested_at=meta.get("ingested_at", 0.0),
-                      date_note=meta.get("date_note", ""))
+                      date_note=meta.get("date_note", ""), facts=meta.get("facts", ""),
+                      fingerprint=meta.get("fingerprint", ""))
 
 
 def _change_id(generation: int) -> str:

@@ -82,7 +82,7 @@ def _take_date_header(doc: Document) -> dict[str, str]:
     head_end = _offset_of_line(page.text, 20)
 
     def take(match: re.Match) -> str:
-        when = _parse_date(match.group(2).replace(",", ""))
+        when = parse_date(match.group(2).replace(",", ""))
         if not when:
             return match.group(0)
         kind = "updated" if "updated" in match.group(1).lower() else "published"
@@ -353,7 +353,7 @@ def _title(doc: Document) -> str:
         candidate = line.strip(" -–|•")
         if re.match(r"(?i)(classification|publication reference|contents?)\b", candidate):
             continue
-        if 12 <= len(candidate) <= 200 and not _parse_date(candidate) and len(candidate.split()) >= 3:
+        if 12 <= len(candidate) <= 200 and not parse_date(candidate) and len(candidate.split()) >= 3:
             return candidate
     return Path(doc.source).stem.replace("-", " ").replace("_", " ")
 
@@ -367,7 +367,7 @@ def _wrapped_pdf_title(doc: Document) -> str | None:
     if not 2 <= len(block) <= 4 or any(len(line) > 80 for line in block):
         return None
     title = " ".join(line.strip() for line in block)
-    if 12 <= len(title) <= 200 and not title.endswith(".") and not _parse_date(title):
+    if 12 <= len(title) <= 200 and not title.endswith(".") and not parse_date(title):
         return title
     return None
 
@@ -384,7 +384,7 @@ def _head(text: str) -> str:
 
 
 def _stated_date(doc: Document) -> str | None:
-    found = _parse_date(_head(doc.pages[0].text))
+    found = parse_date(_head(doc.pages[0].text))
     if found:
         return found
     meta = doc.extra.get("meta_date") or None
@@ -415,7 +415,7 @@ def _stated_day(raw_head: str, doc: Document) -> str | None:
     return f"{int(day)} {month}" if 1 <= int(day) <= 31 else None
 
 
-def _parse_date(text: str) -> str | None:
+def parse_date(text: str) -> str | None:
     patterns = (
         (r"\b(\d{4})-(\d{2})-(\d{2})\b", ("y", "m", "d")),
         (r"(?:^|\s)(\d{1,2})[./](\d{1,2})[./](\d{2}|\d{4})(?:\s|$)", ("d", "m", "y")),

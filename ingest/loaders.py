@@ -86,6 +86,7 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
             pages.append(Page(source=str(path), page=number, text=text))
         meta_title = _pdf_meta(reader, "/Title")
         meta_date = _pdf_date(_pdf_meta(reader, "/CreationDate"))
+        meta_author = _pdf_meta(reader, "/Author") or ""
     except IngestError:
         raise
     except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AssertionError,
@@ -101,7 +102,8 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
         raise IngestError("no text: the pages have no text layer and OCR found none on them")
     tables = _add_table_rows(path, pages)
     doc = Document(source=str(path), title="", date=None, doc_type="pdf", pages=pages)
-    doc.extra = {"meta_title": meta_title or "", "meta_date": meta_date or "", "tables": str(tables)}
+    doc.extra = {"meta_title": meta_title or "", "meta_date": meta_date or "", "tables": str(tables),
+                 "meta_author": meta_author}
     return doc
 
 
@@ -216,7 +218,8 @@ def _load_docx(path: Path) -> Document:
     doc = Document(source=str(path), title="", date=None, doc_type="docx",
                    pages=[Page(source=str(path), page=None, text=text)])
     doc.extra = {"meta_title": (props.title or "").strip(),
-                 "meta_date": props.created.date().isoformat() if props.created else ""}
+                 "meta_date": props.created.date().isoformat() if props.created else "",
+                 "meta_author": (props.author or "").strip()[:200]}
     return doc
 
 
@@ -267,8 +270,10 @@ def _load_markdown(path: Path) -> Document:
                    pages=[Page(source=str(path), page=None, text=text)])
     date_value = front.get("date") or front.get("published") or front.get("updated")
     doc.extra = {"meta_title": str(front.get("title") or "").strip() or _markdown_title(raw),
-                 "meta_date": _coerce_date(date_value) or ""}
+                 "meta_date": coerce_date(date_value) or ""}
     for key, value in front.items():
+        if isinstance(value, date):  # YAML reads 2025-03-31 as a date
+            value = value.isoformat()[:10]
         if isinstance(value, (str, int, float)) and key not in ("title", "date"):
             doc.extra[f"fm_{key}"] = str(value)[:200]
     return doc
@@ -337,7 +342,7 @@ def _control_ratio(text: str) -> float:
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def _coerce_date(value) -> str | None:
+def coerce_date(value) -> str | None:
     if value is None:
         return None
     if isinstance(value, date):

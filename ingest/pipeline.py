@@ -25,6 +25,7 @@ from index.store import ChromaStore, FileRecord, StoreError
 from .chunking import chunk_document
 from .clean import clean_document
 from .documents import Document, IngestError
+from .facts import document_facts, read_sidecar, sidecar_path
 from .loaders import NOT_A_REGULAR_FILE, doc_type_of, load
 from .ocr import OcrLimits
 
@@ -94,8 +95,10 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
                     continue
                 ocr = OcrLimits(settings.ocr, settings.ocr_max_pages, settings.ocr_time_limit_s)
                 limit = settings.file_timeout_s + (settings.ocr_time_limit_s if doc_type_of(path) == "pdf" else 0)
+                sidecar = read_sidecar(path)
                 doc = _read_within(limit, lambda: clean_document(
                     load(path, settings.max_file_mb, settings.max_unzipped_mb, ocr)))
+                _add_facts(doc, sidecar)
                 chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
                 if not chunks:
                     raise IngestError("no text to index")
@@ -114,6 +117,8 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
             changed = True
         removed = _prune(store, manifest, paths, prune)
         report.removed = len(removed)
+        if changed or removed:
+            _link_versions(store, {doc["path"] for doc in report.files if doc["status"] in ("added", "updated")})
         for source in removed:
             report.files.append({"path": source, "status": "removed", "chunks": 0})
         if changed or removed:
@@ -168,7 +173,8 @@ def _flush(pending: list, embedder: Embedder, store: ChromaStore, report: Ingest
     store.record_files([FileRecord(source=doc.source, hash=digest, chunk_ids=[c.id for c in chunks],
                                    title=doc.title, date=doc.date, doc_type=doc.doc_type,
                                    pages=max((p.page or 1) for p in doc.pages),
-                                   date_note=doc.extra.get("date_note", ""))
+                                   date_note=doc.extra.get("date_note", ""), facts=doc.extra.get("facts", ""),
+                                   fingerprint=doc.extra.get("fingerprint", ""))
                         for doc, digest, chunks, _ in pending])
     for doc, digest, chunks, existed in pending:
         report.chunks += len(chunks)
@@ -181,6 +187,38 @@ def _flush(pending: list, embedder: Embedder, store: ChromaStore, report: Ingest
                              "ocr_pages": sum(1 for p in doc.pages if p.ocr),
                              "tables": int(doc.extra.get("tables", 0) or 0)})
     pending.clear()
+
+
+def _add_facts(doc: Document, sidecar: dict) -> None:
+    """The document's facts (its own statements, the maintainer's sidecar over them) and its text's
+    fingerprint; a sidecar title and publication date also become the chunks' title and date."""
+    import json
+
+    from index.facts import fingerprint
+
+    if sidecar.get("title"):
+        doc.title = sidecar["title"]
+    if sidecar.get("published"):
+        doc.date = sidecar["published"]
+    doc.extra["facts"] = document_facts(doc, sidecar).to_json()
+    doc.extra["fingerprint"] = json.dumps(fingerprint(" ".join(p.text for p in doc.pages)))
+
+
+def _link_versions(store: ChromaStore, changed: set[str]) -> None:
+    """Re-link versions across the library after a change, and record the facts that moved."""
+    import json
+
+    from index.facts import DocumentFacts, Versioned, link_versions
+
+    manifest = store.manifest()
+    entries = [Versioned(r.source, DocumentFacts.from_json(r.facts), json.loads(r.fingerprint or "[]"), r.ingested_at)
+               for r in manifest.values()]
+    updated = link_versions(entries, changed)
+    if updated:
+        records = [manifest[source] for source in updated]
+        for record in records:
+            record.facts = updated[record.source].to_json()
+        store.record_files(records)
 
 
 def _sweep_orphans(store: ChromaStore, manifest: dict[str, FileRecord]) -> None:
@@ -250,10 +288,15 @@ def _read_within(seconds: float, read: Callable[[], Document]) -> Document:
 
 
 def _hash(path: Path) -> str:
+    """The file's content hash; with a facts sidecar beside it, of both (editing the facts
+    re-ingests the file, and an unchanged pair is skipped with its facts kept)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
+    side = sidecar_path(path)
+    if side.is_file():
+        digest.update(b"\x00facts\x00" + side.read_bytes())
     return digest.hexdigest()
 
 

@@ -291,3 +291,62 @@ def test_indexing_finishes_after_the_maintainer_tab_is_closed(tmp_path, embedder
     manifest = index.ChromaStore(settings).manifest()
     assert sum("council-note-" in source for source in manifest) == 300
     assert "Traceback" not in (tmp_path / "server.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make browser)")
+def test_a_superseded_source_shows_its_badge_in_a_real_browser(tmp_path, embedder):
+    """Issue 14: "Answer as of" a date before the new version: the answer quotes the old figure and
+    its source carries the Superseded badge and the note naming the version that replaced it."""
+    import ingest
+    from playwright.sync_api import expect, sync_playwright
+
+    from .test_versions import BODY, FRONT
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for year, version, amount in (("2024", "1.0", "£500 million"), ("2025", "2.0", "£600 million")):
+        (docs / f"bcf-framework-{year}.md").write_text(
+            FRONT.format(date=f"{year}-04-01", version=version) + BODY.format(amount=amount), encoding="utf-8")
+    settings = make_settings(tmp_path / "store", corpus=docs)
+    assert ingest.run([docs], settings, embedder=embedder).added == 2
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, POLICY_ASSISTANT_STORE=str(settings.store), POLICY_ASSISTANT_CORPUS=str(docs),
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    env.pop("POLICY_ASSISTANT_CHROMA_URL", None)
+    log = (tmp_path / "server.log").open("w")
+    server = start_streamlit(port, env, log)
+    try:
+        wait_for_health(url, server)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 1000})
+            page.goto(url)
+            chat_box = page.get_by_placeholder("Ask a question about the policy documents")
+            expect(chat_box).to_be_visible(timeout=180_000)
+            as_of = page.locator('[data-testid="stDateInput"]').filter(has_text="Answer as of")
+            as_of.scroll_into_view_if_needed()
+            # Day, month and year are three boxes (dd / mm / yyyy) that move on by themselves.
+            as_of.get_by_role("spinbutton", name=re.compile("^day")).click()
+            page.keyboard.type("01062024", delay=30)
+            page.keyboard.press("Enter")
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(1500)
+            chat_box.fill("How much is the Discharge Fund?")
+            chat_box.press("Enter")
+            answer = page.locator('[data-testid="stChatMessage"]').nth(1)
+            expect(answer.locator('[data-testid="stFeedback"]')).to_be_visible(timeout=120_000)
+            assert "£500 million" in answer.inner_text()
+            source = answer.locator('[data-testid="stExpander"]').first
+            expect(source).to_contain_text("Superseded")
+            source.locator("summary").click()
+            expect(source.get_by_text("has been superseded by")).to_be_visible()
+            expect(answer.get_by_text("the versions in force on 01 June 2024")).to_be_visible()
+            page.screenshot(path=tmp_path / "01-superseded-badge.png", full_page=True)
+            shutil.copy(tmp_path / "01-superseded-badge.png", Path(os.environ.get("SCREENSHOTS", tmp_path)) / "superseded-badge.png")
+            browser.close()
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+        log.close()
+    assert "Traceback" not in (tmp_path / "server.log").read_text(encoding="utf-8")

@@ -535,3 +535,65 @@ def test_the_full_titles_of_the_chosen_documents_are_shown_under_the_filter(monk
     at.multiselect(key="filter_sources").set_value([record.source]).run()
     shown = "\n".join(plain(c.value) for c in at.sidebar.caption)
     assert f"Searching only: “{record.title}”" in shown
+
+
+# --- versions (issue 14) ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def versions_store(tmp_path_factory, embedder):
+    import ingest
+
+    from .test_versions import BODY, FRONT
+
+    docs = tmp_path_factory.mktemp("ui-versions") / "docs"
+    docs.mkdir()
+    for year, version, amount in (("2024", "1.0", "£500 million"), ("2025", "2.0", "£600 million")):
+        (docs / f"bcf-framework-{year}.md").write_text(
+            FRONT.format(date=f"{year}-04-01", version=version) + BODY.format(amount=amount), encoding="utf-8")
+    settings = make_settings(docs.parent / "store")
+    assert ingest.run([docs], settings, embedder=embedder).added == 2
+    return settings
+
+
+def test_an_answer_as_of_a_past_date_shows_the_superseded_badge_and_note(monkeypatch, versions_store):
+    at = open_app(monkeypatch, versions_store)
+    turn = ask(at, "How much is the Discharge Fund?")
+    assert "£600 million" in turn.answer.answer
+    assert not any("badge[Superseded]" in e.label for e in at.expander)  # today's version: no badge
+    at.sidebar.date_input(key="filter_as_of").set_value(date(2024, 6, 1)).run()
+    turn = ask(at, "How much is the Discharge Fund?")
+    assert "£500 million" in turn.answer.answer and turn.answer.as_of == "2024-06-01"
+    message = at.chat_message[-1]
+    label = next(e.label for e in message.expander if "bcf-framework-2024.md" in plain(e.label))
+    assert label.endswith(":orange-badge[Superseded]")
+    assert any("has been superseded by “Better Care Fund policy framework, version 2.0 of 2025-04-01”"
+               in plain(w.value) for w in message.warning)
+    assert any("the versions in force on 01 June 2024" in plain(c.value) for c in message.caption)
+    exported = at.session_state["turns"][-1].answer
+    from ui.markdown import conversation_markdown
+
+    text = conversation_markdown([exported], scopes=[at.session_state["turns"][-1].scope])
+    assert "(This document has been superseded by “Better Care Fund policy framework, version 2.0 of 2025-04-01”" in text
+    assert "the versions in force on 01 June 2024" in text
+
+
+def test_the_sidebar_lists_version_and_status_and_sorts_by_status(monkeypatch, versions_store):
+    at = open_app(monkeypatch, versions_store)
+    at.sidebar.selectbox(key="documents_sort").set_value("status").run()
+    listing = next(m.value for m in at.sidebar.markdown if "Better Care Fund" in m.value)
+    first, second = listing.split("\n\n")[:2]
+    assert ":orange-badge[Superseded]" in first and "version 1.0" in first
+    assert "Superseded" not in second and "version 2.0" in second
+
+
+def test_the_what_changed_page_lists_the_changed_passage(monkeypatch, versions_store):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("POLICY_ASSISTANT_STORE", str(versions_store.store))
+    at = AppTest.from_file(str(ROOT / "ui" / "versions_page.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    texts = [plain(m.value) for m in at.markdown]
+    assert any("£500 million" in t for t in texts) and any("£600 million" in t for t in texts)
+    assert [c.value for c in at.caption][-1] == "1 changed"
+    at.text_input(key="changes_topic").set_value("parking permits").run()
+    assert any("No passage changed" in plain(i.value) for i in at.info)

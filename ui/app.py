@@ -16,6 +16,7 @@ st.set_option("client.toolbarMode", "minimal")
 
 page = st.navigation([
     st.Page("chat_page.py", title="Ask", icon=":material/forum:", default=True),
+    st.Page("versions_page.py", title="What changed", icon=":material/difference:"),
     st.Page("maintain_page.py", title="Maintainers", icon=":material/admin_panel_settings:"),
 ])
 page.run()

@@ -44,6 +44,10 @@ with st.sidebar:
                             min_value=EARLIEST_DATE, max_value=LATEST_DATE)
     if date_from or date_to:
         st.caption("Documents with no publication date are left out while a date is set.")
+    as_of = st.date_input("Answer as of", value=None, key="filter_as_of", format="DD/MM/YYYY",
+                          min_value=EARLIEST_DATE, max_value=LATEST_DATE,
+                          help="Answer from the versions of each document in force on this date. "
+                               "Empty: today's versions are preferred.")
     kinds = state.answerer_choices(config)
     answerer = "extractive"
     if len(kinds) > 1:
@@ -52,14 +56,23 @@ with st.sidebar:
 
     st.subheader(f"Documents in the index ({len(documents)})")
     if documents:
+        facts = {}
+        with state.plain_errors("reading the documents' dates and versions"):
+            facts = helper.library.facts()
+        order = st.selectbox("Sort by", ["title", "published", "version", "status"], key="documents_sort",
+                             format_func=lambda key: "date" if key == "published" else key)
+        position = {row["source"]: i for i, row in enumerate(helper.document_rows(sort=order))}
+        documents = sorted(documents, key=lambda d: position.get(d.source, len(position)))
         # In the sidebar's own scroll, not a scroll area inside it (two nested scrolls confused readers).
-        st.markdown(documents_markdown(documents, limit=300))
+        st.markdown(documents_markdown(documents, limit=300, facts=facts))
     else:
         st.caption("The index is empty. A maintainer can add documents on the maintainer page.")
 
 
-def scope_in_words(sources: list[str], start: date | None, end: date | None) -> str:
+def scope_in_words(sources: list[str], start: date | None, end: date | None, on: date | None = None) -> str:
     parts = []
+    if on:
+        parts.append(f"the versions in force on {on:%d %B %Y}")
     if sources:
         parts.append(f"“{titles[sources[0]]}”" if len(sources) == 1 else f"{len(sources)} chosen documents")
     if start and end:
@@ -100,7 +113,8 @@ if question:
     pending.append({"question": question, "sources": chosen or None,
                     "date_from": date_from.isoformat() if date_from else None,
                     "date_to": date_to.isoformat() if date_to else None,
-                    "answerer": answerer, "scope": scope_in_words(chosen, date_from, date_to)})
+                    "as_of": as_of.isoformat() if as_of else None,
+                    "answerer": answerer, "scope": scope_in_words(chosen, date_from, date_to, as_of)})
     if len(pending) == 1:
         st.rerun()  # draw the box closed before the answer is worked out
 if pending:
@@ -116,7 +130,7 @@ if pending:
             with st.spinner("Searching the documents…"):
                 pieces = helper.stream(asked["question"], history, sources=asked["sources"],
                                        date_from=asked["date_from"], date_to=asked["date_to"],
-                                       answerer=asked["answerer"])
+                                       answerer=asked["answerer"], as_of=asked.get("as_of"))
                 answer = stream_answer(pieces)
         if answer is not None:
             turns.append(Turn(id=uuid.uuid4().hex, question=asked["question"], answer=answer, history=history,

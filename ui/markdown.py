@@ -113,6 +113,35 @@ def document_label(citations: list[Citation]) -> str:
     return f"{numbers} {first.title or Path(first.source).name} · {Path(first.source).name}{where}{scanned}"
 
 
+_BADGE_COLOURS = {"superseded": "orange", "withdrawn": "red", "draft": "violet"}
+
+
+def standing_badge(citation: Citation) -> str:
+    """A Streamlit badge for a quoted document that is not simply current ("" when it is)."""
+    badges = []
+    if citation.status in _BADGE_COLOURS:
+        badges.append(f":{_BADGE_COLOURS[citation.status]}-badge[{citation.status.capitalize()}]")
+    if citation.past_review:
+        badges.append(":gray-badge[Past review date]")
+    return " ".join(badges)
+
+
+def standing_note(citation: Citation) -> str:
+    """The same in a sentence, as plain text: "" for a current document."""
+    if citation.status == "superseded":
+        newer = f" by “{citation.superseded_by}”" if citation.superseded_by else ""
+        note = f"This document has been superseded{newer}: check the current version before relying on it."
+    elif citation.status == "withdrawn":
+        note = "This document has been withdrawn: it is no longer guidance."
+    elif citation.status == "draft":
+        note = "This document is a draft, not published guidance."
+    else:
+        note = ""
+    if citation.past_review:
+        note = f"{note} Its review date ({readable_date(citation.review_by)}) has passed.".strip()
+    return note
+
+
 def by_document(citations: list[Citation]) -> list[list[Citation]]:
     """Citations grouped by the document they quote, in the order the documents are first cited."""
     groups: dict[str, list[Citation]] = {}
@@ -131,17 +160,24 @@ def readable_date(iso: str | None) -> str:
         return str(iso)
 
 
-def documents_markdown(records, limit: int = 300) -> str:
-    """The index as a compact list: title in bold, then type, pages, date and passage count."""
+def documents_markdown(records, limit: int = 300, facts: dict | None = None) -> str:
+    """The index as a compact list: title in bold, then type, pages, date, version, status and
+    passage count (``facts``: source -> DocumentFacts)."""
     lines = []
     for record in list(records)[:limit]:
+        standing = (facts or {}).get(record.source)
         pages = f"{record.pages} page{'s' if record.pages != 1 else ''}" if record.pages else ""
         when = readable_date(record.date)
         if not record.date and record.date_note:
             when = f"undated (the text says {record.date_note}, with no year)"
-        details = " · ".join(x for x in (record.doc_type.upper(), pages, when,
-                                           f"{len(record.chunk_ids)} passages") if x)
-        lines.append(f"**{escape_markdown(record.title or Path(record.source).name)}**  \n"
+        version = f"version {standing.version}" if standing and standing.version else ""
+        details = " · ".join(x for x in (record.doc_type.upper(), pages, when, version,
+                                           f"{len(record.chunk_ids)} passage{'s' if len(record.chunk_ids) != 1 else ''}")
+                            if x)
+        status = ""
+        if standing and standing.status != "current":
+            status = f" :{_BADGE_COLOURS.get(standing.status, 'gray')}-badge[{standing.status.capitalize()}]"
+        lines.append(f"**{escape_markdown(record.title or Path(record.source).name)}**{status}  \n"
                      f":gray[{escape_markdown(details)}]")
     if len(records) > limit:
         lines.append(f"… and {len(records) - limit} more.")
@@ -180,6 +216,7 @@ def conversation_markdown(answers: list[Answer], exported_at: datetime | None = 
             for c in answer.citations:
                 check = "" if c.verified else " (this quote could not be matched to the stored text)"
                 check += " (read by OCR from a scan: check the original)" if c.ocr else ""
+                check += f" ({standing_note(c)})" if standing_note(c) else ""
                 lines.append(f"- {export_text(citation_label(c))}{check}")
                 lines.append(f"  > {export_text(' '.join(c.quote.split()))}")
             lines.append("")

@@ -11,7 +11,8 @@ import streamlit as st
 
 from assistant import Answer, Citation
 from assistant.feedback import record_feedback
-from ui.markdown import by_document, citation_label, document_label, escape_markdown, highlight_markdown
+from ui.markdown import (by_document, citation_label, document_label, escape_markdown, highlight_markdown,
+                         standing_badge, standing_note)
 
 
 ASSISTANT_AVATAR = ":material/policy:"
@@ -68,7 +69,11 @@ def show_sources(answer: Answer, turn_id: str) -> None:
         return
     st.caption("Sources: open one to read the quoted passages in their context.")
     for group in by_document(answer.citations):
-        with st.expander(escape_markdown(document_label(group)), icon=":material/description:"):
+        badge = standing_badge(group[0])
+        label = escape_markdown(document_label(group)) + (f" {badge}" if badge else "")
+        with st.expander(label, icon=":material/description:"):
+            if standing_note(group[0]):
+                st.warning(escape_markdown(standing_note(group[0])), icon=":material/history:")
             for citation in group:
                 if len(group) > 1:
                     where = f", page {citation.page}" if citation.page else ""
@@ -148,3 +153,4 @@ def earlier_markdown(turns: list[Turn]) -> str:
         blocks.append(f"**{escape_markdown(turn.question)}**\n\n{escape_markdown(turn.answer.answer)}"
                       + (f"\n\n*Sources: {escape_markdown(sources)}*" if sources else ""))
     return "\n\n---\n\n".join(blocks)
+
