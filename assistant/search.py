@@ -132,6 +132,7 @@ class HybridSearcher:
         self._local_writes = 0
         self._view: _View | None = None
         self._follower: threading.Thread | None = None
+        self._view_lock = threading.Lock()
 
     def warm_up(self) -> None:
         self.embedder.warm_up()
@@ -170,12 +171,21 @@ class HybridSearcher:
                     self._follower.start()
                 follower = self._follower
             follower.join(None if wait else _FOLLOW_WAIT_S)
-        snapshot = self.keywords.searcher()
-        if self.keywords.generation == generation:
-            _check_model(self.store, self.embedder, snapshot is not None and snapshot.num_docs > 0)
-            self._generation = generation
-        self._view = _View(snapshot, self.keywords.sources(snapshot),
-                           snapshot.num_docs if snapshot is not None else 0, {})
+        self._install_view(generation)
+
+    def _install_view(self, generation: int) -> None:
+        """Swap in the index's latest snapshot (never an older one than the view has); when it is
+        at the store's ``generation``, this searcher is level with the store."""
+        with self._view_lock:
+            snapshot = self.keywords.searcher()
+            current = self._view.snapshot.generation if self._view and self._view.snapshot else -1
+            if snapshot is not None and snapshot.generation < current:
+                return
+            if snapshot is not None and snapshot.generation == generation:
+                _check_model(self.store, self.embedder, snapshot.num_docs > 0)
+                self._generation = generation
+            self._view = _View(snapshot, self.keywords.sources(snapshot),
+                               snapshot.num_docs if snapshot is not None else 0, {})
 
     def _catch_up(self) -> None:
         try:
@@ -183,6 +193,9 @@ class HybridSearcher:
         except Exception:  # noqa: BLE001 - a failed catch-up is retried at the next refresh
             log.exception("the keyword index could not follow the store")
             self._generation = None
+            return
+        # Searches that gave up waiting answer from the new snapshot as soon as it is there.
+        self._install_view(self.store.generation())
 
     # --- keyword statistics --------------------------------------------------------------------
     def idf(self, term: str) -> float:
@@ -253,18 +266,24 @@ class HybridSearcher:
         else:
             share = self._keyword_share(terms, keyword_ids[0], view) if keyword_ids else 0.0
             ranked = _score_fusion(list(dict.fromkeys(dense_ids + keyword_ids)), cosine, bm25, share)
-        return self._hits(ranked, k, chunks, cosine)
+        return self._hits(ranked, k, chunks, cosine, view)
 
     def _hits(self, ranked: list[tuple[str, float]], k: int, chunks: dict[str, StoredChunk],
-              cosine: dict[str, float]) -> list[Hit]:
-        """The first k of ranked that the store still holds. Texts are fetched only for the chunks
-        returned; one removed since this snapshot of the keyword index is not in the store any
-        more and is passed over, so a removed document is never returned."""
+              cosine: dict[str, float], view: _View) -> list[Hit]:
+        """The first k of ranked, with their texts: fetched only for the chunks returned. A chunk
+        the store no longer holds is either part-way through a change another process has not
+        published yet (the store's generation is still this snapshot's: it is answered from the
+        snapshot, the index as it was) or removed by a published change (passed over, so a removed
+        document is never returned)."""
         hits: list[Hit] = []
         for start in range(0, len(ranked), k):
             window = ranked[start:start + k]
-            for chunk in self.store.get_chunks([i for i, _ in window if i not in chunks]):
+            wanted = [i for i, _ in window if i not in chunks]
+            for chunk in self.store.get_chunks(wanted):
                 chunks[chunk.id] = chunk
+            lost = [i for i in wanted if i not in chunks]
+            if lost and view.snapshot is not None and self.store.generation() == view.snapshot.generation:
+                chunks |= self.keywords.stored_chunks(view.snapshot, lost)
             hits.extend(self._hit(chunks[i], score, cosine[i]) for i, score in window if i in chunks)
             if len(hits) >= k:
                 break
@@ -280,7 +299,8 @@ class HybridSearcher:
                view: _View) -> list[tuple[str, float, StoredChunk | None]]:
         """(chunk id, cosine, the chunk when the store handed it over) of the nearest chunks."""
         if where is None:
-            return [(c.id, 1.0 - float(c.distance), c) for c in self.store.query(vector, self.candidates)]
+            return [(c.id, 1.0 - float(c.distance), c if c.metadata is not None else None)
+                    for c in self.store.query(vector, self.candidates)]
         # A filter is resolved to its chunks' rows in the local index and searched exactly there
         # (milliseconds); Chroma's own metadata filter scans its table (372 ms at 1M chunks).
         nearest = self.keywords.nearest(view.snapshot, vector, where, self.candidates, self.filter_ids_max)
@@ -290,10 +310,10 @@ class HybridSearcher:
         # neighbours the share implies and keep those that pass; Chroma's filter only if too few do.
         share = self.keywords.count(view.snapshot, where) / max(view.size, 1)
         wanted = min(int(self.candidates / max(share, 1e-9) * 2), _OVERFETCH_MAX, view.size)
-        found = [c for c in self.store.query(vector, wanted) if where.passes(c.metadata)]
+        found = [c for c in self.store.query(vector, wanted) if c.metadata is not None and where.passes(c.metadata)]
         if len(found) < self.candidates and wanted < view.size:
             found = self.store.query(vector, self.candidates, filters.chroma_where(view.sources))
-        return [(c.id, 1.0 - float(c.distance), c) for c in found[:self.candidates]]
+        return [(c.id, 1.0 - float(c.distance), c if c.metadata is not None else None) for c in found[:self.candidates]]
 
     def _keyword_share(self, terms: list[str], best: str, view: _View) -> float:
         """Weight of the keyword half: grows with the share of the question's IDF-weighted terms

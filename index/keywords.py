@@ -43,7 +43,7 @@ from .store import ChromaStore, StoredChunk
 Progress = Callable[[int, int], None]
 _BATCH = 5000  # chunks fetched from the store per call while rebuilding
 _VECTORS = "vectors.f16"
-_SCHEMA = 2  # bumped when the fields change: an index of another schema is rebuilt
+_SCHEMA = 3  # bumped when the fields change: an index of another schema is rebuilt
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ class Snapshot:
     """One committed state of the index: a Tantivy searcher and the vector rows it refers to."""
     searcher: object
     vectors: np.ndarray | None  # rows x dimension, float16, memory-mapped
+    generation: int = -1  # the store generation this snapshot holds
 
     @property
     def num_docs(self) -> int:
@@ -137,6 +138,9 @@ class KeywordIndex:
         # What was indexed for the chunk, as a short digest: an index kept up incrementally can be
         # compared with a fresh build, entry by entry (contents()).
         builder.add_text_field("digest", stored=True, tokenizer_name="raw", index_option="basic")
+        # The chunk as the store held it at this generation (text and metadata, JSON): a search
+        # answers from this snapshot while another process is part-way through changing the store.
+        builder.add_bytes_field("chunk", stored=True)
         return builder.build()
 
     def searcher(self) -> Snapshot | None:
@@ -156,7 +160,7 @@ class KeywordIndex:
                 self._index.reload()
                 self._state = state
             searcher = self._index.searcher()
-            return Snapshot(searcher, self._mapped_vectors(int(state.get("dim") or 0)))
+            return Snapshot(searcher, self._mapped_vectors(int(state.get("dim") or 0)), int(state["generation"]))
 
     def _mapped_vectors(self, dim: int) -> np.ndarray | None:
         """vectors.f16, mapped again when it has grown (a mapping covers the size it was made at)."""
@@ -297,6 +301,21 @@ class KeywordIndex:
             return None
         return parts[0] if len(parts) == 1 else Query.boolean_query([(Occur.Must, p) for p in parts])
 
+    def stored_chunks(self, snapshot: Snapshot | None, chunk_ids: list[str]) -> dict[str, StoredChunk]:
+        """The chunks as this snapshot holds them (for those the store no longer holds mid-change)."""
+        import tantivy
+
+        if snapshot is None or not chunk_ids:
+            return {}
+        self._terms([])
+        query = tantivy.Query.term_set_query(self._schema, "chunk_id", list(chunk_ids))
+        out = {}
+        for _, address in snapshot.searcher.search(query, len(chunk_ids), count=False).hits:
+            doc = snapshot.searcher.doc(address)
+            stored = json.loads(bytes(doc["chunk"][0]).decode())
+            out[doc["chunk_id"][0]] = StoredChunk(doc["chunk_id"][0], stored["text"], stored["meta"])
+        return out
+
     def contents(self, snapshot: Snapshot | None) -> dict[str, str]:
         """Every live entry: chunk id -> digest of its source, date, words and vector (for checks)."""
         import tantivy
@@ -329,7 +348,9 @@ class KeywordIndex:
         source, date = meta.get("source", ""), int(meta.get("date_int") or 0)
         words = " ".join(chunk_words(meta.get("title", ""), chunk.text))
         digest = hashlib.sha256(f"{source}\n{date}\n{words}".encode()).hexdigest()[:16]
-        return tantivy.Document(chunk_id=chunk.id, source=source, date=date, row=row, words=words, digest=digest)
+        stored = json.dumps({"text": chunk.text, "meta": meta}, ensure_ascii=False).encode()
+        return tantivy.Document(chunk_id=chunk.id, source=source, date=date, row=row, words=words, digest=digest,
+                                chunk=stored)
 
     @staticmethod
     def _append_vectors(path: Path, chunks: list[StoredChunk], dim: int) -> int:

@@ -453,10 +453,10 @@ class ChromaStore:
         if ids is not None and not ids:
             return []
         got = self._call(run)
-        # A vector whose record another process has just deleted comes back without metadata
-        # (an embedded store's view lags behind another process's writes): it is not a chunk.
+        # A vector whose record another process has just deleted comes back with metadata None (an
+        # embedded store's view of its vectors lags behind another process's writes); the caller decides.
         return [StoredChunk(i, d, m, dist) for i, d, m, dist in
-                zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]) if m is not None]
+                zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
 
 
 def _record(meta: dict, doc: str) -> FileRecord:

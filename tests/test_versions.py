@@ -221,3 +221,23 @@ def test_facts_are_read_from_what_the_document_states(path, expected):
         path = next(path.parent.glob(path.name[:30] + "*"))
     facts = document_facts(clean_document(load(path, 25)))
     assert {name: getattr(facts, name) for name in expected} == expected
+
+
+def test_among_the_council_duties_only_true_versions_are_linked():
+    """3,150 short, templated council duties: near-identical texts abound ("microchipping of dogs
+    (England)" and "(Wales)"), but only a reworded title or a new year of the same duty is a version."""
+    from ingest.clean import clean_document
+    from ingest.facts import document_facts
+    from ingest.loaders import load
+    from index.facts import Versioned, fingerprint, link_versions
+
+    entries = []
+    for path in sorted(LA_DUTIES.glob("*.md")):
+        doc = clean_document(load(path, 25))
+        entries.append(Versioned(path.name, document_facts(doc), fingerprint(" ".join(p.text for p in doc.pages))))
+    linked = link_versions(entries, {e.source for e in entries})
+    assert {(old, facts.superseded_by) for old, facts in linked.items() if facts.superseded_by} == {
+        ("child-welfare-funding-of-local-safeguarding-children-board.md",
+         "child-welfare-local-safeguarding-children-board-funding.md"),
+        ("fostering-private-fosterers-registration.md", "fostering-registration-of-private-fosterers.md"),
+        ("non-domestic-rating-disregarded-income-2013.md", "non-domestic-rating-disregarded-income-2014.md")}
