@@ -241,3 +241,31 @@ def test_among_the_council_duties_only_true_versions_are_linked():
          "child-welfare-local-safeguarding-children-board-funding.md"),
         ("fostering-private-fosterers-registration.md", "fostering-registration-of-private-fosterers.md"),
         ("non-domestic-rating-disregarded-income-2013.md", "non-domestic-rating-disregarded-income-2014.md")}
+
+
+def test_the_http_api_answers_as_of_a_date_and_serves_what_changed(library):
+    import httpx
+
+    from api.app import document_id
+
+    from .test_api import Server
+
+    docs, settings, _ = library
+    server = Server(settings.store)
+    try:
+        answer = httpx.post(f"{server.url}/v1/ask", json={"question": QUESTION, "as_of": "2024-06-01"}, timeout=120).json()
+        assert "£500 million" in answer["answer"] and answer["citations"][0]["status"] == "superseded"
+        assert answer["as_of"] == "2024-06-01"
+        listed = {d["file"]: d for d in httpx.get(f"{server.url}/v1/documents", timeout=60).json()["documents"]}
+        new, old = listed["bcf-framework-2025.md"], listed["bcf-framework-2024.md"]
+        assert (new["status"], new["version"], new["previous"]) == ("current", "2.0", old["id"])
+        assert (old["status"], old["superseded_by"]) == ("superseded", new["id"])
+        changed = httpx.get(f"{server.url}/v1/documents/{new['id']}/changes", params={"topic": "discharge"},
+                            timeout=60).json()["changes"]
+        assert [c["kind"] for c in changed] == ["changed"] and "£600 million" in changed[0]["after"]
+        assert httpx.get(f"{server.url}/v1/documents/{old['id']}/changes", timeout=60).status_code == 404
+        bad = httpx.post(f"{server.url}/v1/ask", json={"question": QUESTION, "as_of": "last spring"}, timeout=60)
+        assert bad.status_code == 400 and "is not a date" in bad.text
+        assert document_id(str(docs / "bcf-framework-2025.md")) == new["id"]
+    finally:
+        server.stop()
