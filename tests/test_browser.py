@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,27 @@ def start_streamlit(port: int, env: dict, log) -> subprocess.Popen:
         [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+@contextmanager
+def running_app(tmp_path: Path, settings, **env):
+    """The app as `serve` starts it, on a free loopback port, over settings' store and corpus; yields
+    its URL. The server log must hold no traceback when it is stopped."""
+    port = free_port()
+    environment = dict(os.environ, POLICY_ASSISTANT_STORE=str(settings.store),
+                       POLICY_ASSISTANT_CORPUS=str(settings.corpus), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+                       ANONYMIZED_TELEMETRY="False", **env)
+    environment.pop("POLICY_ASSISTANT_CHROMA_URL", None)
+    log_path = tmp_path / f"server-{port}.log"
+    with log_path.open("w") as log:
+        server = start_streamlit(port, environment, log)
+        try:
+            wait_for_health(f"http://127.0.0.1:{port}", server)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.kill()
+            server.wait(timeout=30)
+    assert "Traceback" not in log_path.read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -246,51 +268,36 @@ def test_indexing_finishes_after_the_maintainer_tab_is_closed(tmp_path, embedder
         (uploads / f"council-note-{n:03}.txt").write_text(
             f"Council note {n} on pooled budgets.\n\nNote {n} records how the council and the NHS share the "
             f"pooled budget for intermediate care in area {n}.\n", encoding="utf-8")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     token = "browser-maintainer-token"
-    env = dict(os.environ, POLICY_ASSISTANT_STORE=str(settings.store), POLICY_ASSISTANT_CORPUS=str(corpus),
-               POLICY_ASSISTANT_ADMIN_TOKEN=token, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               ANONYMIZED_TELEMETRY="False")
-    env.pop("POLICY_ASSISTANT_CHROMA_URL", None)
-    log = (tmp_path / "server.log").open("w")
-    server = start_streamlit(port, env, log)
-    try:
-        wait_for_health(url, server)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with running_app(tmp_path, settings, POLICY_ASSISTANT_ADMIN_TOKEN=token) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
-            def maintainer_page():
-                page = browser.new_page(viewport={"width": 1366, "height": 1000})
-                page.goto(f"{url}/maintain_page")
-                box = page.get_by_label("Maintainer token")
-                expect(box).to_be_visible(timeout=180_000)
-                box.fill(token)
-                box.press("Enter")
-                expect(page.get_by_text("Add documents")).to_be_visible(timeout=60_000)
-                return page
+        def maintainer_page():
+            page = browser.new_page(viewport={"width": 1366, "height": 1000})
+            page.goto(f"{url}/maintain_page")
+            box = page.get_by_label("Maintainer token")
+            expect(box).to_be_visible(timeout=180_000)
+            box.fill(token)
+            box.press("Enter")
+            expect(page.get_by_text("Add documents")).to_be_visible(timeout=60_000)
+            return page
 
-            page = maintainer_page()
-            page.locator('input[type="file"]').set_input_files(sorted(str(p) for p in uploads.iterdir()))
-            add = page.get_by_role("button", name="Add and index")
-            expect(add).to_be_enabled(timeout=120_000)
-            add.click()
-            page.wait_for_timeout(1500)
-            page.screenshot(path=tmp_path / "01-indexing.png")
-            page.close()  # the maintainer closes the tab mid-index
+        page = maintainer_page()
+        page.locator('input[type="file"]').set_input_files(sorted(str(p) for p in uploads.iterdir()))
+        add = page.get_by_role("button", name="Add and index")
+        expect(add).to_be_enabled(timeout=120_000)
+        add.click()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=tmp_path / "01-indexing.png")
+        page.close()  # the maintainer closes the tab mid-index
 
-            page = maintainer_page()
-            outcome = page.get_by_text(re.compile(r"Finished at .*: 300 added"))
-            expect(outcome).to_be_visible(timeout=300_000)
-            page.screenshot(path=tmp_path / "02-outcome-on-return.png", full_page=True)
-            browser.close()
-    finally:
-        server.kill()
-        server.wait(timeout=30)
-        log.close()
+        page = maintainer_page()
+        outcome = page.get_by_text(re.compile(r"Finished at .*: 300 added"))
+        expect(outcome).to_be_visible(timeout=300_000)
+        page.screenshot(path=tmp_path / "02-outcome-on-return.png", full_page=True)
+        browser.close()
     manifest = index.ChromaStore(settings).manifest()
     assert sum("council-note-" in source for source in manifest) == 300
-    assert "Traceback" not in (tmp_path / "server.log").read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make browser)")
@@ -309,44 +316,31 @@ def test_a_superseded_source_shows_its_badge_in_a_real_browser(tmp_path, embedde
             FRONT.format(date=f"{year}-04-01", version=version) + BODY.format(amount=amount), encoding="utf-8")
     settings = make_settings(tmp_path / "store", corpus=docs)
     assert ingest.run([docs], settings, embedder=embedder).added == 2
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, POLICY_ASSISTANT_STORE=str(settings.store), POLICY_ASSISTANT_CORPUS=str(docs),
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
-    env.pop("POLICY_ASSISTANT_CHROMA_URL", None)
-    log = (tmp_path / "server.log").open("w")
-    server = start_streamlit(port, env, log)
-    try:
-        wait_for_health(url, server)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1366, "height": 1000})
-            page.goto(url)
-            chat_box = page.get_by_placeholder("Ask a question about the policy documents")
-            expect(chat_box).to_be_visible(timeout=180_000)
-            as_of = page.locator('[data-testid="stDateInput"]').filter(has_text="Answer as of")
-            as_of.scroll_into_view_if_needed()
-            # Day, month and year are three boxes (dd / mm / yyyy) that move on by themselves.
-            as_of.get_by_role("spinbutton", name=re.compile("^day")).click()
-            page.keyboard.type("01062024", delay=30)
-            page.keyboard.press("Enter")
-            page.keyboard.press("Escape")
-            page.wait_for_timeout(1500)
-            chat_box.fill("How much is the Discharge Fund?")
-            chat_box.press("Enter")
-            answer = page.locator('[data-testid="stChatMessage"]').nth(1)
-            expect(answer.locator('[data-testid="stFeedback"]')).to_be_visible(timeout=120_000)
-            assert "£500 million" in answer.inner_text()
-            source = answer.locator('[data-testid="stExpander"]').first
-            expect(source).to_contain_text("Superseded")
-            source.locator("summary").click()
-            expect(source.get_by_text("has been superseded by")).to_be_visible()
-            expect(answer.get_by_text("the versions in force on 01 June 2024")).to_be_visible()
-            page.screenshot(path=tmp_path / "01-superseded-badge.png", full_page=True)
-            shutil.copy(tmp_path / "01-superseded-badge.png", Path(os.environ.get("SCREENSHOTS", tmp_path)) / "superseded-badge.png")
-            browser.close()
-    finally:
-        server.kill()
-        server.wait(timeout=30)
-        log.close()
-    assert "Traceback" not in (tmp_path / "server.log").read_text(encoding="utf-8")
+    with running_app(tmp_path, settings) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 1000})
+        page.goto(url)
+        chat_box = page.get_by_placeholder("Ask a question about the policy documents")
+        expect(chat_box).to_be_visible(timeout=180_000)
+        as_of = page.locator('[data-testid="stDateInput"]').filter(has_text="Answer as of")
+        as_of.scroll_into_view_if_needed()
+        # Day, month and year are three boxes (dd / mm / yyyy) that move on by themselves.
+        as_of.get_by_role("spinbutton", name=re.compile("^day")).click()
+        page.keyboard.type("01062024", delay=30)
+        page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(1500)
+        chat_box.fill("How much is the Discharge Fund?")
+        chat_box.press("Enter")
+        answer = page.locator('[data-testid="stChatMessage"]').nth(1)
+        expect(answer.locator('[data-testid="stFeedback"]')).to_be_visible(timeout=120_000)
+        assert "£500 million" in answer.inner_text()
+        source = answer.locator('[data-testid="stExpander"]').first
+        expect(source).to_contain_text("Superseded")
+        source.locator("summary").click()
+        expect(source.get_by_text("has been superseded by")).to_be_visible()
+        expect(answer.get_by_text("the versions in force on 01 June 2024")).to_be_visible()
+        page.screenshot(path=tmp_path / "01-superseded-badge.png", full_page=True)
+        if os.environ.get("SCREENSHOTS"):  # a folder to look at the page in
+            shutil.copy(tmp_path / "01-superseded-badge.png", Path(os.environ["SCREENSHOTS"]) / "superseded-badge.png")
+        browser.close()
