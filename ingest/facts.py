@@ -39,21 +39,24 @@ def read_sidecar(path: Path) -> dict:
     """The maintainer's facts for a document, or {}. A sidecar that is not a mapping of known facts
     is a clear error for that document (it would otherwise be silently ignored)."""
     side = sidecar_path(path)
-    if not side.is_file():
-        return {}
+    return read_sidecar_file(side) if side.is_file() else {}
+
+
+def read_sidecar_file(side: Path) -> dict:
+    name = side.name.removesuffix(".tmp")  # write_sidecar checks a draft before it replaces the file
     try:
         loaded = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise IngestError(f"its facts file {side.name} cannot be read ({type(exc).__name__})") from None
+        raise IngestError(f"its facts file {name} cannot be read ({type(exc).__name__})") from None
     if not isinstance(loaded, dict):
-        raise IngestError(f"its facts file {side.name} is not a list of 'fact: value' lines")
+        raise IngestError(f"its facts file {name} is not a list of 'fact: value' lines")
     unknown = sorted(set(map(str, loaded)) - set(FACT_NAMES))
     if unknown:
-        raise IngestError(f"its facts file {side.name} names unknown facts ({', '.join(unknown)}); "
+        raise IngestError(f"its facts file {name} names unknown facts ({', '.join(unknown)}); "
                           f"known: {', '.join(FACT_NAMES)}")
     status = str(loaded.get("status") or "current").strip().lower()
     if status not in STATUSES:
-        raise IngestError(f"its facts file {side.name} gives status '{status}'; one of {', '.join(STATUSES)}")
+        raise IngestError(f"its facts file {name} gives status '{status}'; one of {', '.join(STATUSES)}")
     out = {}
     for key, value in loaded.items():
         if value is None or value == "":
@@ -61,10 +64,27 @@ def read_sidecar(path: Path) -> dict:
         if key in ("published", "updated", "review_by"):
             day = _iso(value)
             if not day:
-                raise IngestError(f"its facts file {side.name} gives {key} '{value}', not a date (YYYY-MM-DD)")
+                raise IngestError(f"its facts file {name} gives {key} '{value}', not a date (YYYY-MM-DD)")
             value = day
         out[key] = str(value).strip() if key != "status" else status
     return out
+
+
+def write_sidecar(path: Path, facts: dict) -> Path:
+    """Write a maintainer's facts beside the document (what the maintainer page saves); only known
+    facts with a value, checked as read_sidecar checks them. Returns the sidecar's path."""
+    side = sidecar_path(path)
+    kept = {k: (v.isoformat() if hasattr(v, "isoformat") else str(v).strip())
+            for k, v in facts.items() if k in FACT_NAMES and v not in (None, "")}
+    tmp = side.with_name(side.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(kept, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    try:
+        read_sidecar_file(tmp)
+    except IngestError:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(side)
+    return side
 
 
 def document_facts(doc: Document, sidecar: dict | None = None) -> DocumentFacts:

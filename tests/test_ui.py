@@ -597,3 +597,38 @@ def test_the_what_changed_page_lists_the_changed_passage(monkeypatch, versions_s
     assert [c.value for c in at.caption][-1] == "1 changed"
     at.text_input(key="changes_topic").set_value("parking permits").run()
     assert any("No passage changed" in plain(i.value) for i in at.info)
+
+
+def test_a_maintainer_corrects_a_documents_status_and_the_answer_says_so(monkeypatch, tmp_path, embedder):
+    """The maintainer page writes the facts file beside the document and indexes it again; the
+    chat's citation then carries the status the maintainer set."""
+    import ingest
+    from ingest.background import indexer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    note = corpus / "telecare-note.md"
+    note.write_text("---\ntitle: Telecare equipment loan scheme\ndate: 2024-03-01\n---\n\n"
+                    "The telecare equipment loan scheme lends alarms to residents for twelve weeks free of charge.\n",
+                    encoding="utf-8")
+    settings = make_settings(tmp_path / "store", corpus=corpus)
+    ingest.run([corpus], settings, embedder=embedder)
+    token = "maintainer-test-token"
+    at = open_app(monkeypatch, settings, token=token, corpus=corpus)
+    at.switch_page("maintain_page.py").run()
+    at.text_input(key="maintainer_token").input(token).run()
+    at.selectbox(key="facts_document").set_value(str(note.resolve())).run()
+    assert not at.exception, at.exception
+    form_status = next(s for s in at.selectbox if s.label == "Status")
+    assert form_status.value == "current"
+    form_status.set_value("withdrawn")
+    next(t for t in at.text_input if t.label == "Version").input("2.1")
+    next(b for b in at.button if b.label == "Save and re-index").click().run()
+    assert not at.exception, at.exception
+    assert indexer.wait(120)
+    side = corpus / "telecare-note.md.facts.yaml"
+    assert "status: withdrawn" in side.read_text() and "version: '2.1'" in side.read_text()
+    at.switch_page("chat_page.py").run()
+    turn = ask(at, "How long does the telecare equipment loan scheme lend alarms for?")
+    assert turn.answer.citations and turn.answer.citations[0].status == "withdrawn"
+    assert any(e.label.endswith(":red-badge[Withdrawn]") for e in at.chat_message[-1].expander)

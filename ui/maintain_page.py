@@ -12,10 +12,21 @@ from pathlib import Path
 import streamlit as st
 
 from ui.markdown import escape_markdown
+from datetime import date
+
+from index.facts import STATUSES
+from ingest.facts import write_sidecar
 from ingest.loaders import SUPPORTED
 from ingest.uploads import remove_document, save_uploads, unindexed_uploads, uploads_folder
 from ui import state
 from ingest.background import IndexRun, indexer
+
+_EARLIEST, _LATEST = date(1900, 1, 1), date(2100, 12, 31)
+
+
+def _day(iso: str | None) -> date | None:
+    return date.fromisoformat(iso) if iso else None
+
 
 STATUS_WORDS = {"added": "Added", "updated": "Updated", "unchanged": "Unchanged", "removed": "Removed",
                 "failed": "Not indexed", "rejected": "Not uploaded"}
@@ -149,6 +160,36 @@ if st.button("Re-index now", icon=":material/sync:"):
 
 if summary := st.session_state.get("ingest_summary"):  # a removal, done in this session
     st.success(escape_markdown(summary), icon=":material/task_alt:")
+
+# --- facts -------------------------------------------------------------------------------------
+st.subheader("Correct a document's date, version or status")
+st.caption("What you save here is written beside the document as NAME.facts.yaml and overrides what the "
+           "document says about itself; the document is then indexed again.")
+if documents:
+    facts_of = helper.library.facts()
+    names = {d.source: f"{d.title} ({Path(d.source).name})" for d in documents}
+    chosen = st.selectbox("Document", options=list(names), format_func=names.get, index=None,
+                          placeholder="Choose a document", key="facts_document")
+    if chosen:
+        current = facts_of.get(chosen)
+        with st.form("facts_form"):
+            title = st.text_input("Title", value=current.title if current else "")
+            publisher = st.text_input("Publisher", value=current.publisher if current else "")
+            published = st.date_input("Published", value=_day(current.published if current else None),
+                                      format="DD/MM/YYYY", min_value=_EARLIEST, max_value=_LATEST)
+            version = st.text_input("Version", value=current.version if current else "")
+            status = st.selectbox("Status", STATUSES, index=STATUSES.index(current.status) if current else 0)
+            review_by = st.date_input("Review by", value=_day(current.review_by if current else None),
+                                      format="DD/MM/YYYY", min_value=_EARLIEST, max_value=_LATEST)
+            supersedes = st.text_input("Replaces (a title or file name)", value=current.supersedes if current else "")
+            if st.form_submit_button("Save and re-index", icon=":material/save:"):
+                with state.plain_errors("saving the facts"):
+                    write_sidecar(Path(chosen), {"title": title, "publisher": publisher, "published": published,
+                                                 "version": version, "status": status, "review_by": review_by,
+                                                 "supersedes": supersedes})
+                    if indexer.start("Saving facts", [Path(chosen)], helper) is None:
+                        st.session_state["indexing_busy"] = True
+                    st.rerun()
 
 # --- remove ------------------------------------------------------------------------------------
 st.subheader("Remove a document")
