@@ -224,7 +224,10 @@ def test_cli_ask_json_matches_the_documented_shape(policy_store, tmp_path):
     assert [r["question"] for r in rows] == questions.read_text().splitlines()
     first, second = rows
     assert set(first) == {"question", "answer", "refused", "citations", "timings_ms"}
-    assert set(first["citations"][0]) == {"n", "source", "title", "page", "chunk_id", "quote", "verified"}
+    # status always; ocr, version, published, superseded_by, review_by, past_review where they apply
+    assert {"n", "source", "title", "page", "chunk_id", "quote", "verified", "status"} <= set(first["citations"][0])
+    assert set(first["citations"][0]) <= {"n", "source", "title", "page", "chunk_id", "quote", "verified", "status",
+                                         "ocr", "version", "published", "superseded_by", "review_by", "past_review"}
     assert set(first["timings_ms"]) == {"retrieve", "answer"}
     assert not first["refused"] and second["refused"]
 
