@@ -384,7 +384,7 @@ def document_id(source: str) -> str:
 def _document(record, facts=None) -> dict:
     out = {"id": document_id(record.source), "file": Path(record.source).name, "title": record.title,
            "date": record.date, "date_note": record.date_note or None, "type": record.doc_type,
-           "pages": record.pages, "chunks": len(record.chunk_ids)}
+           "pages": record.pages, "chunks": record.n_chunks}
     if facts is not None:
         out |= {"status": facts.status, "version": facts.version or None, "publisher": facts.publisher or None,
                 "published": facts.published, "updated": facts.updated, "review_by": facts.review_by,

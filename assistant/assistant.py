@@ -79,7 +79,7 @@ class Assistant:
 
     # --- documents ---------------------------------------------------------------------------
     def documents(self) -> list[FileRecord]:
-        return sorted(self.store.manifest().values(), key=lambda r: r.title.lower())
+        return sorted(self.store.manifest(chunk_ids=False).values(), key=lambda r: r.title.lower())
 
     # --- search ------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, sources: list[str] | None = None,

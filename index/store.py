@@ -47,10 +47,15 @@ class FileRecord:
     date_note: str = ""  # a day the text states without a year ("29 October"), when there is no date
     facts: str = ""  # DocumentFacts as JSON (index/facts.py)
     fingerprint: str = ""  # the text's MinHash as JSON, for finding other versions
+    chunk_count: int = 0  # when read without its chunk ids (manifest(chunk_ids=False))
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self.chunk_ids) or self.chunk_count
 
     def metadata(self) -> dict:
         meta = {"source": self.source, "hash": self.hash, "title": self.title,
-                "doc_type": self.doc_type, "pages": self.pages, "chunks": len(self.chunk_ids),
+                "doc_type": self.doc_type, "pages": self.pages, "chunks": self.n_chunks,
                 "ingested_at": self.ingested_at}
         if self.date:
             meta["date"] = self.date
@@ -327,10 +332,13 @@ class ChromaStore:
         _SEEN_GENERATION[self.location] = generation + 1
 
     # --- manifest ------------------------------------------------------------------------------
-    def manifest(self) -> dict[str, FileRecord]:
-        got = self._call(lambda chunks, files: files.get(where={"kind": "file"},
-                                                         include=["metadatas", "documents"]))
-        return {meta["source"]: _record(meta, doc) for meta, doc in zip(got["metadatas"], got["documents"])}
+    def manifest(self, chunk_ids: bool = True) -> dict[str, FileRecord]:
+        """Every file's record; without ``chunk_ids`` from the metadata alone (the id lists are most
+        of a large library's manifest: a million ids took seconds to read for a one-file ingest)."""
+        include = ["metadatas", "documents"] if chunk_ids else ["metadatas"]
+        got = self._call(lambda chunks, files: files.get(where={"kind": "file"}, include=include))
+        docs = got["documents"] if chunk_ids else [None] * len(got["metadatas"])
+        return {meta["source"]: _record(meta, doc) for meta, doc in zip(got["metadatas"], docs)}
 
     def file_facts(self) -> dict:
         """source -> DocumentFacts of every file, from the manifest's metadata alone (not the chunk
@@ -459,8 +467,9 @@ class ChromaStore:
                 zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
 
 
-def _record(meta: dict, doc: str) -> FileRecord:
-    return FileRecord(source=meta["source"], hash=meta["hash"], chunk_ids=json.loads(doc),
+def _record(meta: dict, doc: str | None) -> FileRecord:
+    return FileRecord(source=meta["source"], hash=meta["hash"], chunk_ids=json.loads(doc) if doc else [],
+                      chunk_count=int(meta.get("chunks") or 0),
                       title=meta.get("title", ""), date=meta.get("date"), doc_type=meta.get("doc_type", ""),
                       pages=meta.get("pages", 0), ingested_at=meta.get("ingested_at", 0.0),
                       date_note=meta.get("date_note", ""), facts=meta.get("facts", ""),

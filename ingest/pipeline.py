@@ -76,7 +76,7 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
         if reindex:
             store.reset()
         store.ensure_model(embedder.name)
-        manifest = store.manifest()
+        manifest = store.manifest(chunk_ids=False)
         _sweep_orphans(store, manifest)
         pending: list[tuple[Document, str, list[Chunk], bool]] = []
         changed = False
@@ -91,7 +91,7 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
                 old = manifest.get(key)
                 if old and old.hash == digest:
                     report.unchanged += 1
-                    report.files.append({"path": key, "status": "unchanged", "chunks": len(old.chunk_ids)})
+                    report.files.append({"path": key, "status": "unchanged", "chunks": old.n_chunks})
                     continue
                 ocr = OcrLimits(settings.ocr, settings.ocr_max_pages, settings.ocr_time_limit_s)
                 limit = settings.file_timeout_s + (settings.ocr_time_limit_s if doc_type_of(path) == "pdf" else 0)
@@ -134,7 +134,7 @@ def remove(sources: list[str], settings: Settings, store: ChromaStore | None = N
     """Take documents out of the index (the files themselves are left alone)."""
     store = store or ChromaStore(settings)
     with _store_lock(settings, lock_timeout, None):
-        manifest = store.manifest()
+        manifest = store.manifest(chunk_ids=False)
         store.begin_change([s for s in sources if s in manifest])
         gone = 0
         for source in sources:
@@ -210,22 +210,23 @@ def _link_versions(store: ChromaStore, changed: set[str]) -> None:
 
     from index.facts import DocumentFacts, Versioned, link_versions
 
-    manifest = store.manifest()
+    manifest = store.manifest(chunk_ids=False)
     entries = [Versioned(r.source, DocumentFacts.from_json(r.facts), json.loads(r.fingerprint or "[]"), r.ingested_at)
                for r in manifest.values()]
     updated = link_versions(entries, changed)
     if updated:
-        records = [manifest[source] for source in updated]
+        records = store.file_records(list(updated))  # with their chunk ids: they are written back whole
         for record in records:
             record.facts = updated[record.source].to_json()
         store.record_files(records)
 
 
 def _sweep_orphans(store: ChromaStore, manifest: dict[str, FileRecord]) -> None:
-    """Delete chunks no manifest record owns (left by a run that was killed mid-file)."""
-    owned = {cid for record in manifest.values() for cid in record.chunk_ids}
-    if store.count() == len(owned):
+    """Delete chunks no manifest record owns (left by a run that was killed mid-file). The counts
+    tell whether there are any; only then are the records' chunk ids read."""
+    if store.count() == sum(record.n_chunks for record in manifest.values()):
         return
+    owned = {cid for record in store.manifest().values() for cid in record.chunk_ids}
     orphans = [c.id for c in store.all_chunks(include_text=False) if c.id not in owned]
     store.delete_ids(orphans)
 

@@ -121,7 +121,7 @@ with state.plain_errors("reading the index"):
     documents = helper.documents()
 left, right = st.columns(2)
 left.metric("Documents", len(documents))
-right.metric("Passages", sum(len(d.chunk_ids) for d in documents))
+right.metric("Passages", sum(d.n_chunks for d in documents))
 
 # The latest indexing run, where the maintainer is looking: its progress, or its outcome.
 if st.session_state.pop("indexing_busy", False):

@@ -172,7 +172,7 @@ def documents_markdown(records, limit: int = 300, facts: dict | None = None) -> 
             when = f"undated (the text says {record.date_note}, with no year)"
         version = f"version {standing.version}" if standing and standing.version else ""
         details = " · ".join(x for x in (record.doc_type.upper(), pages, when, version,
-                                           f"{len(record.chunk_ids)} passage{'s' if len(record.chunk_ids) != 1 else ''}")
+                                           f"{record.n_chunks} passage{'s' if record.n_chunks != 1 else ''}")
                             if x)
         status = ""
         if standing and standing.status != "current":
