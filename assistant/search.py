@@ -93,7 +93,14 @@ class Filters:
 
     def matching(self, known_sources: list[str]) -> list[str]:
         wanted = self.sources or []
-        chosen = [s for s in known_sources if any(w == s or w in s for w in wanted)] if wanted else list(known_sources)
+        if wanted:
+            # Full paths by lookup, name fragments by search: 250 paths against 25,000 sources, all
+            # compared as fragments, took 780 ms a query.
+            known = set(known_sources)
+            fragments = [w for w in wanted if w not in known]
+            chosen = [s for s in known_sources if s in set(wanted) or any(f in s for f in fragments)]
+        else:
+            chosen = list(known_sources)
         return [s for s in chosen if s in self.allowed] if self.allowed is not None else chosen
 
 

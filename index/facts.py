@@ -162,6 +162,8 @@ def link_versions(entries: list[Versioned], changed: set[str]) -> dict[str, Docu
         groups.setdefault(root(e.source), []).append(e)
     updated: dict[str, DocumentFacts] = {}
     for members in groups.values():
+        if len(members) == 1 and not _has_links(members[0].facts):
+            continue  # a document with no other version, and none recorded before: nothing to do
         members.sort(key=lambda e: version_key(e.facts, e.ingested_at))
         for i, e in enumerate(members):
             before = e.facts.to_json()
@@ -179,6 +181,10 @@ def link_versions(entries: list[Versioned], changed: set[str]) -> dict[str, Docu
             if e.facts.to_json() != before:
                 updated[e.source] = e.facts
     return updated
+
+
+def _has_links(facts: DocumentFacts) -> bool:
+    return bool(facts.previous or facts.superseded_by or facts.in_force_until or facts.stated.get("status") == "library")
 
 
 def _similar_pairs(entries: list[Versioned], changed: set[str]):

@@ -44,6 +44,7 @@ from .store import ChromaStore, StoredChunk
 Progress = Callable[[int, int], None]
 _BATCH = 5000  # chunks fetched from the store per call while rebuilding
 _VECTORS = "vectors.f16"
+_MERGE_AT_SEGMENTS = 12
 _SCHEMA = 3  # bumped when the fields change: an index of another schema is rebuilt
 
 
@@ -392,7 +393,11 @@ class KeywordIndex:
         for offset, chunk in enumerate(chunks):
             writer.add_document(self._document(chunk, first + offset))
         writer.commit()
-        writer.wait_merging_threads()
+        if self._index.searcher().num_segments > _MERGE_AT_SEGMENTS:
+            # Each small change adds a segment; waiting for Tantivy's merges after every one cost
+            # seconds at a million chunks, so they are waited for once segments pile up.
+            writer.wait_merging_threads()
+        del writer  # releases Tantivy's writer lock now
         self._write_state(self.state() | {"generation": generation, "dim": dim})
 
     def rebuild(self, generation: int, chunks: Iterable[list[StoredChunk]], total: int,

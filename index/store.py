@@ -340,12 +340,16 @@ class ChromaStore:
         docs = got["documents"] if chunk_ids else [None] * len(got["metadatas"])
         return {meta["source"]: _record(meta, doc) for meta, doc in zip(got["metadatas"], docs)}
 
-    def file_facts(self) -> dict:
-        """source -> DocumentFacts of every file, from the manifest's metadata alone (not the chunk
-        id lists, which are most of its size)."""
+    def file_facts(self, sources: list[str] | None = None) -> dict:
+        """source -> DocumentFacts of every file (or of ``sources``), from the manifest's metadata
+        alone (not the chunk id lists, which are most of its size)."""
         from .facts import DocumentFacts
 
-        got = self._call(lambda chunks, files: files.get(where={"kind": "file"}, include=["metadatas"]))
+        if sources is not None:
+            ids = [_file_id(s) for s in dict.fromkeys(sources)]
+            got = self._call(lambda chunks, files: files.get(ids=ids, include=["metadatas"])) if ids else {"metadatas": []}
+        else:
+            got = self._call(lambda chunks, files: files.get(where={"kind": "file"}, include=["metadatas"]))
         out = {}
         for meta in got["metadatas"]:
             facts = DocumentFacts.from_json(meta.get("facts"))

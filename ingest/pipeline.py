@@ -118,7 +118,8 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
         removed = _prune(store, manifest, paths, prune)
         report.removed = len(removed)
         if changed or removed:
-            _link_versions(store, {doc["path"] for doc in report.files if doc["status"] in ("added", "updated")})
+            _link_versions(store, manifest, {doc["path"] for doc in report.files if doc["status"] in ("added", "updated")},
+                           set(removed))
         for source in removed:
             report.files.append({"path": source, "status": "removed", "chunks": 0})
         if changed or removed:
@@ -143,6 +144,8 @@ def remove(sources: list[str], settings: Settings, store: ChromaStore | None = N
                 store.delete_source(source)
                 gone += 1
         if gone:
+            # A removed version's neighbours are linked again (the one before it may be current now).
+            _link_versions(store, manifest, set(), set(sources))
             store.bump_generation()
     _follow_keywords(settings, store)
     return gone
@@ -204,13 +207,16 @@ def _add_facts(doc: Document, sidecar: dict) -> None:
     doc.extra["fingerprint"] = json.dumps(fingerprint(" ".join(p.text for p in doc.pages)))
 
 
-def _link_versions(store: ChromaStore, changed: set[str]) -> None:
-    """Re-link versions across the library after a change, and record the facts that moved."""
+def _link_versions(store: ChromaStore, before: dict[str, FileRecord], changed: set[str], removed: set[str]) -> None:
+    """Re-link versions across the library after a change, and record the facts that moved. The
+    manifest read at the start of the run serves for the files this run did not touch; the changed
+    ones are read again (reading a 25,000-file manifest twice cost a second a one-file ingest)."""
     import json
 
     from index.facts import DocumentFacts, Versioned, link_versions
 
-    manifest = store.manifest(chunk_ids=False)
+    manifest = {s: r for s, r in before.items() if s not in removed and s not in changed}
+    manifest |= {r.source: r for r in store.file_records(sorted(changed))}
     entries = [Versioned(r.source, DocumentFacts.from_json(r.facts), json.loads(r.fingerprint or "[]"), r.ingested_at)
                for r in manifest.values()]
     updated = link_versions(entries, changed)

@@ -269,3 +269,20 @@ def test_the_http_api_answers_as_of_a_date_and_serves_what_changed(library):
         assert document_id(str(docs / "bcf-framework-2025.md")) == new["id"]
     finally:
         server.stop()
+
+
+def test_removing_the_current_version_makes_the_earlier_one_current_again(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for year, version, amount in (("2024", "1.0", "£500 million"), ("2025", "2.0", "£600 million")):
+        (docs / f"bcf-framework-{year}.md").write_text(
+            FRONT.format(date=f"{year}-04-01", version=version) + BODY.format(amount=amount), encoding="utf-8")
+    settings = make_settings(tmp_path / "store")
+    ingest.run([docs], settings, embedder=embedder)
+    old = str(docs / "bcf-framework-2024.md")
+    assert ChromaStore(settings).file_facts([old])[old].status == "superseded"
+    ingest.remove([str(docs / "bcf-framework-2025.md")], settings)
+    facts = ChromaStore(settings).file_facts([old])[old]
+    assert (facts.status, facts.superseded_by, facts.in_force_until) == ("current", "", None)
+    answer = Assistant(settings=settings, embedder=embedder).ask(QUESTION)
+    assert "£500 million" in answer.answer and answer.citations[0].status == "current"
