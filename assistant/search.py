@@ -96,9 +96,9 @@ class Filters:
         if wanted:
             # Full paths by lookup, name fragments by search: 250 paths against 25,000 sources, all
             # compared as fragments, took 780 ms a query.
-            known = set(known_sources)
+            known, exact = set(known_sources), set(wanted)
             fragments = [w for w in wanted if w not in known]
-            chosen = [s for s in known_sources if s in set(wanted) or any(f in s for f in fragments)]
+            chosen = [s for s in known_sources if s in exact or any(f in s for f in fragments)]
         else:
             chosen = list(known_sources)
         return [s for s in chosen if s in self.allowed] if self.allowed is not None else chosen
@@ -315,11 +315,11 @@ class HybridSearcher:
         nearest = self.keywords.nearest(view.snapshot, vector, where, self.candidates, self.filter_ids_max)
         if nearest is not None:
             return [(chunk_id, similarity, None) for chunk_id, similarity in nearest]
-        # Too broad to search row by row, so a good share passes: ask Chroma for half as many
-        # neighbours again as the share implies (at most _OVERFETCH_MAX) and keep those that pass;
+        # Too broad to search row by row, so a good share passes: ask Chroma for the neighbours in
+        # which twice _ENOUGH_NEIGHBOURS should pass (at most _OVERFETCH_MAX) and keep those that do;
         # Chroma's own filter only when too few do (the filter's chunks are far from the question).
         share = self.keywords.count(view.snapshot, where) / max(view.size, 1)
-        wanted = min(int(self.candidates / max(share, 1e-9) * 1.5), _OVERFETCH_MAX, view.size)
+        wanted = min(int(2 * _ENOUGH_NEIGHBOURS / max(share, 1e-9)), _OVERFETCH_MAX, view.size)
         found = [c for c in self.store.query(vector, wanted) if c.metadata is not None and where.passes(c.metadata)]
         if len(found) < min(self.candidates, _ENOUGH_NEIGHBOURS) and wanted < view.size:
             found = self.store.query(vector, self.candidates, filters.chroma_where(view.sources))
