@@ -281,18 +281,28 @@ def test_wrong_tokens_are_rate_limited_across_sessions(monkeypatch, small_store)
         token_attempts.clear()
 
 
-def test_maintainer_uploads_indexes_and_removes_a_document(monkeypatch, tmp_path, embedder):
+MAINTAINER_TOKEN = "maintainer-test-token"
+
+
+def maintainer_app(monkeypatch, tmp_path, embedder, files: dict[str, bytes]):
+    """A corpus of ``files``, ingested, and the app on its maintainer page with the token typed in."""
     import ingest
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / sorted(SEEDS.glob("*.txt"))[0].name).write_bytes(sorted(SEEDS.glob("*.txt"))[0].read_bytes())
+    for name, data in files.items():
+        (corpus / name).write_bytes(data)
     settings = make_settings(tmp_path / "store", corpus=corpus)
     ingest.run([corpus], settings, embedder=embedder)
-    token = "maintainer-test-token"
-    at = open_app(monkeypatch, settings, token=token, corpus=corpus)
+    at = open_app(monkeypatch, settings, token=MAINTAINER_TOKEN, corpus=corpus)
     at.switch_page("maintain_page.py").run()
-    at.text_input(key="maintainer_token").input(token).run()
+    at.text_input(key="maintainer_token").input(MAINTAINER_TOKEN).run()
+    return at, settings, corpus
+
+
+def test_maintainer_uploads_indexes_and_removes_a_document(monkeypatch, tmp_path, embedder):
+    first = sorted(SEEDS.glob("*.txt"))[0]
+    at, settings, corpus = maintainer_app(monkeypatch, tmp_path, embedder, {first.name: first.read_bytes()})
     assert at.metric[0].value == "1"
 
     note = (b"---\ntitle: Telecare equipment loan scheme\ndate: 2024-03-01\n---\n\n"
@@ -324,10 +334,11 @@ def test_maintainer_uploads_indexes_and_removes_a_document(monkeypatch, tmp_path
     assert any(c.source == str(saved.resolve()) or c.source == str(saved) for c in turn.answer.citations), (turn.answer.answer, [h.source for h in turn.answer.hits], str(saved))
 
     at.switch_page("maintain_page.py").run()
-    at.text_input(key="maintainer_token").input(token).run()
-    assert any("Telecare" in label for label in at.selectbox[0].options)
+    at.text_input(key="maintainer_token").input(MAINTAINER_TOKEN).run()
+    removal = at.selectbox(key="remove_document")
+    assert any("Telecare" in label for label in removal.options)
     source = next(s for s in index.ChromaStore(settings).manifest() if s.endswith("telecare-note.md"))
-    at.selectbox[0].set_value(source).run()
+    removal.set_value(source).run()
     next(b for b in at.button if b.label == "Remove from the index").click().run()
     assert "Removed" in at.success[0].value
     assert at.metric[0].value == "1"
@@ -495,9 +506,9 @@ def test_a_failed_upload_is_listed_for_removal_and_removed(monkeypatch, tmp_path
     assert "1 not indexed" in at.warning[0].value
     stuck = settings.store / "uploads" / "broken.pdf"
     assert stuck.exists()
-    (label,) = [o for o in at.selectbox[0].options if "broken.pdf" in o]
+    (label,) = [o for o in at.selectbox(key="remove_document").options if "broken.pdf" in o]
     assert "not indexed" in label
-    at.selectbox[0].select(str(stuck)).run()
+    at.selectbox(key="remove_document").select(str(stuck)).run()
     next(b for b in at.button if b.label == "Remove from the index").click().run()
     assert not stuck.exists()
     assert "Removed broken.pdf" in at.success[0].value
@@ -602,21 +613,12 @@ def test_the_what_changed_page_lists_the_changed_passage(monkeypatch, versions_s
 def test_a_maintainer_corrects_a_documents_status_and_the_answer_says_so(monkeypatch, tmp_path, embedder):
     """The maintainer page writes the facts file beside the document and indexes it again; the
     chat's citation then carries the status the maintainer set."""
-    import ingest
     from ingest.background import indexer
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
+    at, settings, corpus = maintainer_app(monkeypatch, tmp_path, embedder, {"telecare-note.md": (
+        b"---\ntitle: Telecare equipment loan scheme\ndate: 2024-03-01\n---\n\n"
+        b"The telecare equipment loan scheme lends alarms to residents for twelve weeks free of charge.\n")})
     note = corpus / "telecare-note.md"
-    note.write_text("---\ntitle: Telecare equipment loan scheme\ndate: 2024-03-01\n---\n\n"
-                    "The telecare equipment loan scheme lends alarms to residents for twelve weeks free of charge.\n",
-                    encoding="utf-8")
-    settings = make_settings(tmp_path / "store", corpus=corpus)
-    ingest.run([corpus], settings, embedder=embedder)
-    token = "maintainer-test-token"
-    at = open_app(monkeypatch, settings, token=token, corpus=corpus)
-    at.switch_page("maintain_page.py").run()
-    at.text_input(key="maintainer_token").input(token).run()
     at.selectbox(key="facts_document").set_value(str(note.resolve())).run()
     assert not at.exception, at.exception
     form_status = next(s for s in at.selectbox if s.label == "Status")

@@ -199,7 +199,7 @@ if documents or stuck:
     labels = {d.source: f"{d.title} ({Path(d.source).name})" for d in documents}
     labels |= {str(p): f"{p.name} (uploaded, not indexed)" for p in stuck}
     target = st.selectbox("Document", options=list(labels), format_func=labels.get, index=None,
-                          placeholder="Choose a document")
+                          placeholder="Choose a document", key="remove_document")
     st.caption("An uploaded file is deleted as well. A file in the corpus folder stays there and comes "
                "back at the next re-index unless you delete it from the folder.")
     if st.button("Remove from the index", disabled=target is None, icon=":material/delete:"):
