@@ -45,6 +45,7 @@ Progress = Callable[[int, int], None]
 _BATCH = 5000  # chunks fetched from the store per call while rebuilding
 _VECTORS = "vectors.f16"
 _MERGE_AT_SEGMENTS = 12
+WORN_SLACK = 100_000  # replaced vector rows (77 MB) tolerated before a follower rebuilds compact
 _SCHEMA = 3  # bumped when the fields change: an index of another schema is rebuilt
 
 
@@ -148,6 +149,15 @@ class KeywordIndex:
         os.replace(tmp, self._state_path)
 
     # --- reading ---------------------------------------------------------------------------------
+    def worn(self) -> bool:
+        """Whether vectors.f16 holds as many replaced rows as live ones (a changed file's old rows
+        stay until a rebuild), past a slack of WORN_SLACK rows."""
+        snapshot = self.searcher()
+        if snapshot is None or snapshot.vectors is None:
+            return False
+        rows = snapshot.vectors.stat().st_size // (2 * snapshot.dim)
+        return rows - snapshot.num_docs >= snapshot.num_docs + WORN_SLACK
+
     def _schema_of(self):
         import tantivy
 
@@ -450,6 +460,8 @@ def catch_up(keywords: KeywordIndex, store: ChromaStore, progress: Progress | No
             if applied == generation and keywords.searcher() is not None:
                 return True
             changed = store.changes_between(applied, generation) if applied is not None else None
+            if changed is not None and keywords.worn():
+                changed = None  # replaced rows outnumber the live ones: build it compact instead
             if changed is None:
                 total = store.count()
                 keywords.rebuild(generation, store.chunk_batches(_BATCH), total, progress)

@@ -215,3 +215,24 @@ def test_a_change_another_process_has_not_published_is_answered_from_the_index_a
     store.delete_source(changing)  # the first writes of a run that has not published yet
     during = searcher.search(question, 5)
     assert [(h.chunk_id, h.text) for h in during] == [(h.chunk_id, h.text) for h in before]
+
+
+def test_an_index_worn_by_many_changes_is_rebuilt_compact(library, embedder, monkeypatch):
+    """Replaced vector rows stay in vectors.f16 until a rebuild; once they are as many as the live ones
+    (past a slack, here none) the next catch-up rebuilds instead of replaying."""
+    import index.keywords as keywords_module
+
+    docs, settings = library
+    store = ChromaStore(settings)
+    live = KeywordIndex(settings.keyword_path)
+    build = live.state()["build"]
+    monkeypatch.setattr(keywords_module, "WORN_SLACK", 0)
+    for revision in range(3):  # every file changed three times: the index wears past one replaced row a live one
+        for path in docs.iterdir():
+            path.write_text(path.read_text() + f"\nRevision {revision} of this duty.\n")
+        ingest.run([docs], settings, embedder=embedder)
+    state = live.state()
+    assert state["build"] != build and state["generation"] == store.generation()
+    snapshot = live.searcher()
+    assert snapshot.vectors.stat().st_size // (2 * snapshot.dim) == snapshot.num_docs == store.count()
+    assert live.contents(snapshot) == fresh_build(store, settings.store.parent / "fresh")
