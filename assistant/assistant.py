@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Iterator
 
 from index.embedding import Embedder
-from index.facts import STATUSES, DocumentFacts, version_key
+from index.facts import STATUSES, version_numbers
 from index.settings import Settings
 from index.store import ChromaStore, FileRecord
 
@@ -113,8 +113,7 @@ class Assistant:
                 for source, facts in self.library.facts().items()]
         title = lambda r: r["title"].lower()  # noqa: E731
         if sort == "version":
-            return sorted(rows, key=lambda r: (version_key(DocumentFacts(version=r["version"] or ""))[1], title(r)),
-                          reverse=True)
+            return sorted(rows, key=lambda r: (version_numbers(r["version"]), title(r)), reverse=True)
         if sort in ("published", "updated", "review_by"):
             return sorted(rows, key=lambda r: (r[sort] or "", title(r)), reverse=sort != "review_by")
         if sort == "status":  # drafts, withdrawn and superseded documents first: what needs looking at

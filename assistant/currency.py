@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from index.facts import DocumentFacts
-from index.store import ChromaStore
+from index.store import ChromaStore, GenerationWatch
 
 from .answers import Citation, Hit
 from .english import sentence_spans, tokens
@@ -34,10 +34,11 @@ class Library:
         self._facts: dict[str, DocumentFacts] = {}
         self._complete = False
         self._lock = threading.Lock()
+        self._watch = GenerationWatch(store)
 
     def _current(self) -> None:
-        generation = self.store.generation()
-        if generation != self._generation:
+        generation = self._watch.look()
+        if generation is not None and generation != self._generation:
             with self._lock:
                 if generation != self._generation:
                     self._facts, self._complete, self._generation = {}, False, generation
@@ -61,46 +62,25 @@ class Library:
                 self._facts.update(found)
         return {s: self._facts[s] for s in sources if s in self._facts}
 
+    def fact(self, source: str) -> DocumentFacts | None:
+        """One document's facts (None when it is not in the index)."""
+        return self.facts_of([source]).get(source) if source else None
+
     def in_force(self, day: str) -> frozenset[str]:
         return frozenset(source for source, facts in self.facts().items() if facts.in_force_on(day))
 
     def versions(self, source: str) -> list[str]:
         """The sources of every version of this document, oldest first."""
-        facts = _Lookup(self)
-        first = source
-        seen = {first}
-        while facts.get(first) and facts[first].previous and facts[first].previous not in seen:
-            first = facts[first].previous
+        first, seen = source, {source}
+        while (standing := self.fact(first)) and standing.previous and standing.previous not in seen:
+            first = standing.previous
             seen.add(first)
         chain, current = [], first
         while current and current not in chain:
             chain.append(current)
-            current = facts[current].superseded_by if current in facts else ""
+            standing = self.fact(current)
+            current = standing.superseded_by if standing else ""
         return chain
-
-
-class _Lookup(dict):
-    """facts[source] fetched on first use (a version chain is followed one document at a time)."""
-
-    def __init__(self, library: Library):
-        super().__init__()
-        self.library = library
-
-    def __missing__(self, source: str) -> DocumentFacts:
-        found = self.library.facts_of([source]).get(source)
-        if found is None:
-            raise KeyError(source)
-        self[source] = found
-        return found
-
-    def get(self, source, default=None):
-        try:
-            return self[source]
-        except KeyError:
-            return default
-
-    def __contains__(self, source) -> bool:
-        return self.get(source) is not None
 
 
 def prefer_current(hits: list[Hit], library: Library) -> list[Hit]:
@@ -125,10 +105,9 @@ def same_passage(a: str, b: str) -> bool:
 
 def annotate(citations: list[Citation], library: Library) -> None:
     """Each citation says where its document stands (fields, and Citation.standing() in words)."""
-    facts = _Lookup(library)
     today = date.today().isoformat()
     for citation in citations:
-        standing = facts.get(citation.source)
+        standing = library.fact(citation.source)
         if not standing:
             continue
         citation.status = standing.status
@@ -137,7 +116,7 @@ def annotate(citations: list[Citation], library: Library) -> None:
         citation.review_by = standing.review_by
         citation.past_review = standing.past_review(today)
         if standing.superseded_by:
-            citation.superseded_by = describe(standing.superseded_by, facts.get(standing.superseded_by))
+            citation.superseded_by = describe(standing.superseded_by, library.fact(standing.superseded_by))
 
 
 def describe(source: str, facts: DocumentFacts | None) -> str:

@@ -12,7 +12,6 @@ import difflib
 import logging
 import re
 import threading
-import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -21,7 +20,7 @@ import numpy as np
 
 from index.embedding import Embedder
 from index.keywords import KeywordFilter, KeywordIndex, Snapshot, catch_up
-from index.store import ChromaStore, StoredChunk, StoreError
+from index.store import ChromaStore, GenerationWatch, StoredChunk, StoreError
 
 from .answers import Hit
 from .english import specific_words, tokens
@@ -137,8 +136,7 @@ class HybridSearcher:
         self.progress = None  # (done, total) while a first keyword index is built
         self._lock = threading.Lock()
         self._generation: int | None = None
-        self._checked_at = 0.0
-        self._local_writes = 0
+        self._watch = GenerationWatch(store)
         self._view: _View | None = None
         self._follower: threading.Thread | None = None
         self._view_lock = threading.Lock()
@@ -155,15 +153,8 @@ class HybridSearcher:
 
     # --- following the store -------------------------------------------------------------------
     def _refresh(self, force: bool = False, wait: bool = False) -> None:
-        now = time.monotonic()
-        local = self.store.writes_in_process()
-        if (not force and local == self._local_writes and now - self._checked_at < 1.0
-                and self._view is not None):
-            return
-        self._local_writes = local
-        generation = self.store.generation()
-        self._checked_at = now
-        if generation == self._generation and self._view is not None:
+        generation = self._watch.look(force=force or self._view is None)
+        if generation is None or (generation == self._generation and self._view is not None):
             return
         if not self.store.follow_other_writers(generation) and self._view is not None:
             return  # another process is still writing: answer from the index as it was, look again soon

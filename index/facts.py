@@ -69,10 +69,14 @@ class DocumentFacts:
         return cls(**known)
 
 
+def version_numbers(version: str) -> tuple[int, ...]:
+    """"2.10" -> (2, 10): versions compare by their numbers, not as text ("2.10" after "2.9")."""
+    return tuple(int(n) for n in re.findall(r"\d+", version or "")[:4])
+
+
 def version_key(facts: DocumentFacts, ingested_at: float = 0.0) -> tuple:
     """Order of versions: effective date, then version number, then when it was ingested."""
-    numbers = tuple(int(n) for n in re.findall(r"\d+", facts.version)[:4])
-    return (facts.effective or "", numbers, ingested_at)
+    return (facts.effective or "", version_numbers(facts.version), ingested_at)
 
 
 # --- near-identical documents ---------------------------------------------------------------------

@@ -114,7 +114,7 @@ class KeywordIndex:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self._index = None
-        self._schema = None
+        self._schema_built = None
         self._opened_build: str | None = None
         self._state: dict = {}
         self._lock = threading.Lock()  # one writer per process; the file lock covers other processes
@@ -158,7 +158,15 @@ class KeywordIndex:
         rows = snapshot.vectors.stat().st_size // (2 * snapshot.dim)
         return rows - snapshot.num_docs >= snapshot.num_docs + WORN_SLACK
 
-    def _schema_of(self):
+    @property
+    def _schema(self):
+        """The fields (built once: queries need it before any index is opened)."""
+        if self._schema_built is None:
+            self._schema_built = self._schema_of()
+        return self._schema_built
+
+    @staticmethod
+    def _schema_of():
         import tantivy
 
         builder = tantivy.SchemaBuilder()
@@ -185,7 +193,6 @@ class KeywordIndex:
             return None
         with self._lock_open:
             if self._index is None or self._opened_build != state.get("build"):
-                self._schema = self._schema_of()
                 self._index = tantivy.Index(self._schema, path=str(self._live), reuse=True)
                 self._opened_build = state.get("build")
             if state != self._state:
@@ -216,28 +223,25 @@ class KeywordIndex:
                 limit: int) -> list[tuple[str, float]] | None:
         """(chunk id, cosine) of the k chunks nearest the vector among those that pass the filter,
         exactly; None when more than limit chunks pass it (too many to search this way)."""
-        import tantivy
-
         if snapshot is None or snapshot.vectors is None:
             return []
-        query = self._filter_query(where) or tantivy.Query.all_query()
-        found = snapshot.searcher.search(query, limit + 1, count=False).hits
-        if len(found) > limit:
-            return None
+        found = self._passing(snapshot, where, limit)
         if not found:
-            return []
+            return found
         rows = snapshot.searcher.fast_field_values("row", [a for _, a in found])
         cosine = self.similarities(snapshot, rows, vector)
         best = np.argsort(-cosine, kind="stable")[:k]
         return [(snapshot.searcher.doc(found[i][1])["chunk_id"][0], float(cosine[i])) for i in best]
 
     def count(self, snapshot: Snapshot | None, where: KeywordFilter) -> int:
-        import tantivy
-
         if snapshot is None:
             return 0
-        query = self._filter_query(where) or tantivy.Query.all_query()
-        return int(snapshot.searcher.search(query, 1, count=True).count)
+        return int(snapshot.searcher.search(self._filter_query(where), 1, count=True).count)
+
+    def _passing(self, snapshot: Snapshot, where: KeywordFilter, limit: int) -> list | None:
+        """(score, address) of every chunk that passes the filter; None when more than limit do."""
+        found = snapshot.searcher.search(self._filter_query(where), limit + 1, count=False).hits
+        return None if len(found) > limit else found
 
     def held(self, snapshot: Snapshot | None, words: list[str], chunk_id: str) -> set[str]:
         """Which of words the chunk's entry holds (one small query a word)."""
@@ -246,7 +250,6 @@ class KeywordIndex:
         if snapshot is None:
             return set()
         Query, Occur = tantivy.Query, tantivy.Occur
-        self._terms([])
         only = Query.term_query(self._schema, "chunk_id", chunk_id, index_option="basic")
         return {w for w, t in zip(dict.fromkeys(words), self._terms(words))
                 if snapshot.searcher.search(Query.boolean_query([(Occur.Must, only), (Occur.Must, t)]), 1).hits}
@@ -262,18 +265,6 @@ class KeywordIndex:
         only = Query.const_score_query(Query.term_set_query(self._schema, "chunk_id", list(chunk_ids)), 0.0)
         query = Query.boolean_query([(Occur.Must, only)] + [(Occur.Should, t) for t in terms])
         return dict(self._ids(snapshot, snapshot.searcher.search(query, len(chunk_ids), count=False).hits))
-
-    def matching_ids(self, snapshot: Snapshot | None, where: KeywordFilter, limit: int) -> list[str] | None:
-        """The ids of the chunks that pass the filter, or None when more than limit do."""
-        import tantivy
-
-        if snapshot is None:
-            return []
-        query = self._filter_query(where) or tantivy.Query.all_query()
-        found = snapshot.searcher.search(query, limit + 1, count=False).hits
-        if len(found) > limit:
-            return None
-        return [chunk_id for chunk_id, _ in self._ids(snapshot, found)]
 
     def doc_freq(self, snapshot: Snapshot | None, term: str) -> int:
         return int(snapshot.searcher.doc_freq("words", term)) if snapshot is not None else 0
@@ -292,8 +283,6 @@ class KeywordIndex:
     def _terms(self, words: Iterable[str]) -> list:
         import tantivy
 
-        if self._schema is None:
-            self._schema = self._schema_of()
         return [tantivy.Query.term_query(self._schema, "words", w, index_option="freq")
                 for w in dict.fromkeys(words)]
 
@@ -302,15 +291,14 @@ class KeywordIndex:
 
         Query, Occur = tantivy.Query, tantivy.Occur
         clauses = [(Occur.Should, t) for t in terms]
-        limit = self._filter_query(where) if where else None
-        if limit is not None:
+        if where is not None:
             # Must: the filter (scoring nothing); Should: the words. A chunk that only passes the
             # filter scores 0 and is dropped by the caller.
-            clauses.append((Occur.Must, Query.const_score_query(limit, 0.0)))
-            return Query.boolean_query(clauses)
+            clauses.append((Occur.Must, Query.const_score_query(self._filter_query(where), 0.0)))
         return Query.boolean_query(clauses)
 
     def _filter_query(self, where: KeywordFilter):
+        """The filter as a Tantivy query (every chunk when it sets nothing)."""
         import tantivy
 
         Query, Occur = tantivy.Query, tantivy.Occur
@@ -322,7 +310,7 @@ class KeywordIndex:
                                            where.date_from if where.date_from is not None else 1,
                                            where.date_to if where.date_to is not None else 99991231))
         if not parts:
-            return None
+            return Query.all_query()
         return parts[0] if len(parts) == 1 else Query.boolean_query([(Occur.Must, p) for p in parts])
 
     def stored_chunks(self, snapshot: Snapshot | None, chunk_ids: list[str]) -> dict[str, StoredChunk]:
@@ -331,7 +319,6 @@ class KeywordIndex:
 
         if snapshot is None or not chunk_ids:
             return {}
-        self._terms([])
         query = tantivy.Query.term_set_query(self._schema, "chunk_id", list(chunk_ids))
         out = {}
         for _, address in snapshot.searcher.search(query, len(chunk_ids), count=False).hits:

@@ -471,6 +471,25 @@ class ChromaStore:
                 zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
 
 
+class GenerationWatch:
+    """When a reader looks at the store's generation again: at once after a write in this process,
+    otherwise at most once every ``every_s`` seconds (a look is a store call, and every question
+    would make several)."""
+
+    def __init__(self, store: ChromaStore, every_s: float = 1.0):
+        self.store, self.every_s = store, every_s
+        self._writes: int | None = None
+        self._looked_at = 0.0
+
+    def look(self, force: bool = False) -> int | None:
+        """The store's generation when it is time to look; None until then."""
+        now, writes = time.monotonic(), self.store.writes_in_process()
+        if not force and writes == self._writes and now - self._looked_at < self.every_s:
+            return None
+        self._writes, self._looked_at = writes, now
+        return self.store.generation()
+
+
 def _record(meta: dict, doc: str | None) -> FileRecord:
     return FileRecord(source=meta["source"], hash=meta["hash"], chunk_ids=json.loads(doc) if doc else [],
                       chunk_count=int(meta.get("chunks") or 0),

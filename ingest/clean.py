@@ -36,7 +36,7 @@ _ARTICLE_END = re.compile(
     re.I | re.X,
 )
 
-_MONTHS = {m: i for i, m in enumerate(
+MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 
 
@@ -425,7 +425,7 @@ def parse_date(text: str) -> str | None:
     for pattern, order in patterns:
         for match in re.finditer(pattern, text, re.M):
             parts = dict(zip(order, match.groups()))
-            month = parts.get("m") or str(_MONTHS.get(parts.get("mon", "")[:3].lower(), ""))
+            month = parts.get("m") or str(MONTHS.get(parts.get("mon", "")[:3].lower(), ""))
             if not month:
                 continue
             year = int(parts["y"])

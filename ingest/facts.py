@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from index.facts import FACT_NAMES, STATUSES, DocumentFacts
+from index.facts import FACT_NAMES, STATUSES, DocumentFacts, version_numbers
 
 from .documents import Document, IngestError
 
@@ -125,9 +125,7 @@ def _latest_version(text: str) -> str:
     """The highest version the text states: a version-history table lists every one ("v1.0",
     "V1.1", ... "V1.6"), and the document is the latest."""
     found = [next(g for g in m.groups() if g) for m in _VERSION.finditer(text or "")]
-    if not found:
-        return ""
-    return max(found, key=lambda v: tuple(int(n) for n in v.split(".")))
+    return max(found, key=version_numbers) if found else ""
 
 
 def _first_group(pattern: re.Pattern, text: str) -> str:
@@ -142,14 +140,11 @@ _MONTH_YEAR = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a
 
 def _iso(value) -> str | None:
     """A date as ISO; "March 2026" (a review month) as its first day."""
-    from .clean import parse_date
+    from .clean import MONTHS, parse_date
     from .loaders import coerce_date
 
     day = coerce_date(value) or parse_date(str(value))
     if day:
         return day
     match = _MONTH_YEAR.search(str(value))
-    if not match:
-        return None
-    month = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].index(match.group(1).lower()[:3]) + 1
-    return f"{match.group(2)}-{month:02d}-01"
+    return f"{match.group(2)}-{MONTHS[match.group(1)[:3].lower()]:02d}-01" if match else None

@@ -105,17 +105,23 @@ def test_a_killed_run_s_change_entry_is_carried_into_the_next_one(library, embed
     assert set(store.changes_between(generation, generation + 1)) == {"/killed/run/file.md", str(DUTIES[55].resolve())}
 
 
-def test_filters_resolve_to_chunk_ids_in_the_index(library):
+def test_filters_resolve_to_chunk_ids_in_the_index(library, embedder):
     docs, settings = library
     index = KeywordIndex(settings.keyword_path)
     searcher = index.searcher()
     one = str(docs / DUTIES[3].name)
     store = ChromaStore(settings)
     owned = set(store.manifest()[one].chunk_ids)
-    assert set(index.matching_ids(searcher, KeywordFilter(sources=(one,)), 1000)) == owned
-    assert index.matching_ids(searcher, KeywordFilter(sources=(one,)), len(owned) - 1) is None  # too many
-    assert index.matching_ids(searcher, KeywordFilter(sources=()), 1000) == []
-    assert index.matching_ids(searcher, KeywordFilter(date_from=19000101), 1000) == []  # none dated
+    vector = embedder.encode_query("abandoned vehicles")
+
+    def passing(where: KeywordFilter, limit: int):
+        found = index.nearest(searcher, vector, where, k=limit, limit=limit)
+        return None if found is None else [chunk_id for chunk_id, _ in found]
+
+    assert set(passing(KeywordFilter(sources=(one,)), 1000)) == owned
+    assert passing(KeywordFilter(sources=(one,)), len(owned) - 1) is None  # too many
+    assert passing(KeywordFilter(sources=()), 1000) == []
+    assert passing(KeywordFilter(date_from=19000101), 1000) == []  # none dated
     words = ["vehicl", "abandon"]
     hits = index.search(searcher, words, 50, KeywordFilter(sources=(one,)))
     assert hits and {chunk_id for chunk_id, _, _ in hits} <= owned
