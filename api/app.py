@@ -26,6 +26,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from access.policy import ANONYMOUS, User
+from access.records import Records
 from assistant import Answer, Assistant
 from assistant.answers import Citation
 from assistant.errors import UsageError
@@ -35,7 +37,7 @@ from index.answerers import ANSWERER_NAMES
 from index.settings import Settings
 from index.store import StoreError
 from ingest.background import Indexer
-from ingest.uploads import remove_document, save_uploads
+from ingest.uploads import remove_document, save_uploads, uploads_folder
 
 from .keys import ApiKey, KeyStore
 
@@ -96,6 +98,7 @@ class UploadFile(BaseModel):
 
 class UploadRequest(BaseModel):
     files: list[UploadFile] = Field(min_length=1)
+    library: str | None = None  # default: POLICY_ASSISTANT_DEFAULT_LIBRARY
 
 
 class ChatMessage(BaseModel):
@@ -120,6 +123,25 @@ def create_app(settings: Settings, assistant: Assistant | None = None, require_k
     pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="api-answer")
     windows: dict[str, SlidingWindow] = {}  # requests in the last minute, per key (or client address)
     windows_lock = threading.Lock()
+    records = Records(settings.records_path, settings.audit_retention_days)
+
+    def user_of(identity: ApiKey) -> User:
+        """Who reads: a key's name and groups; the loopback caller with no key reads as anonymous."""
+        if identity is LOCAL:
+            return ANONYMOUS
+        return User(id=f"api:{identity.name}", name=identity.name, groups=frozenset(identity.groups),
+                    maintainer=identity.role == "maintainer")
+
+    def audited(answer: Answer, user: User, action: str = "ask") -> Answer:
+        records.log(user, action, answer.question, [h.chunk_id for h in answer.hits],
+                    [c.chunk_id for c in answer.citations], refused=answer.refused, via="api")
+        return answer
+
+    def streamed(items, user: User):
+        for item in items:
+            if isinstance(item, Answer):
+                audited(item, user)
+            yield item
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         helper.warm_up()  # the model and keyword index load once, before the first request
@@ -224,41 +246,46 @@ def create_app(settings: Settings, assistant: Assistant | None = None, require_k
         options = {"k": body.k, "sources": body.sources, "date_from": body.date_from, "date_to": body.date_to,
                    "answerer": body.answerer, "as_of": body.as_of}
         history = [t.model_dump() for t in body.history]
+        user = user_of(identity)
         if body.stream:
-            return StreamingResponse(_events(helper.stream(body.question, history, **options)),
+            return StreamingResponse(_events(streamed(helper.stream(body.question, history, user=user, **options), user)),
                                      media_type="text/event-stream")
-        return within_time(helper.ask, body.question, history, **options).to_dict()
+        return audited(within_time(helper.ask, body.question, history, user=user, **options), user).to_dict()
 
     @app.post("/v1/search")
     def search(body: SearchRequest, identity: ApiKey = Depends(caller)) -> dict:
         check_question(body.query)
+        user = user_of(identity)
         hits = within_time(helper.search, body.query, k=body.k, sources=body.sources, date_from=body.date_from,
-                           date_to=body.date_to, mode=body.mode, as_of=body.as_of)
+                           date_to=body.date_to, mode=body.mode, as_of=body.as_of, user=user)
+        records.log(user, "search", body.query, [h.chunk_id for h in hits], via="api")
         return {"query": body.query, "hits": [h.to_dict() for h in hits]}
 
     @app.get("/v1/documents")
     def documents(identity: ApiKey = Depends(caller)) -> dict:
-        facts = helper.library.facts()
-        return {"documents": [_document(record, facts.get(record.source)) for record in helper.documents()]}
+        facts = helper.catalogue.facts()
+        return {"documents": [_document(record, facts.get(record.source))
+                              for record in helper.documents(user_of(identity))]}
 
     @app.get("/v1/documents/{document_id}")
     def document(document_id: str, identity: ApiKey = Depends(caller)) -> dict:
-        record = _record(helper, document_id)
-        return _document(record, helper.library.facts().get(record.source))
+        record = _record(helper, document_id, user_of(identity))
+        return _document(record, helper.catalogue.facts().get(record.source))
 
     @app.get("/v1/documents/{document_id}/changes")
     def document_changes(document_id: str, topic: str = "", identity: ApiKey = Depends(caller)) -> dict:
         """What changed since the document's previous version (404 when none is indexed)."""
-        record = _record(helper, document_id)
+        user = user_of(identity)
+        record = _record(helper, document_id, user)
         try:
-            found = helper.changes(record.source, topic=topic[:500])
+            found = helper.changes(record.source, topic=topic[:500], user=user)
         except UsageError as exc:
             raise ApiError(404, "not_found", str(exc)) from None
         return {"id": document_id, "changes": [c.to_dict() for c in found]}
 
     @app.get("/v1/documents/{document_id}/file")
     def document_file(document_id: str, identity: ApiKey = Depends(caller)):
-        path = Path(_record(helper, document_id).source)
+        path = Path(_record(helper, document_id, user_of(identity)).source)
         if not path.is_file():
             raise ApiError(404, "not_found", "the document's file is no longer on the server")
         return FileResponse(path, filename=path.name)
@@ -271,6 +298,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None, require_k
                                    for c in body.citations if isinstance(c, dict)])
         record = record_feedback(settings.feedback_path, answer, body.rating, body.comment,
                                  [t.model_dump() for t in body.history])
+        records.log(user_of(identity), "feedback", body.question, cited=[c.chunk_id for c in answer.citations],
+                    rating=body.rating, comment=body.comment, via="api")
         return {"id": record["id"], "recorded": True}
 
     # --- maintaining -----------------------------------------------------------------------------
@@ -282,14 +311,17 @@ def create_app(settings: Settings, assistant: Assistant | None = None, require_k
                 files.append((item.name, base64.b64decode(item.content_base64, validate=True)))
             except ValueError:
                 raise ApiError(422, "bad_request", f"{item.name}: content_base64 is not base64") from None
-        saved = save_uploads(files, settings)
+        saved = save_uploads(files, settings, body.library)
+        records.log(user_of(identity), "upload", saved=[str(p) for p in saved.saved], rejected=saved.rejected,
+                    library=body.library or settings.default_library, via="api")
         job = _start(indexer, "Indexing", saved.saved, helper, saved.rejected, [p.name for p in saved.replaced])
         return {"job": job.id, "saved": [p.name for p in saved.saved], "rejected": saved.rejected}
 
     @app.delete("/v1/documents/{document_id}")
     def remove(document_id: str, identity: ApiKey = Depends(maintainer)) -> dict:
-        record = _record(helper, document_id)
+        record = _record(helper, document_id, user_of(identity))
         removed = remove_document(record.source, settings, store=helper.store)
+        records.log(user_of(identity), "remove", source=record.source, via="api")
         helper.warm_up()  # the next question must not see the removed document
         return {"removed": removed, "id": document_id}
 
@@ -298,6 +330,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, require_k
         from ingest.uploads import uploads_folder
 
         folders = [p for p in (settings.corpus, uploads_folder(settings)) if p.is_dir()]
+        records.log(user_of(identity), "reindex", folders=[str(f) for f in folders], via="api")
         return {"job": _start(indexer, "Reading", folders, helper).id}
 
     @app.get("/v1/jobs/{job_id}")
@@ -319,10 +352,11 @@ def create_app(settings: Settings, assistant: Assistant | None = None, require_k
         check_question(question)
         history = [{"role": role, "content": text} for role, text in turns[:-1]]
         created, reply_id = int(time.time()), f"chatcmpl-{uuid.uuid4().hex}"
+        user = user_of(identity)
         if body.stream:
-            return StreamingResponse(_chat_chunks(helper.stream(question, history), reply_id, created, body.model),
-                                     media_type="text/event-stream")
-        answer = within_time(helper.ask, question, history)
+            return StreamingResponse(_chat_chunks(streamed(helper.stream(question, history, user=user), user),
+                                                  reply_id, created, body.model), media_type="text/event-stream")
+        answer = audited(within_time(helper.ask, question, history, user=user), user)
         return {"id": reply_id, "object": "chat.completion", "created": created, "model": body.model,
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": answer.to_markdown(),
@@ -394,8 +428,9 @@ def _document(record, facts=None) -> dict:
     return out
 
 
-def _record(helper: Assistant, wanted: str):
-    for record in helper.documents():
+def _record(helper: Assistant, wanted: str, user: User):
+    """The document with this id among those ``user`` may read (any other is "not found", never "forbidden")."""
+    for record in helper.documents(user):
         if document_id(record.source) == wanted:
             return record
     raise ApiError(404, "not_found", f"no document {wanted}")

@@ -24,6 +24,8 @@ def add_parser(sub, common) -> None:
     p.add_argument("name", nargs="?", help="create: the user or service the key is for; revoke: its name or id")
     p.add_argument("--role", choices=ROLES, default="reader",
                    help="reader: ask, search, documents, feedback; maintainer: also upload, remove, re-index")
+    p.add_argument("--groups", default="", help="the groups whose libraries the key reads, comma-separated "
+                                                "(POLICY_ASSISTANT_LIBRARIES); maintainer keys read every library")
     common(p)
 
 
@@ -63,14 +65,16 @@ def run_keys(args, settings) -> int:
     store = KeyStore(settings.store)
     if args.action == "list":
         for key in store.load():
-            print(json.dumps({"id": key.id, "name": key.name, "role": key.role,
+            print(json.dumps({"id": key.id, "name": key.name, "role": key.role, "groups": key.groups,
                               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(key.created))}))
         return 0
     if not args.name:
         raise UsageError(f"api-key {args.action} needs a NAME")
     if args.action == "create":
         try:
-            key = store.create(args.name, args.role)
+            from access.policy import parse_groups
+
+            key = store.create(args.name, args.role, sorted(parse_groups(args.groups)))
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         print(key)

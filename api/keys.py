@@ -13,7 +13,7 @@ import os
 import secrets
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from filelock import FileLock
@@ -28,6 +28,7 @@ class ApiKey:
     role: str
     hash: str
     created: float
+    groups: list[str] = field(default_factory=list)  # the libraries' groups its caller reads (access/policy.py)
 
     @property
     def id(self) -> str:
@@ -57,7 +58,7 @@ class KeyStore:
         os.chmod(fh.name, 0o600)
         os.replace(fh.name, self.path)
 
-    def create(self, name: str, role: str = "reader") -> str:
+    def create(self, name: str, role: str = "reader", groups: list[str] | None = None) -> str:
         """A new key for ``name``; the key itself is returned once and never stored."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -66,7 +67,8 @@ class KeyStore:
         key = PREFIX + secrets.token_urlsafe(32)
         with self._lock:
             keys = self.load()
-            keys.append(ApiKey(name=name.strip(), role=role, hash=_digest(key), created=time.time()))
+            keys.append(ApiKey(name=name.strip(), role=role, hash=_digest(key), created=time.time(),
+                               groups=sorted(set(groups or []))))
             self._save(keys)
         return key
 

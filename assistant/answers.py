@@ -93,6 +93,23 @@ class Answer:
             out["as_of"] = self.as_of
         return out
 
+    def to_record(self) -> dict:
+        """Everything a saved conversation needs to show this answer again (to_dict and each
+        citation's surrounding passage and OCR note)."""
+        out = self.to_dict()
+        for cited, citation in zip(out["citations"], self.citations):
+            cited["context"] = citation.context
+        out["answerer"] = self.answerer
+        return out
+
+    @classmethod
+    def from_record(cls, data: dict) -> "Answer":
+        fields = Citation.__dataclass_fields__
+        citations = [Citation(**{k: v for k, v in c.items() if k in fields}) for c in data.get("citations", [])]
+        return cls(question=data.get("question", ""), answer=data.get("answer", ""), refused=bool(data.get("refused")),
+                   citations=citations, timings_ms=data.get("timings_ms", {}), answerer=data.get("answerer", "extractive"),
+                   as_of=data.get("as_of"))
+
     def sources_text(self) -> str:
         """One line a citation: '[1] Title (file.pdf, page 4): "the quote"'."""
         lines = []

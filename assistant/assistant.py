@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from access.policy import ANONYMOUS, Access, User
 from index.embedding import Embedder
 from index.facts import STATUSES, version_numbers
 from index.settings import Settings
@@ -13,7 +14,7 @@ from index.store import ChromaStore, FileRecord
 from .answers import Answer, Answerer, Draft, Hit
 from .asked import asked_for, mentions, staff_topic
 from .citations import verify
-from .currency import Change, Library, annotate, changes, prefer_current
+from .currency import Change, Catalogue, annotate, changes, prefer_current
 from .english import normalise_question, tokens
 from .extractive import ExtractiveAnswerer, SentenceVectors
 from .langchain_retriever import HybridRetriever, to_hit
@@ -72,45 +73,68 @@ class Assistant:
                                        settings.rrf_k, scoring)
         self._chat_model = chat_model
         self._answerers: dict[str, object] = {}
-        self.library = Library(self.store)
+        self.catalogue = Catalogue(self.store)
+        self.access = Access(settings)
 
     def warm_up(self) -> None:
         self.searcher.warm_up()
 
+    # --- who reads what ----------------------------------------------------------------------
+    def readable(self, user: User | None = None) -> frozenset[str] | None:
+        """The documents ``user`` (None: the anonymous user) may read; None when that is every
+        document, so that searches need no filter. Every method that hands out passages or names
+        documents searches inside this set (access/policy.py)."""
+        present = self.catalogue.libraries()
+        libraries = self.access.libraries(user or ANONYMOUS, present)
+        return None if libraries == present else self.catalogue.sources_in(libraries)
+
+    def may_read(self, source: str, user: User | None = None) -> bool:
+        readable = self.readable(user)
+        return readable is None or source in readable
+
     # --- documents ---------------------------------------------------------------------------
-    def documents(self) -> list[FileRecord]:
-        return sorted(self.store.manifest(chunk_ids=False).values(), key=lambda r: r.title.lower())
+    def documents(self, user: User | None = None) -> list[FileRecord]:
+        readable = self.readable(user)
+        records = self.store.manifest(chunk_ids=False).values()
+        return sorted((r for r in records if readable is None or r.source in readable), key=lambda r: r.title.lower())
 
     # --- search ------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, sources: list[str] | None = None,
                date_from: str | None = None, date_to: str | None = None, mode: Mode = "hybrid",
-               as_of: str | None = None) -> list[Hit]:
+               as_of: str | None = None, user: User | None = None) -> list[Hit]:
         """The passages that match; with ``as_of`` (YYYY-MM-DD), only from the versions in force on
         that date, otherwise preferring current versions to superseded ones (assistant/currency.py)."""
         query = normalise_question(query)[: self.settings.max_question_chars]
         if not tokens(query, keep_stopwords=True):
             return []
         hits = self.searcher.search(query, k or self.settings.top_k,
-                                    self._filters(sources, date_from, date_to, as_of), mode)
-        return hits if as_of else prefer_current(hits, self.library)
+                                    self._filters(sources, date_from, date_to, as_of, user), mode)
+        return hits if as_of else prefer_current(hits, self.catalogue)
 
     def as_retriever(self, k: int | None = None, sources: list[str] | None = None, date_from: str | None = None,
-                     date_to: str | None = None, mode: Mode = "hybrid", as_of: str | None = None) -> HybridRetriever:
+                     date_to: str | None = None, mode: Mode = "hybrid", as_of: str | None = None,
+                     user: User | None = None) -> HybridRetriever:
         """The same search as a LangChain retriever (Documents with source, page and chunk_id)."""
         return HybridRetriever(searcher=self.searcher, k=k or self.settings.top_k,
-                               filters=self._filters(sources, date_from, date_to, as_of), mode=mode)
+                               filters=self._filters(sources, date_from, date_to, as_of, user), mode=mode)
 
-    def _filters(self, sources, date_from, date_to, as_of: str | None) -> Filters:
-        allowed = self.library.in_force(date_bound(as_of, last=True)) if as_of else None
+    def _filters(self, sources, date_from, date_to, as_of: str | None, user: User | None) -> Filters:
+        """The search filter: the chosen documents and dates, inside what ``user`` may read and,
+        "as of" a date, what was in force on it."""
+        allowed = self.readable(user)
+        if as_of:
+            in_force = self.catalogue.in_force(date_bound(as_of, last=True))
+            allowed = in_force if allowed is None else allowed & in_force
         return Filters(sources, date_from, date_to, allowed)
 
-    def document_rows(self, sort: str = "title") -> list[dict]:
-        """Every indexed document with its facts, for lists (sorted by ``sort``; dates newest first)."""
-        rows = [{"source": source, "title": facts.title or Path(source).name, "publisher": facts.publisher,
+    def document_rows(self, sort: str = "title", user: User | None = None) -> list[dict]:
+        """Every document ``user`` may read, with its facts, for lists (sorted by ``sort``; dates newest first)."""
+        readable = self.readable(user)
+        rows = [{"source": source, "library": facts.library, "title": facts.title or Path(source).name, "publisher": facts.publisher,
                  "published": facts.published, "updated": facts.updated, "version": facts.version,
                  "status": facts.status, "review_by": facts.review_by, "superseded_by": facts.superseded_by,
                  "previous": facts.previous, "past_review": facts.past_review()}
-                for source, facts in self.library.facts().items()]
+                for source, facts in self.catalogue.facts().items() if readable is None or source in readable]
         title = lambda r: r["title"].lower()  # noqa: E731
         if sort == "version":
             return sorted(rows, key=lambda r: (version_numbers(r["version"]), title(r)), reverse=True)
@@ -121,9 +145,11 @@ class Assistant:
             return sorted(rows, key=lambda r: (rank.get(r["status"], 0), title(r)))
         return sorted(rows, key=title)
 
-    def find_document(self, name: str) -> str:
-        """The source of the one indexed document whose path is, or whose file name contains, name."""
-        known = list(self.library.facts())
+    def find_document(self, name: str, user: User | None = None) -> str:
+        """The source of the one document ``user`` may read whose path is, or whose file name contains,
+        name (the error counts only those: it never tells of a document they may not read)."""
+        readable = self.readable(user)
+        known = [s for s in self.catalogue.facts() if readable is None or s in readable]
         if name in known:
             return name
         matches = [s for s in known if name.lower() in Path(s).name.lower()]
@@ -133,10 +159,14 @@ class Assistant:
         return matches[0]
 
     # --- versions ----------------------------------------------------------------------------
-    def changes(self, source: str, topic: str = "", since: str | None = None) -> list[Change]:
+    def changes(self, source: str, topic: str = "", since: str | None = None,
+                user: User | None = None) -> list[Change]:
         """What changed in a document since its previous version (or since ``since``, another
         version's source): sentences added, removed and changed, those about ``topic`` only when given."""
-        chain = self.library.versions(source)
+        for wanted in (source, since):
+            if wanted and not self.may_read(wanted, user):
+                raise UsageError(f"{Path(wanted).name} is not in the index")  # the same words as for a missing one
+        chain = self.catalogue.versions(source)
         if since is None:
             position = chain.index(source) if source in chain else 0
             if position == 0:
@@ -144,9 +174,9 @@ class Assistant:
             since = chain[position - 1]
         return changes(self.document_text(since), self.document_text(source), topic)
 
-    def document_text(self, source: str) -> str:
+    def document_text(self, source: str, user: User | None = None) -> str:
         """A document's cleaned text as the index holds it, rebuilt from its chunks' page offsets."""
-        record = self.store.file_records([source])
+        record = self.store.file_records([source]) if self.may_read(source, user) else []
         if not record:
             raise UsageError(f"{source} is not in the index")
         pages: dict[int, list] = {}
@@ -172,7 +202,8 @@ class Assistant:
 
     def stream(self, question: str, history: list[dict] | None = None, *, k: int | None = None,
                sources: list[str] | None = None, date_from: str | None = None, date_to: str | None = None,
-               answerer: str | None = None, as_of: str | None = None) -> Iterator[str | Answer]:
+               answerer: str | None = None, as_of: str | None = None,
+               user: User | None = None) -> Iterator[str | Answer]:
         """Yield answer text as it is produced, then the finished Answer (always last)."""
         kind = answerer or self.answerer_name
         clean = normalise_question(question)[: self.settings.max_question_chars]
@@ -184,19 +215,20 @@ class Assistant:
         engine = self._answerer(kind)
         started = time.perf_counter()
         search_query = engine.search_query(clean, history)
-        retriever = self.as_retriever(k, sources, date_from, date_to, as_of=as_of)
+        readable = self.readable(user)
+        retriever = self.as_retriever(k, sources, date_from, date_to, as_of=as_of, user=user)
         hits = [to_hit(document) for document in retriever.invoke(search_query)]
         if not as_of:
-            hits = prefer_current(hits, self.library)
+            hits = prefer_current(hits, self.catalogue)
         query_vector = self.embedder.encode_query(search_query)  # kept by the retrieval just made
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         started = time.perf_counter()
         ranked = self._answerer("extractive").ranked(search_query, hits, query_vector) if hits else []
         filtered = Filters(sources, date_from, date_to).active()
-        refusal = self._refusal(search_query, hits, ranked, filtered=filtered)
+        refusal = self._refusal(search_query, hits, ranked, filtered=filtered, readable=readable)
         if refusal is None and filtered:
             refusal = self._better_outside(search_query, hits, ranked, k, query_vector,
-                                           self._filters(None, None, None, as_of))
+                                           self._filters(None, None, None, as_of, user))
         text, citations, claims, streamed = "", [], None, False
         if refusal is None:
             for piece in engine.write(clean, search_query, hits, ranked):
@@ -218,7 +250,7 @@ class Assistant:
         if not streamed:
             yield text
         timings["answer"] = (time.perf_counter() - started) * 1000
-        annotate(citations, self.library)
+        annotate(citations, self.catalogue, readable)
         yield Answer(question=question, answer=text, refused=not citations, citations=citations,
                      timings_ms=timings, search_query=search_query, hits=hits, answerer=kind,
                      as_of=date_bound(as_of, last=True) if as_of else None)
@@ -229,12 +261,13 @@ class Assistant:
         chunks = self.store.get_chunks(list(dict.fromkeys(c.chunk_id for c in citations)))
         return {c.id: c.text for c in chunks}
 
-    def _refusal(self, query: str, hits: list[Hit], ranked, filtered: bool = False) -> str | None:
+    def _refusal(self, query: str, hits: list[Hit], ranked, filtered: bool = False,
+                 readable: frozenset[str] | None = None) -> str | None:
         """Why the documents cannot answer, or None. They cannot when the question names something
         no indexed passage mentions, when no passage is close to the question, or when no sentence
         of the passages scores as an answer: related in topic is not the same as answering it.
         The sentence score is the extractive answerer's, whichever answerer writes the reply."""
-        unknown = self.searcher.unknown_names(query)
+        unknown = self.searcher.unknown_names(query, Filters(allowed=readable) if readable is not None else None)
         if unknown:
             names = " or ".join(f"“{word}”" for word in unknown)
             return (f"The documents in the index do not mention {names}, so they do not cover this question. "
@@ -253,12 +286,12 @@ class Assistant:
         return None
 
     def _better_outside(self, query: str, hits: list[Hit], ranked, k: int | None, query_vector,
-                        library: Filters) -> str | None:
+                        everything: Filters) -> str | None:
         """Under a filter the passages come from the chosen documents whatever they say. When the
-        whole library answers much better (its best sentence scores ``refusal_filter_gap`` more)
+        whole library (all the user may read) answers much better (its best sentence scores ``refusal_filter_gap`` more)
         from a document outside the filter, the chosen documents are only loosely related: say so,
         and where the answer is, rather than quote them as if they answered."""
-        everywhere = self.searcher.search(query, k or self.settings.top_k, library, "hybrid", query_vector)
+        everywhere = self.searcher.search(query, k or self.settings.top_k, everything, "hybrid", query_vector)
         best = self._answerer("extractive").ranked(query, everywhere, query_vector)
         inside = {h.source for h in hits}
         if not best or best[0].hit.source in inside or best[0].score - ranked[0].score < self.settings.refusal_filter_gap:

@@ -90,11 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--store", help="store folder, or http(s)://host:port of a Chroma server")
         p.add_argument("--json", action="store_true", help="machine-readable output")
 
+    def as_user(p):
+        p.add_argument("--user", help="answer as this user (for evaluation scripts; default: anonymous)")
+        p.add_argument("--groups", help="that user's groups, comma-separated: only their libraries are read")
+
     p = sub.add_parser("ingest", help="index files and folders (recursively)")
     p.add_argument("paths", nargs="+")
     p.add_argument("--prune", action="store_true", help="also drop indexed files that no longer exist")
     p.add_argument("--reindex", action="store_true", help="drop the index and rebuild it")
     p.add_argument("--wait", type=float, default=600.0, help="seconds to wait for another ingest")
+    p.add_argument("--library", help="the library the files join (who may read them: POLICY_ASSISTANT_LIBRARIES); "
+                                     "default: POLICY_ASSISTANT_DEFAULT_LIBRARY")
+    p.add_argument("--libraries-from-folders", action="store_true",
+                   help="a file in a sub-folder of a given folder joins the library named like that sub-folder")
     common(p)
 
     p = sub.add_parser("ask", help="answer a question with citations")
@@ -107,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", type=_iso_date, help="only documents dated on/before YYYY-MM-DD")
     p.add_argument("--as-of", dest="as_of", type=_iso_date,
                    help="answer from the versions in force on YYYY-MM-DD (default: prefer current versions)")
+    as_user(p)
     common(p)
 
     p = sub.add_parser("search", help="retrieve passages")
@@ -118,21 +127,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", type=_iso_date)
     p.add_argument("--to", dest="date_to", type=_iso_date)
     p.add_argument("--as-of", dest="as_of", type=_iso_date, help="only versions in force on YYYY-MM-DD")
+    as_user(p)
     common(p)
 
     p = sub.add_parser("documents", help="list the indexed documents with their date, version and status")
     p.add_argument("--sort", choices=["title", "published", "updated", "version", "status", "review_by"],
                    default="title")
+    as_user(p)
     common(p)
 
     p = sub.add_parser("changes", help="what changed in a document since its previous version")
     p.add_argument("document", help="the document (its path, or a unique part of its file name)")
     p.add_argument("--topic", default="", help="only changes that mention these words")
     p.add_argument("--since", help="compare with this version instead of the previous one")
+    as_user(p)
     common(p)
 
     p = sub.add_parser("chat", help="interactive conversation in the terminal")
     p.add_argument("--answerer", choices=ANSWERER_NAMES)
+    as_user(p)
     common(p)
 
     p = sub.add_parser("serve", help="ingest corpus/ if the index is empty, then start the chat UI")
@@ -143,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     from api import cli as api_cli
     from evaluation import cli as eval_cli
 
-    eval_cli.add_parser(sub, common)
+    eval_cli.add_parser(sub, common, as_user)
     api_cli.add_parser(sub, common)
     return parser
 
@@ -203,18 +216,46 @@ def cmd_ingest(args) -> int:
             bar.set_postfix_str(name[-40:])
             bar.update(1)
     report = ingest.run(args.paths, settings, prune=args.prune, reindex=args.reindex, progress=progress,
-                        lock_timeout=args.wait, on_wait=lambda msg: print(msg, file=sys.stderr))
+                        lock_timeout=args.wait, on_wait=lambda msg: print(msg, file=sys.stderr),
+                        library=args.library, by_folder=args.libraries_from_folders)
     if bar is not None:
         bar.close()
+    _audit_ingest(settings, report, "reindex" if args.reindex else "ingest", args.paths)
     if args.json:
         print(json.dumps(report.to_dict()))
     else:
+        for warning in report.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         for failure in report.failed:
             print(f"failed: {failure['path']}: {failure['error']}", file=sys.stderr)
         print(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
               f"{report.removed} removed, {len(report.failed)} failed; {report.chunks} chunks embedded, "
               f"{report.total_chunks} in the index ({report.seconds:.1f} s)")
     return EXIT_PARTIAL if report.failed else EXIT_OK
+
+
+def _audit_ingest(settings, report, action: str, paths) -> None:
+    """Record an ingest from the command line, by the system user who ran it."""
+    import getpass
+
+    from access.policy import User
+    from access.records import Records
+
+    changed = [f["path"] for f in report.files if f["status"] in ("added", "updated", "removed")]
+    if changed or action == "reindex":
+        Records(settings.records_path, settings.audit_retention_days).log(
+            User(id=f"cli:{getpass.getuser()}"), action, paths=[str(p) for p in paths], changed=changed)
+
+
+def user_of(args, settings):
+    """The user --user/--groups name (None: the anonymous user)."""
+    from access.policy import User, parse_groups
+
+    if not getattr(args, "user", None) and not getattr(args, "groups", None):
+        return None
+    groups = parse_groups(args.groups)
+    return User(id=args.user or "cli", groups=groups,
+                maintainer=bool(settings.maintainers_group) and settings.maintainers_group in groups)
 
 
 # --- ask / search ------------------------------------------------------------------------------
@@ -243,7 +284,7 @@ def cmd_ask(args) -> int:
     questions = _lines(args.questions) if args.questions else [args.question]
     assistant = _reader(args)
     options = {"k": args.k, "sources": args.source, "date_from": args.date_from, "date_to": args.date_to,
-               "as_of": args.as_of}
+               "as_of": args.as_of, "user": user_of(args, assistant.settings)}
     for question in questions:
         answer = assistant.ask(question, **options)
         if args.json:
@@ -260,7 +301,8 @@ def cmd_search(args) -> int:
     assistant = _reader(args)
     for query in queries:
         hits = assistant.search(query, k=args.k, sources=args.source, date_from=args.date_from,
-                                date_to=args.date_to, mode=args.mode, as_of=args.as_of)
+                                date_to=args.date_to, mode=args.mode, as_of=args.as_of,
+                                user=user_of(args, assistant.settings))
         if args.json:
             print(json.dumps({"query": query, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False), flush=True)
         else:
@@ -273,7 +315,7 @@ def cmd_search(args) -> int:
 
 def cmd_documents(args) -> int:
     assistant = _reader(args)
-    rows = assistant.document_rows(sort=args.sort)
+    rows = assistant.document_rows(sort=args.sort, user=user_of(args, assistant.settings))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return EXIT_OK
@@ -286,9 +328,10 @@ def cmd_documents(args) -> int:
 
 def cmd_changes(args) -> int:
     assistant = _reader(args)
-    source = assistant.find_document(args.document)
-    since = assistant.find_document(args.since) if args.since else None
-    found = assistant.changes(source, topic=args.topic, since=since)
+    user = user_of(args, assistant.settings)
+    source = assistant.find_document(args.document, user=user)
+    since = assistant.find_document(args.since, user=user) if args.since else None
+    found = assistant.changes(source, topic=args.topic, since=since, user=user)
     if args.json:
         print(json.dumps({"document": source, "changes": [c.to_dict() for c in found]}, ensure_ascii=False))
         return EXIT_OK
@@ -316,7 +359,7 @@ def cmd_chat(args) -> int:
             return EXIT_OK
         answer = None
         print("assistant> ", end="", flush=True)
-        for piece in assistant.stream(question, history):
+        for piece in assistant.stream(question, history, user=user_of(args, assistant.settings)):
             if isinstance(piece, str):
                 print(piece, end="", flush=True)
             else:
@@ -353,6 +396,11 @@ def cmd_serve(args) -> int:
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
                "--server.address", args.host, "--server.headless", "true",
                "--browser.gatherUsageStats", "false"]
+    from access.signin import write_streamlit_secrets
+
+    secrets_file = write_streamlit_secrets(settings)
+    if secrets_file is not None:  # sign-in through the configured identity provider (access/signin.py)
+        command += ["--secrets.files", str(secrets_file)]
     print(f"Serving the chat on http://{args.host}:{args.port}", file=sys.stderr)
     # From the project root, so Streamlit reads the project's .streamlit/config.toml.
     return subprocess.call(command, env=env, cwd=app.parent.parent)

@@ -23,7 +23,7 @@ SUPERSEDED_WEIGHT = 0.9  # a superseded version's passage scores this share (tie
 SAME_PASSAGE = 0.7  # word overlap from which two versions' passages say the same thing
 
 
-class Library:
+class Catalogue:
     """The documents' facts, read from the store's manifest and kept for one store generation: all
     of them for lists and "as of" dates, or only those of the documents a search returned (reading
     every file's facts took 1.2 s at 25,000 files, a cost the first question after each change paid)."""
@@ -33,6 +33,8 @@ class Library:
         self._generation: int | None = None
         self._facts: dict[str, DocumentFacts] = {}
         self._complete = False
+        self._libraries: set[str] | None = None
+        self._in_libraries: dict[frozenset[str], frozenset[str]] = {}
         self._lock = threading.Lock()
         self._watch = GenerationWatch(store)
 
@@ -42,6 +44,7 @@ class Library:
             with self._lock:
                 if generation != self._generation:
                     self._facts, self._complete, self._generation = {}, False, generation
+                    self._libraries, self._in_libraries = None, {}
 
     def facts(self) -> dict[str, DocumentFacts]:
         """Every document's facts."""
@@ -66,6 +69,23 @@ class Library:
         """One document's facts (None when it is not in the index)."""
         return self.facts_of([source]).get(source) if source else None
 
+    def libraries(self) -> set[str]:
+        """The libraries that hold documents (recorded by each ingest: no reading of every file's facts)."""
+        self._current()
+        if self._libraries is None:
+            recorded = self.store.libraries()
+            self._libraries = recorded if recorded is not None else {f.library for f in self.facts().values()}
+        return self._libraries
+
+    def sources_in(self, libraries: frozenset[str]) -> frozenset[str]:
+        """The documents of these libraries (read once a store generation for each set of libraries)."""
+        self._current()
+        found = self._in_libraries.get(libraries)
+        if found is None:
+            found = frozenset(s for s, f in self.facts().items() if f.library in libraries)
+            self._in_libraries[libraries] = found
+        return found
+
     def in_force(self, day: str) -> frozenset[str]:
         return frozenset(source for source, facts in self.facts().items() if facts.in_force_on(day))
 
@@ -83,13 +103,13 @@ class Library:
         return chain
 
 
-def prefer_current(hits: list[Hit], library: Library) -> list[Hit]:
-    facts = library.facts_of([h.source for h in hits])
+def prefer_current(hits: list[Hit], catalogue: Catalogue) -> list[Hit]:
+    facts = catalogue.facts_of([h.source for h in hits])
     kept = []
     for hit in hits:
         standing = facts.get(hit.source)
         if standing and standing.status == "superseded":
-            chain = library.versions(hit.source)
+            chain = catalogue.versions(hit.source)
             newer = set(chain[chain.index(hit.source) + 1:]) if hit.source in chain else set()
             if any(other.source in newer and same_passage(hit.text, other.text) for other in hits):
                 continue
@@ -103,11 +123,12 @@ def same_passage(a: str, b: str) -> bool:
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= SAME_PASSAGE
 
 
-def annotate(citations: list[Citation], library: Library) -> None:
-    """Each citation says where its document stands (fields, and Citation.standing() in words)."""
+def annotate(citations: list[Citation], catalogue: Catalogue, readable: frozenset[str] | None = None) -> None:
+    """Each citation says where its document stands (fields, and Citation.standing() in words); the
+    version that replaced it is named only to a reader who may read it (``readable``; None: all)."""
     today = date.today().isoformat()
     for citation in citations:
-        standing = library.fact(citation.source)
+        standing = catalogue.fact(citation.source)
         if not standing:
             continue
         citation.status = standing.status
@@ -115,8 +136,8 @@ def annotate(citations: list[Citation], library: Library) -> None:
         citation.published = standing.published
         citation.review_by = standing.review_by
         citation.past_review = standing.past_review(today)
-        if standing.superseded_by:
-            citation.superseded_by = describe(standing.superseded_by, library.fact(standing.superseded_by))
+        if standing.superseded_by and (readable is None or standing.superseded_by in readable):
+            citation.superseded_by = describe(standing.superseded_by, catalogue.fact(standing.superseded_by))
 
 
 def describe(source: str, facts: DocumentFacts | None) -> str:

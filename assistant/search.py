@@ -211,21 +211,24 @@ class HybridSearcher:
             view.idf[term] = cached
         return cached
 
-    def unknown_names(self, question: str) -> list[str]:
-        """Specific words of the question that no indexed passage contains, nor a near spelling
-        of them (a typo of a known word is not a new topic). Near spellings are looked for among
-        the indexed words with the same first letter: the whole vocabulary of a large library is
-        too long to compare with."""
+    def unknown_names(self, question: str, filters: Filters | None = None) -> list[str]:
+        """Specific words of the question that no indexed passage contains (only passages that pass
+        ``filters`` count: a word only a document the user may not read holds is unknown to them),
+        nor a near spelling of them (a typo of a known word is not a new topic). Near spellings are
+        looked for among the indexed words with the same first letter: the whole vocabulary of a
+        large library is too long to compare with."""
         self._refresh()
         view = self._view
         if view is None or not view.size:
             return []
+        where = self._keyword_filter(filters, view) if filters is not None and filters.active() else None
         unknown = []
         for word, stemmed in specific_words(question):
-            if word in unknown or self.keywords.doc_freq(view.snapshot, stemmed):
+            if word in unknown or self.keywords.doc_freq(view.snapshot, stemmed, where):
                 continue
             near = self.keywords.near_terms(view.snapshot, stemmed[:1])
-            if not difflib.get_close_matches(stemmed, near, n=1, cutoff=self.scoring.near_spelling_cutoff):
+            close = difflib.get_close_matches(stemmed, near, n=3 if where else 1, cutoff=self.scoring.near_spelling_cutoff)
+            if not any(where is None or self.keywords.doc_freq(view.snapshot, term, where) for term in close):
                 unknown.append(word)
         return unknown
 

@@ -47,7 +47,7 @@ def chunk_texts(corpus: Path, settings) -> tuple[list[str], float]:
     from ingest.pipeline import _expand
 
     started = time.perf_counter()
-    files, _ = _expand([corpus])
+    files, _, _ = _expand([corpus], "general", False)
     texts = []
     for path in files:
         doc = clean_document(load(path, settings.max_file_mb))

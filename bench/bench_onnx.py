@@ -45,7 +45,7 @@ def chunk_texts(limit: int | None) -> list[str]:
     from index.settings import Settings
 
     settings = Settings()
-    files, _ = _expand([SEEDS, NHS])
+    files, _, _ = _expand([SEEDS, NHS], "general", False)
     texts = []
     for path in files:
         doc = clean_document(load(path, settings.max_file_mb))

@@ -20,7 +20,7 @@ from .thresholds import failed_thresholds, load_thresholds, parse_thresholds
 
 
 
-def add_parser(sub, common) -> None:
+def add_parser(sub, common, as_user=None) -> None:
     p = sub.add_parser("eval", help="score retrieval and answers on a JSONL question set",
                        description="Score retrieval, answers and citations on a JSONL question set.")
     p.add_argument("questions", nargs="?", help="JSONL question set (see README, Evaluation)")
@@ -37,6 +37,8 @@ def add_parser(sub, common) -> None:
     p.add_argument("--from-feedback", nargs="?", const="", default=None, metavar="FEEDBACK",
                    help="turn UI feedback (default: the store's feedback.jsonl) into a question set")
     p.add_argument("--out", metavar="FILE", help="with --from-feedback: write here instead of stdout")
+    if as_user:
+        as_user(p)
     common(p)
 
 
@@ -69,7 +71,10 @@ def run(args, settings) -> int:
     if assistant.store.count() == 0:
         raise StoreError(f"the index at {assistant.store.location} is empty: run policy-assistant ingest first")
     judge = assistant._answerer(kind).chat_model if args.judge else None
-    result = evaluate(assistant, questions, answerer=kind, judge=judge, progress=_progress())
+    from assistant.cli import user_of
+
+    result = evaluate(assistant, questions, answerer=kind, judge=judge, progress=_progress(),
+                      user=user_of(args, settings))
     summary = result["summary"]
     summary["question_set"] = str(args.questions)
     failed = failed_thresholds(summary, thresholds)

@@ -16,7 +16,7 @@ def stored_passages(store, citations: list[dict]) -> dict[str, StoredPassage]:
 
 
 def evaluate(assistant, questions: list[Question], answerer: str | None = None, judge=None,
-             progress: Callable[[int, int], None] | None = None) -> dict:
+             progress: Callable[[int, int], None] | None = None, user=None) -> dict:
     """Ask every question, score it, total the scores. ``judge``: a LangChain chat model for
     LLM-judged faithfulness, or None (the default: not judged). Questions flagged
     ``needs_review`` are skipped and counted."""
@@ -25,11 +25,11 @@ def evaluate(assistant, questions: list[Question], answerer: str | None = None, 
     for index, q in enumerate(scored, start=1):
         started = time.perf_counter()
         answer = assistant.ask(q.question, history=q.history or None, answerer=answerer,
-                               sources=q.sources or None, date_from=q.date_from, date_to=q.date_to)
+                               sources=q.sources or None, date_from=q.date_from, date_to=q.date_to, user=user)
         total_ms = (time.perf_counter() - started) * 1000
         # The same hybrid search the answer used, ranked deeper, for the retrieval metrics.
         ranked = (assistant.search(answer.search_query or q.question, k=K_RANKING, sources=q.sources or None,
-                                   date_from=q.date_from, date_to=q.date_to) if answer.search_query else [])
+                                   date_from=q.date_from, date_to=q.date_to, user=user) if answer.search_query else [])
         data = answer.to_dict()
         data["timings_ms"] = dict(data["timings_ms"], total=round(total_ms, 1))
         row = score_question(q, [h.source for h in ranked], data, stored_passages(assistant.store, data["citations"]))

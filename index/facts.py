@@ -36,6 +36,7 @@ class DocumentFacts:
     previous: str = ""  # source of the version before this one
     in_force_until: str | None = None  # the next version's effective date
     stated: dict[str, str] = field(default_factory=dict)  # fact -> "sidecar" | "document" | "library"
+    library: str = ""  # who may read it (access/policy.py): the file record's, set by the store on reading
 
     @property
     def effective(self) -> str | None:

@@ -266,8 +266,17 @@ class KeywordIndex:
         query = Query.boolean_query([(Occur.Must, only)] + [(Occur.Should, t) for t in terms])
         return dict(self._ids(snapshot, snapshot.searcher.search(query, len(chunk_ids), count=False).hits))
 
-    def doc_freq(self, snapshot: Snapshot | None, term: str) -> int:
-        return int(snapshot.searcher.doc_freq("words", term)) if snapshot is not None else 0
+    def doc_freq(self, snapshot: Snapshot | None, term: str, where: KeywordFilter | None = None) -> int:
+        """Chunks that hold the (stemmed) term; with ``where``, only those that pass it."""
+        if snapshot is None:
+            return 0
+        if where is None:
+            return int(snapshot.searcher.doc_freq("words", term))
+        import tantivy
+
+        Query, Occur = tantivy.Query, tantivy.Occur
+        query = Query.boolean_query([(Occur.Must, self._terms([term])[0]), (Occur.Must, self._filter_query(where))])
+        return int(snapshot.searcher.search(query, 1, count=True).count)
 
     def near_terms(self, snapshot: Snapshot | None, prefix: str, limit: int = 20000) -> list[str]:
         """Indexed words that begin with prefix (the candidates for a near spelling)."""

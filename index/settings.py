@@ -117,6 +117,35 @@ class Settings(BaseSettings):
                                    "types this token; unset: the page is off. Never printed or logged.")
     max_upload_mb: float = Field(25.0, description="Largest file the maintainer page (and the API's upload) accepts.")
 
+    # --- sign-in, libraries, conversations, audit (access/) ---------------------------------------
+    oidc_metadata_url: str = Field("", description="The identity provider's OpenID Connect discovery URL "
+                                   "(`.../.well-known/openid-configuration`; Entra ID: `https://login."
+                                   "microsoftonline.com/TENANT/v2.0/.well-known/openid-configuration`). With it and "
+                                   "a client id set, the chat asks everyone to sign in; unset: one anonymous user.")
+    oidc_client_id: str = Field("", description="The app's client id at the identity provider.")
+    oidc_client_secret: SecretStr = Field(SecretStr(""), description="The app's client secret at the identity "
+                                          "provider; never printed or logged.")
+    oidc_cookie_secret: SecretStr = Field(SecretStr(""), description="Signs the sign-in cookie: a long random "
+                                          "string, the same on every replica; unset: one is made per store "
+                                          "folder (`STORE/cookie_secret`, mode 600).")
+    oidc_redirect_uri: str = Field("http://localhost:8501/oauth2callback", description="Where the identity "
+                                   "provider sends the browser back: the app's address + `/oauth2callback`, "
+                                   "registered at the provider.")
+    groups_claim: str = Field("groups", description="The ID-token claim that lists a user's groups (Entra ID: "
+                              "`groups`, group object ids, or `roles` for app roles).")
+    maintainers_group: str = Field("", description="With sign-in on, members of this group get the maintainer "
+                                   "page (documents, audit log) and read every library; unset: only the "
+                                   "admin token opens it.")
+    libraries: dict[str, list[str]] = Field({"general": ["*"]}, description="Which groups may read each "
+                                            "library, as JSON: `{\"general\": [\"*\"], \"hr\": [\"hr-team\"]}`; "
+                                            "`*`: everyone, signed in or not. A document's library is the sub-folder "
+                                            "it is ingested from (or `--library`); a library named nowhere here is "
+                                            "read by maintainers only.")
+    default_library: str = Field("general", description="The library of files given one by one or lying "
+                                 "directly in an ingested folder.")
+    audit_retention_days: int = Field(365, description="Audit records (questions, passages shown, uploads, "
+                                      "removals) older than this are purged, checked at most once an hour.")
+
     # --- HTTP API (policy-assistant api) -----------------------------------------------------------
     api_max_body_mb: float = Field(40.0, description="Largest request body the API reads (an upload is "
                                    "base64 in JSON, a third over the file's size); larger ones get 413.")
@@ -142,4 +171,13 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.store / "feedback.jsonl"
+
+    @property
+    def records_path(self) -> Path:
+        """SQLite file of saved conversations and the audit log (access/records.py)."""
+        return self.store / "records.sqlite3"
+
+    @property
+    def sign_in(self) -> bool:
+        return bool(self.oidc_metadata_url and self.oidc_client_id)
 

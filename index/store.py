@@ -48,6 +48,7 @@ class FileRecord:
     facts: str = ""  # DocumentFacts as JSON (index/facts.py)
     fingerprint: str = ""  # the text's MinHash as JSON, for finding other versions
     chunk_count: int = 0  # when read without its chunk ids (manifest(chunk_ids=False))
+    library: str = ""  # who may read it (settings.libraries); "" in stores from before libraries: the default
 
     @property
     def n_chunks(self) -> int:
@@ -65,6 +66,8 @@ class FileRecord:
             meta["facts"] = self.facts
         if self.fingerprint:
             meta["fingerprint"] = self.fingerprint
+        if self.library:
+            meta["library"] = self.library
         return meta
 
 
@@ -300,10 +303,13 @@ class ChromaStore:
             return None
         return list(dict.fromkeys(s for doc in got["documents"] for s in json.loads(doc)))
 
-    def bump_generation(self) -> None:
-        """Publish the change begun with begin_change."""
+    def bump_generation(self, libraries: dict[str, int] | None = None) -> None:
+        """Publish the change begun with begin_change; ``libraries``: how many files each library
+        now holds (read by ``libraries()``)."""
         meta = self._meta()
         meta["generation"] = int(meta.get("generation", 0)) + 1
+        if libraries is not None:
+            meta["libraries"] = {name: n for name, n in libraries.items() if n}
         self._write_meta(meta)
         stale = meta["generation"] - _CHANGE_LOG_KEEP
         if stale > 0 and stale % 100 == 0:  # prune the log now and then, in one call
@@ -311,6 +317,12 @@ class ChromaStore:
             self._call(lambda chunks, files: files.delete(ids=old))
         _WRITES_IN_PROCESS[self.location] = _WRITES_IN_PROCESS.get(self.location, 0) + 1
         _SEEN_GENERATION[self.location] = meta["generation"]  # this process's own writes are in its view
+
+    def libraries(self) -> set[str] | None:
+        """The libraries that hold documents, recorded with each change (one small read: a user who
+        reads all of them needs no filter); None for a store from before libraries."""
+        recorded = self._meta().get("libraries")
+        return set(recorded) if recorded is not None else None
 
     def writes_in_process(self) -> int:
         """Changes this process made to this store: readers here see them at once, without
@@ -355,6 +367,7 @@ class ChromaStore:
             facts = DocumentFacts.from_json(meta.get("facts"))
             facts.title = facts.title or meta.get("title", "")
             facts.published = facts.published or meta.get("date")
+            facts.library = meta.get("library") or self.settings.default_library
             out[meta["source"]] = facts
         return out
 
@@ -496,7 +509,7 @@ def _record(meta: dict, doc: str | None) -> FileRecord:
                       title=meta.get("title", ""), date=meta.get("date"), doc_type=meta.get("doc_type", ""),
                       pages=meta.get("pages", 0), ingested_at=meta.get("ingested_at", 0.0),
                       date_note=meta.get("date_note", ""), facts=meta.get("facts", ""),
-                      fingerprint=meta.get("fingerprint", ""))
+                      fingerprint=meta.get("fingerprint", ""), library=meta.get("library", ""))
 
 
 def _change_id(generation: int) -> str:

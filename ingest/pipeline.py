@@ -43,11 +43,14 @@ class IngestReport:
     total_chunks: int = 0
     seconds: float = 0.0
     files: list[dict] = field(default_factory=list)  # per-file outcome, for the UI
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self, with_files: bool = False) -> dict:
         out = {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
                "removed": self.removed, "failed": self.failed, "chunks": self.chunks,
                "total_chunks": self.total_chunks, "seconds": round(self.seconds, 3)}
+        if self.warnings:
+            out["warnings"] = self.warnings
         if with_files:
             out["files"] = self.files
         return out
@@ -60,13 +63,20 @@ class IngestBusy(StoreError):
 def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, reindex: bool = False,
         embedder: Embedder | None = None, store: ChromaStore | None = None,
         progress: Callable[[int, int, str], None] | None = None, lock_timeout: float = 600.0,
-        on_wait: Callable[[str], None] | None = None) -> IngestReport:
+        on_wait: Callable[[str], None] | None = None, library: str | None = None,
+        by_folder: bool = False) -> IngestReport:
     """Ingest files and folders (recursively). Folders are authoritative: files that were ingested
     from a folder and are gone from it leave the index. ``prune`` also drops every indexed file that
-    no longer exists anywhere."""
+    no longer exists anywhere. Each file joins ``library`` (who may read it); with ``by_folder``, a
+    file in a sub-folder of a given folder joins the library named like that sub-folder; otherwise
+    ``settings.default_library``."""
     started = time.perf_counter()
     report = IngestReport()
-    files, missing = _expand(paths)
+    files, missing, libraries = _expand(paths, library or settings.default_library, by_folder, settings)
+    unnamed = sorted({lib for lib in libraries.values() if lib not in settings.libraries})
+    if unnamed:
+        report.warnings.append(f"no rule in POLICY_ASSISTANT_LIBRARIES names the librar{'ies' if len(unnamed) > 1 else 'y'} "
+                               f"{', '.join(unnamed)}: only maintainers can read {'them' if len(unnamed) > 1 else 'it'}")
     for path in missing:
         report.failed.append({"path": str(path), "error": "no such file or folder"})
     embedder = embedder or Embedder.from_settings(settings)
@@ -89,7 +99,7 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
                     raise IngestError(NOT_A_REGULAR_FILE)
                 digest = _hash(path)
                 old = manifest.get(key)
-                if old and old.hash == digest:
+                if old and old.hash == digest and (old.library or settings.default_library) == libraries[path]:
                     report.unchanged += 1
                     report.files.append({"path": key, "status": "unchanged", "chunks": old.n_chunks})
                     continue
@@ -108,6 +118,7 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
             except (OSError, MemoryError) as exc:
                 _fail(report, key, f"cannot read file ({type(exc).__name__}: {exc})")
                 continue
+            doc.extra["library"] = libraries[path]
             pending.append((doc, digest, chunks, old is not None))
             if sum(len(p[2]) for p in pending) >= _FLUSH_CHUNKS:
                 _flush(pending, embedder, store, report)
@@ -123,7 +134,9 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
         for source in removed:
             report.files.append({"path": source, "status": "removed", "chunks": 0})
         if changed or removed:
-            store.bump_generation()
+            libraries = {s: r.library or settings.default_library for s, r in manifest.items() if s not in removed}
+            libraries |= {f["path"]: f["library"] for f in report.files if f["status"] in ("added", "updated")}
+            store.bump_generation(_count(libraries.values()))
         report.total_chunks = store.count()
     _follow_keywords(settings, store)
     report.seconds = time.perf_counter() - started
@@ -146,9 +159,17 @@ def remove(sources: list[str], settings: Settings, store: ChromaStore | None = N
         if gone:
             # A removed version's neighbours are linked again (the one before it may be current now).
             _link_versions(store, manifest, set(), set(sources))
-            store.bump_generation()
+            store.bump_generation(_count(r.library or settings.default_library
+                                         for s, r in manifest.items() if s not in set(sources)))
     _follow_keywords(settings, store)
     return gone
+
+
+def _count(libraries) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for library in libraries:
+        counts[library] = counts.get(library, 0) + 1
+    return counts
 
 
 def _follow_keywords(settings: Settings, store: ChromaStore) -> None:
@@ -177,7 +198,7 @@ def _flush(pending: list, embedder: Embedder, store: ChromaStore, report: Ingest
                                    title=doc.title, date=doc.date, doc_type=doc.doc_type,
                                    pages=max((p.page or 1) for p in doc.pages),
                                    date_note=doc.extra.get("date_note", ""), facts=doc.extra.get("facts", ""),
-                                   fingerprint=doc.extra.get("fingerprint", ""))
+                                   fingerprint=doc.extra.get("fingerprint", ""), library=doc.extra["library"])
                         for doc, digest, chunks, _ in pending])
     for doc, digest, chunks, existed in pending:
         report.chunks += len(chunks)
@@ -187,6 +208,7 @@ def _flush(pending: list, embedder: Embedder, store: ChromaStore, report: Ingest
             report.added += 1
         report.files.append({"path": doc.source, "status": "updated" if existed else "added",
                              "chunks": len(chunks), "title": doc.title, "pages": len(doc.pages),
+                             "library": doc.extra["library"],
                              "ocr_pages": sum(1 for p in doc.pages if p.ocr),
                              "tables": int(doc.extra.get("tables", 0) or 0)})
     pending.clear()
@@ -217,9 +239,15 @@ def _link_versions(store: ChromaStore, before: dict[str, FileRecord], changed: s
 
     manifest = {s: r for s, r in before.items() if s not in removed and s not in changed}
     manifest |= {r.source: r for r in store.file_records(sorted(changed))}
-    entries = [Versioned(r.source, DocumentFacts.from_json(r.facts), json.loads(r.fingerprint or "[]"), r.ingested_at)
-               for r in manifest.values()]
-    updated = link_versions(entries, changed)
+    # Versions are linked within a library only: a document's note "superseded by ..." must never
+    # name a document its readers may not read (access/policy.py).
+    by_library: dict[str, list] = {}
+    for r in manifest.values():
+        by_library.setdefault(r.library or store.settings.default_library, []).append(
+            Versioned(r.source, DocumentFacts.from_json(r.facts), json.loads(r.fingerprint or "[]"), r.ingested_at))
+    updated = {}
+    for entries in by_library.values():
+        updated |= link_versions(entries, changed)
     if updated:
         records = store.file_records(list(updated))  # with their chunk ids: they are written back whole
         for record in records:
@@ -252,24 +280,35 @@ def _prune(store: ChromaStore, manifest: dict[str, FileRecord], paths, prune_all
     return removed
 
 
-def _expand(paths) -> tuple[list[Path], list[Path]]:
-    files: list[Path] = []
+def _expand(paths, library: str, by_folder: bool, settings: Settings | None = None
+            ) -> tuple[list[Path], list[Path], dict[Path, str]]:
+    """The files to read, the paths that do not exist, and each file's library. Uploads keep the
+    library of the sub-folder they were saved in, whatever the run's library."""
+    from .uploads import library_of_upload, uploads_folder
+
+    files: dict[Path, str] = {}
     missing: list[Path] = []
+    uploads = uploads_folder(settings).resolve() if settings is not None else None
     for raw in paths:
         path = Path(raw).expanduser().resolve()
+        if uploads is not None and path.exists() and uploads in (path, path.parent, path.parent.parent):
+            found, _, _ = _expand([path], library, by_folder=True)
+            for candidate in found:
+                files.setdefault(candidate, library_of_upload(candidate, settings) or library)
+            continue
         if path.is_dir():
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
                     candidate = Path(root) / name
                     if not name.startswith(".") and doc_type_of(candidate):
-                        files.append(candidate)
+                        inner = candidate.relative_to(path).parts
+                        files.setdefault(candidate, inner[0] if by_folder and len(inner) > 1 else library)
         elif path.exists():  # a file, or a pipe or device that is then refused by name
-            files.append(path)
+            files.setdefault(path, library)
         else:
             missing.append(path)
-    unique = list(dict.fromkeys(files))
-    return unique, missing
+    return list(files), missing, files
 
 
 def _read_within(seconds: float, read: Callable[[], Document]) -> Document:

@@ -35,8 +35,31 @@ class UploadResult:
     replaced: list[Path] = field(default_factory=list)  # saved over an earlier upload: a new version
 
 
-def uploads_folder(settings: Settings) -> Path:
-    return settings.store / "uploads"
+def uploads_folder(settings: Settings, library: str | None = None) -> Path:
+    """Where uploads are kept: the default library's directly in STORE/uploads, another library's in
+    a sub-folder named after it (re-indexing the folder then keeps each file in its library)."""
+    root = settings.store / "uploads"
+    return root if not library or library == settings.default_library else root / library
+
+
+def library_of_upload(path: Path, settings: Settings) -> str | None:
+    """The library an uploaded file belongs to (by its sub-folder); None for a file not uploaded."""
+    root = uploads_folder(settings).resolve()
+    parent = Path(path).resolve().parent
+    if parent == root:
+        return settings.default_library
+    return parent.name if parent.parent == root else None
+
+
+def check_library(library: str | None, settings: Settings) -> str:
+    """An upload's library: one that settings.libraries names (a typo must not create a library)."""
+    library = library or settings.default_library
+    if library not in settings.libraries:
+        raise UploadRejected(f"there is no library '{library}'; the libraries are "
+                             f"{', '.join(sorted(settings.libraries))} (POLICY_ASSISTANT_LIBRARIES)")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", library):
+        raise UploadRejected(f"the library name '{library}' cannot be a folder name: use letters, digits, - and _")
+    return library
 
 
 def safe_name(name: str) -> str:
@@ -77,10 +100,10 @@ def check_upload(name: str, size: int, settings: Settings) -> str:
     return cleaned
 
 
-def save_upload(name: str, data: bytes, settings: Settings) -> Path:
-    """Check and write one upload; returns where it was saved."""
+def save_upload(name: str, data: bytes, settings: Settings, library: str | None = None) -> Path:
+    """Check and write one upload into its library's folder; returns where it was saved."""
     cleaned = check_upload(name, len(data), settings)
-    folder = uploads_folder(settings).resolve()
+    folder = uploads_folder(settings, check_library(library, settings)).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / cleaned
     if target.parent != folder:  # cannot happen after safe_name; kept as the last line of defence
@@ -98,11 +121,16 @@ def save_upload(name: str, data: bytes, settings: Settings) -> Path:
     return target
 
 
-def save_uploads(files: list[tuple[str, bytes]], settings: Settings) -> UploadResult:
-    """Save each (name, data) pair that passes the checks; the others are listed with the reason."""
+def save_uploads(files: list[tuple[str, bytes]], settings: Settings, library: str | None = None) -> UploadResult:
+    """Save each (name, data) pair that passes the checks into ``library``; the others are listed
+    with the reason."""
     result = UploadResult()
     taken: dict[str, str] = {}  # saved name -> the name it came from, in this batch
-    folder = uploads_folder(settings)
+    try:
+        folder = uploads_folder(settings, check_library(library, settings))
+    except UploadRejected as exc:
+        result.rejected = [{"name": name, "error": str(exc)} for name, _ in files]
+        return result
     for name, data in files:
         try:
             cleaned = check_upload(name, len(data), settings)
@@ -111,7 +139,7 @@ def save_uploads(files: list[tuple[str, bytes]], settings: Settings) -> UploadRe
                                      "rename one of them")
             taken[cleaned] = name
             existed = (folder / cleaned).exists()
-            path = save_upload(name, data, settings)
+            path = save_upload(name, data, settings, library)
             result.saved.append(path)
             if existed:
                 result.replaced.append(path)
@@ -123,8 +151,7 @@ def save_uploads(files: list[tuple[str, bytes]], settings: Settings) -> UploadRe
 
 
 def is_upload(source: str | Path, settings: Settings) -> bool:
-    folder = uploads_folder(settings).resolve()
-    return Path(source).resolve().parent == folder
+    return library_of_upload(Path(source), settings) is not None
 
 
 def remove_document(source: str, settings: Settings, store=None) -> int:
@@ -147,6 +174,8 @@ def unindexed_uploads(settings: Settings, indexed: set[str]) -> list[Path]:
     folder = uploads_folder(settings)
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.iterdir()
-                  if path.is_file() and not path.name.startswith(".") and str(path.resolve()) not in indexed
-                  and str(path) not in indexed)
+    inside = [p for p in folder.iterdir() if p.is_file()]
+    inside += [p for sub in folder.iterdir() if sub.is_dir() and not sub.name.startswith(".")
+               for p in sub.iterdir() if p.is_file()]
+    return sorted(path for path in inside
+                  if not path.name.startswith(".") and str(path.resolve()) not in indexed and str(path) not in indexed)

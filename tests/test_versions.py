@@ -59,7 +59,7 @@ def library(tmp_path_factory, embedder):
 
 def test_the_later_version_is_linked_and_the_earlier_one_superseded(library):
     docs, settings, assistant = library
-    facts = assistant.library.facts()
+    facts = assistant.catalogue.facts()
     old, new = facts[str(docs / "bcf-framework-2024.md")], facts[str(docs / "bcf-framework-2025.md")]
     assert (old.status, old.version, old.published, old.superseded_by, old.in_force_until) == (
         "superseded", "1.0", "2024-04-01", str(docs / "bcf-framework-2025.md"), "2025-04-01")
@@ -149,7 +149,7 @@ def test_a_facts_file_overrides_the_document_and_survives_reingest(tmp_path, emb
     report = ingest.run([docs], settings, embedder=embedder)
     assert report.updated == 1 and report.added == 0  # the facts file is not a document
     assistant = Assistant(settings=settings, embedder=embedder)
-    facts = assistant.library.facts()[str(guidance)]
+    facts = assistant.catalogue.facts()[str(guidance)]
     assert (facts.status, facts.review_by, facts.publisher, facts.published) == (
         "withdrawn", "2023-07-01", "NHS England", "2022-07-01")
     assert facts.stated["status"] == facts.stated["publisher"] == "sidecar"

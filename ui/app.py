@@ -14,6 +14,11 @@ st.set_page_config(page_title="Policy assistant", page_icon=str(Path(__file__).w
 st.set_option("client.showErrorDetails", "none")
 st.set_option("client.toolbarMode", "minimal")
 
+# With an identity provider configured, nothing but the sign-in page is drawn until the reader signs in.
+from ui import state  # noqa: E402
+
+state.current_user(state.settings())
+
 page = st.navigation([
     st.Page("chat_page.py", title="Ask", icon=":material/forum:", default=True),
     st.Page("versions_page.py", title="What changed", icon=":material/difference:"),

@@ -1,4 +1,5 @@
-"""The chat: ask, read the answer and its sources, narrow the search, export the conversation."""
+"""The chat: ask, read the answer and its sources, narrow the search, export the conversation; signed-in
+users' conversations are saved, listed in the sidebar, resumable, renamable, deletable and shareable."""
 from __future__ import annotations
 
 import uuid
@@ -6,6 +7,8 @@ from datetime import date
 
 import streamlit as st
 
+from access.records import NotAllowed
+from assistant import Answer
 from ui.markdown import conversation_markdown, documents_markdown, escape_markdown
 from ui import state
 from ui.views import ASSISTANT_AVATAR, FULL_TURNS, Turn, earlier_markdown, show_question, show_turn, stream_answer
@@ -13,20 +16,57 @@ from ui.views import ASSISTANT_AVATAR, FULL_TURNS, Turn, earlier_markdown, show_
 EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2100, 12, 31)
 
 config = state.settings()
+user = state.current_user(config)
 helper = state.assistant_or_stop()
+records = state.records()
 turns: list[Turn] = st.session_state.setdefault("turns", [])
+# Signed-in users' conversations are kept (access/records.py); the anonymous user's, as before sign-in
+# existed, last as long as the tab: one shared anonymous list would show everyone's questions.
+saving = config.sign_in
+
+
+def open_conversation(conversation_id: str) -> None:
+    """Load a saved conversation: one's own to go on with, or one shared by link (read, then any
+    new question starts a conversation of one's own). Only if the reader may read every source."""
+    try:
+        found = records.open(conversation_id, user, may_read=lambda source: helper.may_read(source, user))
+    except NotAllowed as exc:
+        st.session_state["conversation_error"] = str(exc)
+        return
+    turns[:] = [Turn(id=uuid.uuid4().hex, question=t["question"], answer=Answer.from_record(t["answer"]),
+                     scope=t.get("scope", "")) for t in found.turns]
+    mine = found.owner == user.id
+    st.session_state["conversation_id"] = found.id if mine else None
+    st.session_state["shared_by"] = None if mine else found.owner
+    records.log(user, "open_conversation", conversation=found.id, owner=found.owner)
+
+
+def new_conversation() -> None:
+    turns.clear()
+    st.session_state.pop("feedback_sent", None)
+    st.session_state["conversation_id"] = None
+    st.session_state["shared_by"] = None
+    if "conversation" in st.query_params:
+        del st.query_params["conversation"]
+
+
+linked = st.query_params.get("conversation")
+if linked and st.session_state.get("conversation_linked") != linked:
+    st.session_state["conversation_linked"] = linked  # opened once, not again on every rerun
+    open_conversation(linked)
 
 # --- sidebar: conversation, filters, documents ------------------------------------------------
 with st.sidebar:
-    if st.button("New conversation", icon=":material/add_comment:", width="stretch"):
-        turns.clear()
-        st.session_state.pop("feedback_sent", None)
+    state.sign_out_button(user)
+    st.button("New conversation", icon=":material/add_comment:", width="stretch", on_click=new_conversation)
     # Filled at the end of the run, so that it includes the answer given in this run.
     export_slot = st.empty()
+    if saving:
+        conversations_slot = st.container()  # filled at the end of the run, with this run's answer saved
 
     documents = []
     with state.plain_errors("listing the documents"):
-        documents = helper.documents()
+        documents = helper.documents(user)
     titles = {d.source: d.title or d.source.rsplit("/", 1)[-1] for d in documents}
 
     st.subheader("Search in")
@@ -58,10 +98,10 @@ with st.sidebar:
     if documents:
         facts = {}
         with state.plain_errors("reading the documents' dates and versions"):
-            facts = helper.library.facts()
+            facts = helper.catalogue.facts()
         order = st.selectbox("Sort by", ["title", "published", "version", "status"], key="documents_sort",
                              format_func=lambda key: "date" if key == "published" else key)
-        position = {row["source"]: i for i, row in enumerate(helper.document_rows(sort=order))}
+        position = {row["source"]: i for i, row in enumerate(helper.document_rows(sort=order, user=user))}
         documents = sorted(documents, key=lambda d: position.get(d.source, len(position)))
         # In the sidebar's own scroll, not a scroll area inside it (two nested scrolls confused readers).
         st.markdown(documents_markdown(documents, limit=300, facts=facts))
@@ -88,6 +128,12 @@ def scope_in_words(sources: list[str], start: date | None, end: date | None, on:
 st.title("Policy assistant")
 st.caption("Ask about health and social care integration policy. Answers are taken from the documents "
            "in the index, and every sentence is numbered [1], [2] … to the passage it quotes.")
+
+if error := st.session_state.pop("conversation_error", None):
+    st.error(error[:1].upper() + error[1:] + ".", icon=":material/lock:")
+if shared_by := st.session_state.get("shared_by"):
+    st.info(f"A conversation shared by {shared_by}. A question you ask starts a conversation of your own.",
+            icon=":material/share:")
 
 hint = st.empty()
 if not turns:
@@ -130,16 +176,66 @@ if pending:
             with st.spinner("Searching the documents…"):
                 pieces = helper.stream(asked["question"], history, sources=asked["sources"],
                                        date_from=asked["date_from"], date_to=asked["date_to"],
-                                       answerer=asked["answerer"], as_of=asked.get("as_of"))
+                                       answerer=asked["answerer"], as_of=asked.get("as_of"), user=user)
                 answer = stream_answer(pieces)
         if answer is not None:
             turns.append(Turn(id=uuid.uuid4().hex, question=asked["question"], answer=answer, history=history,
                               scope=asked["scope"]))
+            with state.plain_errors("saving the conversation"):
+                conversation_id = st.session_state.get("conversation_id")
+                if saving:
+                    if not conversation_id:
+                        conversation_id = records.start(user, asked["question"])
+                        st.session_state["conversation_id"] = conversation_id
+                        st.session_state["shared_by"] = None
+                    records.add_turn(conversation_id, user, {"question": asked["question"], "scope": asked["scope"],
+                                                             "answer": answer.to_record()},
+                                     [h.source for h in answer.hits] + [c.source for c in answer.citations])
+                records.log(user, "ask", asked["question"], [h.chunk_id for h in answer.hits],
+                            [c.chunk_id for c in answer.citations], refused=answer.refused, via="chat",
+                            conversation=conversation_id)
         pending.pop(0)  # answered, or failed with the reason on the page: not asked again
         if answer is not None:
             # Draw it again through the history loop: widgets and open/closed sources then keep
             # the same identity on every later run (a new question would otherwise fold them).
             st.rerun()
+
+def show_conversations() -> None:
+    """The user's saved conversations: open one; rename, share or delete the open one."""
+    current = st.session_state.get("conversation_id")
+    saved = records.conversations(user)
+    st.subheader(f"Conversations ({len(saved)})")
+    for item in saved[:50]:
+        st.button(item.title, key=f"conversation-{item.id}", width="stretch",
+                  type="primary" if item.id == current else "secondary",
+                  on_click=open_conversation, args=(item.id,),
+                  icon=":material/chat:" if item.id != current else ":material/chat_bubble:")
+    this = next((item for item in saved if item.id == current), None)
+    if this is None:
+        return
+    with st.expander("This conversation", icon=":material/edit:"):
+        title = st.text_input("Name", value=this.title, key=f"title-{this.id}")
+        if title != this.title and st.button("Rename", key=f"rename-{this.id}"):
+            records.rename(this.id, user, title)
+            st.rerun()
+        shared = st.toggle("Share by link", value=this.shared, key=f"share-{this.id}",
+                           help="People with the link can read it if they may read every document it quotes.")
+        if shared != this.shared:
+            records.share(this.id, user, shared)
+            records.log(user, "share" if shared else "unshare", conversation=this.id)
+        if shared:
+            base = str(st.context.url or "").split("?")[0]
+            st.code(f"{base}?conversation={this.id}", language=None)
+        if st.button("Delete", key=f"delete-{this.id}", icon=":material/delete:"):
+            records.delete(this.id, user)
+            records.log(user, "delete_conversation", conversation=this.id)
+            new_conversation()
+            st.rerun()
+
+
+if saving:
+    with conversations_slot, state.plain_errors("listing your conversations"):
+        show_conversations()
 
 export_slot.download_button(
     "Download conversation", data=lambda: conversation_markdown([t.answer for t in turns],

@@ -1,6 +1,7 @@
-"""The maintainer page: add documents, re-ingest the corpus, remove a document.
+"""The maintainer page: add documents, re-ingest the corpus, remove a document, read the audit log.
 
-Off unless POLICY_ASSISTANT_ADMIN_TOKEN is set; then only for whoever types that token."""
+With sign-in and POLICY_ASSISTANT_MAINTAINERS_GROUP set: for that group's members. Otherwise off
+unless POLICY_ASSISTANT_ADMIN_TOKEN is set; then only for whoever types that token."""
 from __future__ import annotations
 
 import hashlib
@@ -10,6 +11,8 @@ import time
 from pathlib import Path
 
 import streamlit as st
+
+from access.policy import User
 
 from ui.markdown import escape_markdown
 from datetime import date
@@ -33,20 +36,25 @@ STATUS_WORDS = {"added": "Added", "updated": "Updated", "unchanged": "Unchanged"
 
 st.title("Maintain the index")
 config = state.settings()
+reader = state.current_user(config)
+by_group = config.sign_in and bool(config.maintainers_group)
 token = config.admin_token.get_secret_value()
-if not token:
+if by_group and not reader.maintainer:
+    st.info(f"The maintainer page is for members of the {config.maintainers_group} group.", icon=":material/lock:")
+    st.stop()
+if not token and not by_group:
     st.info("The maintainer page is off. To turn it on, start the server with "
             "POLICY_ASSISTANT_ADMIN_TOKEN set to a token of your choice.", icon=":material/lock:")
     st.stop()
 
-entered = st.text_input("Maintainer token", type="password", key="maintainer_token")
-if not entered:
+entered = "" if by_group else st.text_input("Maintainer token", type="password", key="maintainer_token")
+if not entered and not by_group:
     st.caption("Enter the maintainer token to add, re-index or remove documents.")
     st.stop()
-if (wait := state.token_attempts.wait_s()) > 0:
+if not by_group and (wait := state.token_attempts.wait_s()) > 0:
     st.error(f"Too many wrong tokens. Try again in {math.ceil(wait)} s.", icon=":material/lock:")
     st.stop()
-if not hmac.compare_digest(entered.encode("utf-8"), token.encode("utf-8")):
+if not by_group and not hmac.compare_digest(entered.encode("utf-8"), token.encode("utf-8")):
     # A wrong token counts once, not again on every rerun of the page while it stays in the box.
     digest = hashlib.sha256(entered.encode("utf-8")).hexdigest()
     if st.session_state.get("last_wrong_token") != digest:
@@ -55,9 +63,14 @@ if not hmac.compare_digest(entered.encode("utf-8"), token.encode("utf-8")):
     st.error("That token is not right.", icon=":material/lock:")
     st.stop()
 
-st.button("Lock this page", icon=":material/lock:", help="Forget the token in this browser tab",
-          on_click=lambda: st.session_state.update(maintainer_token=""))
+if not by_group:
+    st.button("Lock this page", icon=":material/lock:", help="Forget the token in this browser tab",
+              on_click=lambda: st.session_state.update(maintainer_token=""))
 
+# Who the audit log names: the signed-in maintainer, or "token" beside the reader's name.
+maintainer = User(id=reader.id if by_group else f"{reader.id} (maintainer token)", name=reader.name,
+                  groups=reader.groups, maintainer=True)
+records = state.records()
 helper = state.assistant_or_stop()
 folder = uploads_folder(config)
 
@@ -67,6 +80,7 @@ def start_indexing(label: str, rejected: list[dict] | None = None, replaced: lis
     when this tab closes, and the page shows its progress or outcome to whoever opens it next."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [Path(p) for p in (config.corpus, folder) if Path(p).exists()]
+    records.log(maintainer, "reindex" if label == "Reading" else "index", paths=[str(p) for p in paths], via="maintainer page")
     if indexer.start(label, paths, helper, rejected, replaced) is None:
         st.session_state["indexing_busy"] = True
     st.session_state.pop("ingest_summary", None)
@@ -118,7 +132,7 @@ def follow_run() -> None:
 
 documents = []
 with state.plain_errors("reading the index"):
-    documents = helper.documents()
+    documents = helper.documents(maintainer)
 left, right = st.columns(2)
 left.metric("Documents", len(documents))
 right.metric("Passages", sum(d.n_chunks for d in documents))
@@ -141,9 +155,14 @@ generation = st.session_state.setdefault("uploader_generation", 0)
 files = st.file_uploader("Files to add", type=sorted(SUPPORTED),
                          accept_multiple_files=True, key=f"uploads-{generation}",
                          max_upload_size=max(1, math.ceil(config.max_upload_mb)))
+library = st.selectbox("Library (who may read them)", sorted(config.libraries), key="upload_library",
+                       index=sorted(config.libraries).index(config.default_library) if config.default_library in config.libraries else 0,
+                       format_func=lambda name: f"{name}: " + (", ".join(config.libraries[name]).replace("*", "everyone")))
 if st.button("Add and index", type="primary", disabled=not files, icon=":material/upload_file:"):
     with state.plain_errors("adding the files"):
-        saved = save_uploads([(f.name, f.getvalue()) for f in files], config)
+        saved = save_uploads([(f.name, f.getvalue()) for f in files], config, library)
+        records.log(maintainer, "upload", saved=[str(p) for p in saved.saved], rejected=saved.rejected,
+                    library=library, via="maintainer page")
         start_indexing("Indexing", saved.rejected, [p.name for p in saved.replaced])
         st.session_state["uploader_generation"] = generation + 1
         st.rerun()
@@ -166,7 +185,7 @@ st.subheader("Correct a document's date, version or status")
 st.caption("What you save here is written beside the document as NAME.facts.yaml and overrides what the "
            "document says about itself; the document is then indexed again.")
 if documents:
-    facts_of = helper.library.facts()
+    facts_of = helper.catalogue.facts()
     names = {d.source: f"{d.title} ({Path(d.source).name})" for d in documents}
     chosen = st.selectbox("Document", options=list(names), format_func=names.get, index=None,
                           placeholder="Choose a document", key="facts_document")
@@ -184,6 +203,7 @@ if documents:
             supersedes = st.text_input("Replaces (a title or file name)", value=current.supersedes if current else "")
             if st.form_submit_button("Save and re-index", icon=":material/save:"):
                 with state.plain_errors("saving the facts"):
+                    records.log(maintainer, "facts", source=chosen, via="maintainer page")
                     write_sidecar(Path(chosen), {"title": title, "publisher": publisher, "published": published,
                                                  "version": version, "status": status, "review_by": review_by,
                                                  "supersedes": supersedes})
@@ -204,9 +224,43 @@ if documents or stuck:
                "back at the next re-index unless you delete it from the folder.")
     if st.button("Remove from the index", disabled=target is None, icon=":material/delete:"):
         with state.plain_errors("removing the document"):
+            records.log(maintainer, "remove", source=target, via="maintainer page")
             if remove_document(target, config, store=helper.store):
                 helper.warm_up()  # as after an ingest: the next question must not see the document
                 st.session_state["ingest_summary"] = f"Removed {labels[target]} from the index."
             st.rerun()
 else:
     st.caption("The index is empty.")
+
+# --- audit log ---------------------------------------------------------------------------------
+st.subheader("Audit log")
+st.caption(f"Who asked what and when, the passages retrieved and quoted, feedback, uploads, re-indexing and "
+           f"removals. Records older than {config.audit_retention_days} days are deleted "
+           "(POLICY_ASSISTANT_AUDIT_RETENTION_DAYS).")
+with st.form("audit_filter"):
+    left, middle, right = st.columns(3)
+    who = left.text_input("User", key="audit_user")
+    action = middle.selectbox("Action", ["", "ask", "search", "feedback", "upload", "index", "reindex", "remove",
+                                         "facts", "share", "unshare", "open_conversation", "delete_conversation"],
+                              key="audit_action", format_func=lambda a: a or "any")
+    words = right.text_input("Question contains", key="audit_text")
+    since = left.date_input("From", value=None, key="audit_from", format="DD/MM/YYYY")
+    until = middle.date_input("To", value=None, key="audit_to", format="DD/MM/YYYY")
+    st.form_submit_button("Filter", icon=":material/filter_list:")
+with state.plain_errors("reading the audit log"):
+    from datetime import datetime, timedelta, timezone
+
+    def _epoch(day, next_day=False):
+        if day is None:
+            return None
+        moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1 if next_day else 0)
+        return moment.timestamp()
+
+    rows = records.audit(user=who.strip() or None, action=action or None, text=words.strip() or None,
+                         since=_epoch(since), until=_epoch(until, next_day=True))
+    st.caption(f"{len(rows)} records")
+    st.dataframe([{"When": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["at"])), "User": r["user"],
+                   "Action": r["action"], "Question": r["question"], "Cited": r["cited"], "Detail": r["detail"]}
+                  for r in rows[:500]], hide_index=True, width="stretch")
+    st.download_button("Download as CSV", data=records.to_csv(rows), file_name="policy-assistant-audit.csv",
+                       mime="text/csv", icon=":material/download:", on_click="ignore")

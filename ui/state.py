@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
 
+from access.policy import ANONYMOUS, User, user_from_claims
+from access.records import Records
 from assistant import Assistant
 from assistant.limits import SlidingWindow
 from index.answerers import ANSWERERS
@@ -44,6 +47,43 @@ def assistant() -> Assistant:
     """The process-wide Assistant for the configured store (model and keyword index load once)."""
     config = settings()
     return _assistant(str(config.store), config.chroma_url, config.embedding_model, config.embedding_backend)
+
+
+@st.cache_resource
+def _records(path: str, retention_days: int) -> Records:
+    return Records(Path(path), retention_days)
+
+
+def records() -> Records:
+    """The saved conversations and the audit log (access/records.py), one object per process."""
+    config = settings()
+    return _records(str(config.records_path), config.audit_retention_days)
+
+
+def current_user(config: Settings) -> User:
+    """Who is reading. Without an identity provider configured: the one anonymous user, as before
+    sign-in existed. With one: the signed-in user (from the ID token's claims), or the sign-in page
+    and the end of this run. A forged or expired cookie reads as not signed in (Streamlit checks
+    its signature), so it gets the sign-in page too."""
+    if not config.sign_in:
+        return ANONYMOUS
+    if not st.user.is_logged_in:
+        st.title("Policy assistant")
+        st.write("Sign in with your organisation account to ask about the policy documents.")
+        st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
+        st.stop()
+    try:
+        return user_from_claims(st.user.to_dict(), config)
+    except ValueError as exc:
+        st.error(f"Your sign-in could not be used: {exc}.", icon=":material/error:")
+        st.button("Sign out", on_click=st.logout)
+        st.stop()
+
+
+def sign_out_button(user: User) -> None:
+    if user is not ANONYMOUS and st.user.is_logged_in:
+        st.caption(f"Signed in as {user.label}")
+        st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="sign_out", width="stretch")
 
 
 def answerer_choices(config: Settings) -> list[str]:

@@ -9,13 +9,16 @@ import streamlit as st
 from ui import state
 from ui.markdown import escape_markdown, readable_date
 
+config = state.settings()
+user = state.current_user(config)
 helper = state.assistant_or_stop()
 st.title("What changed")
 st.caption("Documents with an earlier version in the index: compare a version with the one it replaced.")
 
 facts = {}
 with state.plain_errors("reading the documents' versions"):
-    facts = helper.library.facts()
+    readable = helper.readable(user)
+    facts = {s: f for s, f in helper.catalogue.facts().items() if readable is None or s in readable}
 later = sorted((s for s, f in facts.items() if f.previous), key=lambda s: (facts[s].title or s).lower())
 if not later:
     st.info("No document in the index has an earlier version. A new version is linked to the one it "
@@ -36,7 +39,7 @@ st.caption(escape_markdown(f"Compared with the version it replaced: {label(earli
 topic = st.text_input("Only changes about", key="changes_topic", placeholder="e.g. discharge funding")
 found = []
 with state.plain_errors("comparing the versions"):
-    found = helper.changes(chosen, topic=topic)
+    found = helper.changes(chosen, topic=topic, user=user)
 if not found:
     st.info("No passage changed" + (f" about \u201c{escape_markdown(topic)}\u201d." if topic else "."),
             icon=":material/check:")

@@ -131,6 +131,11 @@ def _send_feedback(turn: Turn, feedback_path: Path) -> None:
     try:
         record_feedback(feedback_path, turn.answer, "up" if rating == 1 else "down", comment,
                         history=turn.history, answer_id=turn.id)
+        from ui import state
+
+        state.records().log(state.current_user(state.settings()), "feedback", turn.answer.question,
+                            cited=[c.chunk_id for c in turn.answer.citations],
+                            rating="up" if rating == 1 else "down", comment=comment, via="chat")
     except OSError as exc:
         st.session_state[f"feedback-error-{turn.id}"] = f"Your feedback could not be saved ({exc.strerror or exc})."
         return

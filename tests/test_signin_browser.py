@@ -1,0 +1,199 @@
+"""Sign-in, libraries and saved conversations end to end: `policy-assistant serve` with its identity
+provider settings, a real OpenID Connect provider on loopback (oidc-provider-mock, users with a
+`groups` claim), Debian chromium through Playwright. Screenshots land in the test's tmp dir."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, make_settings
+from .test_access import FINANCE_DOC, FINANCE_QUESTION, HR_DOC, HR_QUESTION, LIBRARIES
+from .test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_health
+
+pytestmark = [pytest.mark.shared, pytest.mark.slow,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make browser)")]
+
+USERS = {"alice": {"email": "alice@example.org", "name": "Alice", "groups": ["hr-team"]},
+         "bob": {"email": "bob@example.org", "name": "Bob", "groups": ["finance-team"]}}
+COOKIE_SECRET = "test-cookie-secret-" + "x" * 32
+
+
+@pytest.fixture
+def identity_provider():
+    """A real OpenID Connect provider on a loopback port, with alice (hr-team) and bob (finance-team)."""
+    import logging
+
+    from oidc_provider_mock import run_server_in_thread
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with run_server_in_thread(port=0) as server:
+        issuer = f"http://127.0.0.1:{server.server_port}"  # one host name everywhere: the issuer follows it
+        for sub, claims in USERS.items():
+            request = urllib.request.Request(f"{issuer}/users/{sub}", data=json.dumps(claims).encode(), method="PUT",
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=5) as response:
+                assert response.status == 204
+        yield issuer
+
+
+@pytest.fixture
+def library_store(tmp_path, embedder):
+    import ingest
+
+    docs = tmp_path / "docs"
+    for name in ("hr", "finance"):
+        (docs / name).mkdir(parents=True)
+    (docs / "hr" / "grievance-casework.md").write_text(HR_DOC, encoding="utf-8")
+    (docs / "finance" / "capital-board-paper.md").write_text(FINANCE_DOC, encoding="utf-8")
+    settings = make_settings(tmp_path / "store", libraries=LIBRARIES)
+    report = ingest.run([docs], settings, embedder=embedder, by_folder=True)
+    assert report.added == 2 and not report.failed
+    return settings
+
+
+def test_two_users_sign_in_and_each_reads_only_their_libraries(library_store, identity_provider, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    port = free_port()
+    base = f"http://localhost:{port}"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
+               POLICY_ASSISTANT_LIBRARIES=json.dumps(LIBRARIES),
+               POLICY_ASSISTANT_OIDC_METADATA_URL=f"{identity_provider}/.well-known/openid-configuration",
+               POLICY_ASSISTANT_OIDC_CLIENT_ID="policy-assistant", POLICY_ASSISTANT_OIDC_CLIENT_SECRET="a-secret",
+               POLICY_ASSISTANT_OIDC_COOKIE_SECRET=COOKIE_SECRET,
+               POLICY_ASSISTANT_OIDC_REDIRECT_URI=f"{base}/oauth2callback")
+    env.pop("POLICY_ASSISTANT_CHROMA_URL", None)
+    env.pop("POLICY_ASSISTANT_ADMIN_TOKEN", None)
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        # The real entry point: `serve` writes Streamlit's [auth] secrets from the settings.
+        server = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--store", str(library_store.store),
+                                   "--port", str(port), "--host", "127.0.0.1"],
+                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_health(f"http://127.0.0.1:{port}", server)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    run_the_story(browser, base, identity_provider, tmp_path, expect)
+                finally:
+                    browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    assert "Traceback" not in log_path.read_text(encoding="utf-8")
+    from access.records import Records
+
+    audit = Records(library_store.records_path).audit(action="ask")
+    assert {(r["user"], r["question"]) for r in audit} == {
+        ("alice@example.org", HR_QUESTION), ("alice@example.org", FINANCE_QUESTION), ("bob@example.org", FINANCE_QUESTION)}
+
+
+def run_the_story(browser, base: str, issuer: str, shots: Path, expect) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+
+    def sign_in(sub: str) -> None:
+        page.goto(base + "/")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{issuer}/oauth2/authorize*")
+        page.locator("input[name=sub]").fill(sub)
+        page.get_by_role("button", name="Authorize", exact=True).click()
+        page.wait_for_url(f"{base}/*")
+        expect(page.get_by_placeholder("Ask a question about the policy documents")).to_be_visible(timeout=180_000)
+        expect(page.get_by_text(f"Signed in as {USERS[sub]['name']}")).to_be_visible()
+
+    def sign_out() -> None:
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(f"{issuer}/oauth2/end_session*")
+        page.get_by_role("button", name="End session").click()
+        page.wait_for_url(f"{base}/*")
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+    def ask(question: str, number: int):
+        box = page.get_by_placeholder("Ask a question about the policy documents")
+        box.fill(question)
+        box.press("Enter")
+        answers = page.locator('[data-testid="stChatMessage"]')
+        expect(answers).to_have_count(2 * number, timeout=120_000)
+        answer = answers.nth(2 * number - 1)
+        expect(answer.locator('[data-testid="stFeedback"]').or_(answer.locator('[data-testid="stAlert"]')).first).to_be_visible(
+            timeout=120_000)
+        return answer
+
+    sidebar = page.locator('[data-testid="stSidebar"]')
+
+    # Alice (hr-team): sees the HR casework policy, not the finance board paper.
+    sign_in("alice")
+    expect(sidebar).to_contain_text("Documents in the index (1)")
+    expect(sidebar).to_contain_text("Grievance casework policy")
+    expect(sidebar).not_to_contain_text("capital programme")
+    expect(ask(HR_QUESTION, 1)).to_contain_text("Zephyrine")
+    refused = ask(FINANCE_QUESTION, 2)
+    expect(refused).to_contain_text("do not mention")
+    expect(refused).not_to_contain_text("4.2 million")
+    page.screenshot(path=shots / "01-alice.png", full_page=True)
+    sign_out()
+    page.screenshot(path=shots / "02-signed-out.png")
+
+    # Bob (finance-team): the board paper answers; his list has no HR document and no Alice conversation.
+    sign_in("bob")
+    expect(sidebar).to_contain_text("Documents in the index (1)")
+    expect(sidebar).not_to_contain_text("Grievance casework policy")
+    expect(sidebar).not_to_contain_text(HR_QUESTION)
+    expect(ask(FINANCE_QUESTION, 1)).to_contain_text("4.2 million")
+    page.screenshot(path=shots / "03-bob.png", full_page=True)
+    sign_out()
+
+    # Alice again: her conversation is listed and comes back whole.
+    sign_in("alice")
+    expect(page.locator('[data-testid="stChatMessage"]')).to_have_count(0)
+    sidebar.get_by_role("button", name=HR_QUESTION).click()
+    messages = page.locator('[data-testid="stChatMessage"]')
+    expect(messages).to_have_count(4)
+    expect(messages.nth(1)).to_contain_text("Zephyrine")
+    page.screenshot(path=shots / "04-alice-resumed.png", full_page=True)
+    sign_out()
+    context.close()
+
+    # A forged session cookie, and a genuine one that has expired, both get the sign-in page.
+    for name, value in (("forged", _signed({"email": "mallory@example.org", "groups": ["finance-team"]}, "wrong")),
+                        ("expired", _signed({"email": "bob@example.org", "groups": ["finance-team"]}, COOKIE_SECRET,
+                                            days_old=60, origin=base))):
+        other = browser.new_context()
+        other.add_cookies([{"name": "_streamlit_user", "value": value, "url": base + "/"}])
+        visitor = other.new_page()
+        visitor.goto(base + "/")
+        expect(visitor.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
+        assert visitor.get_by_placeholder("Ask a question about the policy documents").count() == 0
+        visitor.screenshot(path=shots / f"05-{name}-cookie.png")
+        other.close()
+    # The control: the same cookie, signed today, is a session (so it is the age that turned it away).
+    fresh = browser.new_context()
+    fresh.add_cookies([{"name": "_streamlit_user", "url": base + "/",
+                        "value": _signed({"email": "bob@example.org", "groups": ["finance-team"]}, COOKIE_SECRET,
+                                         origin=base)}])
+    visitor = fresh.new_page()
+    visitor.goto(base + "/")
+    expect(visitor.get_by_placeholder("Ask a question about the policy documents")).to_be_visible(timeout=60_000)
+    fresh.close()
+
+
+def _signed(claims: dict, secret: str, days_old: float = 0, origin: str = "") -> str:
+    """A `_streamlit_user` cookie value as Streamlit signs it (itsdangerous), dated ``days_old`` ago."""
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    class Dated(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time() - days_old * 86400)
+
+    payload = dict(claims, is_logged_in=True, provider="default", sub=claims["email"], origin=origin)
+    return URLSafeTimedSerializer(secret, salt="_streamlit_user", signer=Dated).dumps(json.dumps(payload))
