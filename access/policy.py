@@ -47,6 +47,19 @@ def user_from_claims(claims: dict, settings: Settings) -> User:
                 maintainer=bool(settings.maintainers_group) and settings.maintainers_group in groups)
 
 
+def sign_in_expired(claims: dict, max_hours: float, now: float | None = None) -> bool:
+    """Whether a sign-in is older than ``max_hours``. Streamlit's sign-in cookie lasts 30 days and
+    carries the groups of the moment of sign-in: a bound on its age bounds how long a user removed
+    from a group keeps reading that group's libraries. Claims with no time are taken as expired."""
+    import time
+
+    signed_in = claims.get("auth_time") or claims.get("iat")
+    try:
+        return (now or time.time()) - float(signed_in) > max_hours * 3600
+    except (TypeError, ValueError):
+        return True
+
+
 def parse_groups(text: str | None) -> frozenset[str]:
     """``"hr, finance"`` -> {"hr", "finance"} (the CLI's and the API keys' form)."""
     return frozenset(g.strip() for g in (text or "").split(",") if g.strip())

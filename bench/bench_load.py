@@ -16,6 +16,10 @@ UI     `streamlit run ui/app.py` on 127.0.0.1 (a free port) is driven by N concu
        feedback buttons appear); a page starts a new conversation every 5 questions.
 HTTP   `policy-assistant api` on 127.0.0.1 (a free port), N concurrent httpx clients posting to
        /v1/ask; the 1-client level against the 1-thread API level gives the HTTP overhead.
+Audit  "API+audit xN": the same questions, each also written to the audit log as the chat and the
+       HTTP API write it (access/records.py, SQLite in a scratch folder); the ratio against "API xN"
+       of the same run is the audit's cost. Every level that writes the audit (these, HTTP, UI) must
+       find exactly one record per question answered: none lost under concurrent writers.
 Memory RSS of this process, sampled after each of --rss-questions sequential questions:
        mean of the first 100 against mean of the last 100.
 
@@ -139,6 +143,30 @@ def api_level(assistant, qs: list[str], workers: int, seconds: float) -> Level:
             raise RuntimeError("no answer")
 
     return drive(Level(f"API x{workers}", workers), workers, seconds, ask_one)
+
+
+def audit_level(assistant, records, qs: list[str], workers: int, seconds: float) -> Level:
+    """api_level, each answer written to the audit log as the chat writes it."""
+    from access.policy import User
+
+    def ask_one(n: int, client) -> None:
+        question = f"{qs[n % len(qs)]} (audit case {n})"
+        answer = assistant.ask(question)
+        records.log(User(id=f"bench-user-{n % workers}"), "ask", question, [h.chunk_id for h in answer.hits],
+                    [c.chunk_id for c in answer.citations], refused=answer.refused, via="bench")
+
+    return drive(Level(f"API+audit x{workers}", workers), workers, seconds, ask_one)
+
+
+def audited_asks(records, since: float, via: str) -> int:
+    return sum(1 for r in records.audit(action="ask", since=since, limit=10**7) if f'"via": "{via}"' in r["detail"])
+
+
+def check_audit(name: str, records, since: float, via: str, answered: int) -> bool:
+    found = audited_asks(records, since, via)
+    print(f"audit ({name}): {found} records for {answered} questions answered: "
+          f"{'none lost' if found == answered else 'MISMATCH'}", flush=True)
+    return found == answered
 
 
 def http_levels(store: Path, qs: list[str], client_counts: list[int], seconds: float) -> list[Level]:
@@ -337,6 +365,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args(argv)
 
+    from access.policy import User
     from assistant import Assistant
     from index.embedding import Embedder
     from index.settings import default_model_path
@@ -358,12 +387,37 @@ def main(argv=None) -> int:
         levels.append(level)
         ok &= not level.errors
 
+    import tempfile
+
+    from access.records import Records
+
+    print("\nThe same, each answer also written to the audit log (SQLite, WAL):", flush=True)
+    scratch = Records(Path(tempfile.mkdtemp(prefix="bench-audit-")) / "records.sqlite3")
+    for workers in sorted({min(int(x) for x in args.threads.split(",")), max(int(x) for x in args.threads.split(","))}):
+        since = time.time()
+        level = audit_level(assistant, scratch, qs, workers, args.seconds)
+        plain = next(lv for lv in levels if lv.workers == workers)
+        print_level(level, None)
+        print(f"  against API x{workers}: p50 x{level.pct(50) / plain.pct(50):.3f}, "
+              f"throughput x{level.throughput / plain.throughput:.3f}", flush=True)
+        ok &= not level.errors and check_audit(level.name, scratch, since, "bench", len(level.latencies_ms))
+    write_ms = []
+    for i in range(500):
+        started = time.perf_counter()
+        scratch.log(User(id="bench"), "ask", f"write cost {i}", ["a" * 40] * 5, ["a" * 40] * 2, via="bench-write")
+        write_ms.append((time.perf_counter() - started) * 1000)
+    print(f"one audit write alone: p50 {statistics.median(write_ms):.2f} ms, "
+          f"p95 {sorted(write_ms)[int(0.95 * len(write_ms))]:.2f} ms (500 writes)", flush=True)
+
     if not args.no_http:
         print(f"\nHTTP API (policy-assistant api) on 127.0.0.1, {args.seconds:.0f} s a level:", flush=True)
+        since = time.time()
         http = http_levels(settings.store, qs, [int(x) for x in args.http_clients.split(",")], args.seconds)
         for level in http:
             print_level(level, http[0] if level is not http[0] else None)
             ok &= not level.errors
+        store_records = Records(settings.records_path)
+        ok &= check_audit("HTTP", store_records, since, "api", sum(len(level.latencies_ms) for level in http))
         if http and http[0].latencies_ms and levels:
             print(f"HTTP overhead, 1 client against 1 in-process thread: p50 x{http[0].pct(50) / levels[0].pct(50):.2f}, "
                   f"throughput x{http[0].throughput / levels[0].throughput:.2f}", flush=True)
@@ -380,9 +434,15 @@ def main(argv=None) -> int:
             print(f"\nUI part skipped: no chromium at {CHROMIUM} (make browser installs it)")
         else:
             print(f"\nStreamlit app on 127.0.0.1, {args.ui_seconds:.0f} s a level:", flush=True)
+            since = time.time()
             ui, server_memory = ui_levels(settings.store, qs, [int(x) for x in args.pages.split(",")], args.ui_seconds)
             # An app on an empty or wrong index draws refusals fast: every level must cite sources.
             ok &= all(not level.errors and level.cited for level in ui)
+            # A page still answering when its level's time ran out is answered and audited, untimed.
+            answered = sum(len(level.latencies_ms) for level in ui)
+            found = audited_asks(Records(settings.records_path), since, "chat")
+            print(f"audit (UI): {found} records for {answered} timed answers (+ at most one untimed a page)", flush=True)
+            ok &= answered <= found <= answered + sum(level.workers for level in ui)
             print(f"Streamlit server RSS: {server_memory['server_rss_before_mb']:.0f} MB before the timed "
                   f"levels, {server_memory['server_rss_after_mb']:.0f} MB after")
     print(f"\n{'PASS' if ok else 'FAIL'}: errors must be 0, memory flat, and the app must answer with sources")

@@ -133,6 +133,8 @@ class Settings(BaseSettings):
                                    "registered at the provider.")
     groups_claim: str = Field("groups", description="The ID-token claim that lists a user's groups (Entra ID: "
                               "`groups`, group object ids, or `roles` for app roles).")
+    sign_in_max_hours: float = Field(12.0, description="A sign-in older than this is asked again (the groups, "
+                                     "and so the libraries, a user reads are those of their last sign-in).")
     maintainers_group: str = Field("", description="With sign-in on, members of this group get the maintainer "
                                    "page (documents, audit log) and read every library; unset: only the "
                                    "admin token opens it.")

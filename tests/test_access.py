@@ -214,6 +214,16 @@ def test_the_groups_claim_and_the_maintainers_group_make_the_user(settings):
         user_from_claims({"roles": []}, config)
 
 
+def test_a_sign_in_older_than_the_limit_is_asked_again():
+    from access.policy import sign_in_expired
+
+    now = 1_800_000_000.0
+    assert not sign_in_expired({"auth_time": now - 11 * 3600}, 12, now)
+    assert sign_in_expired({"auth_time": now - 13 * 3600}, 12, now)
+    assert sign_in_expired({"iat": now - 13 * 3600}, 12, now)
+    assert sign_in_expired({}, 12, now)  # no time: not trusted
+
+
 # --- saved conversations and shared links ----------------------------------------------------------
 
 def test_a_shared_conversation_opens_only_for_readers_of_all_its_sources(libraries, tmp_path):

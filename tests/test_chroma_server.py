@@ -135,8 +135,9 @@ def test_cli_ingest_and_ask_against_the_server(server, server_settings, ingested
     manifest = store.manifest()
     assert set(manifest) == {str(p) for p in docs.iterdir()}
     assert store.count() == sum(len(r.chunk_ids) for r in manifest.values()) == ingested["total_chunks"]
-    # Nothing was written into the local folder but the lock.
-    assert {p.name for p in server_settings.store.iterdir()} <= {"ingest.lock", "feedback.jsonl"}
+    # Nothing was written into the local folder but the lock and the audit record of the ingest.
+    assert {p.name for p in server_settings.store.iterdir()} <= {"ingest.lock", "feedback.jsonl", "records.sqlite3",
+                                                                  "records.sqlite3-wal", "records.sqlite3-shm"}
 
     done = _cli(["ask", QUESTIONS[2], "--json"], server, server_settings)
     assert done.returncode == 0, done.stderr

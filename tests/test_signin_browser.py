@@ -164,10 +164,12 @@ def run_the_story(browser, base: str, issuer: str, shots: Path, expect) -> None:
     sign_out()
     context.close()
 
-    # A forged session cookie, and a genuine one that has expired, both get the sign-in page.
-    for name, value in (("forged", _signed({"email": "mallory@example.org", "groups": ["finance-team"]}, "wrong")),
-                        ("expired", _signed({"email": "bob@example.org", "groups": ["finance-team"]}, COOKIE_SECRET,
-                                            days_old=60, origin=base))):
+    # A forged session cookie, a genuine one that has expired, and one whose sign-in is older than
+    # POLICY_ASSISTANT_SIGN_IN_MAX_HOURS (its groups may be stale) all get the sign-in page.
+    bob = {"email": "bob@example.org", "groups": ["finance-team"]}
+    for name, value in (("forged", _signed(dict(bob, email="mallory@example.org"), "wrong", origin=base)),
+                        ("expired", _signed(bob, COOKIE_SECRET, days_old=60, origin=base)),
+                        ("stale", _signed(bob, COOKIE_SECRET, origin=base, signed_in_hours_ago=13))):
         other = browser.new_context()
         other.add_cookies([{"name": "_streamlit_user", "value": value, "url": base + "/"}])
         visitor = other.new_page()
@@ -179,21 +181,23 @@ def run_the_story(browser, base: str, issuer: str, shots: Path, expect) -> None:
     # The control: the same cookie, signed today, is a session (so it is the age that turned it away).
     fresh = browser.new_context()
     fresh.add_cookies([{"name": "_streamlit_user", "url": base + "/",
-                        "value": _signed({"email": "bob@example.org", "groups": ["finance-team"]}, COOKIE_SECRET,
-                                         origin=base)}])
+                        "value": _signed(bob, COOKIE_SECRET, origin=base)}])
     visitor = fresh.new_page()
     visitor.goto(base + "/")
     expect(visitor.get_by_placeholder("Ask a question about the policy documents")).to_be_visible(timeout=60_000)
     fresh.close()
 
 
-def _signed(claims: dict, secret: str, days_old: float = 0, origin: str = "") -> str:
-    """A `_streamlit_user` cookie value as Streamlit signs it (itsdangerous), dated ``days_old`` ago."""
+def _signed(claims: dict, secret: str, days_old: float = 0, origin: str = "", signed_in_hours_ago: float = 0) -> str:
+    """A `_streamlit_user` cookie value as Streamlit signs it (itsdangerous), dated ``days_old`` ago,
+    for a sign-in ``signed_in_hours_ago`` (or ``days_old``) ago."""
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
     class Dated(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(time.time() - days_old * 86400)
 
-    payload = dict(claims, is_logged_in=True, provider="default", sub=claims["email"], origin=origin)
+    signed_in = time.time() - max(days_old * 86400, signed_in_hours_ago * 3600)
+    payload = dict(claims, is_logged_in=True, provider="default", sub=claims["email"], origin=origin,
+                   iat=int(signed_in), auth_time=int(signed_in))
     return URLSafeTimedSerializer(secret, salt="_streamlit_user", signer=Dated).dumps(json.dumps(payload))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from access.policy import ANONYMOUS, User, user_from_claims
+from access.policy import ANONYMOUS, User, sign_in_expired, user_from_claims
 from access.records import Records
 from assistant import Assistant
 from assistant.limits import SlidingWindow
@@ -67,8 +67,12 @@ def current_user(config: Settings) -> User:
     its signature), so it gets the sign-in page too."""
     if not config.sign_in:
         return ANONYMOUS
-    if not st.user.is_logged_in:
+    expired = st.user.is_logged_in and sign_in_expired(st.user.to_dict(), config.sign_in_max_hours)
+    if not st.user.is_logged_in or expired:
         st.title("Policy assistant")
+        if expired:
+            st.info(f"Your sign-in is more than {config.sign_in_max_hours:g} hours old: please sign in again.",
+                    icon=":material/schedule:")
         st.write("Sign in with your organisation account to ask about the policy documents.")
         st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
         st.stop()
