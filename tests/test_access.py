@@ -352,3 +352,32 @@ def test_the_http_api_serves_each_key_only_its_groups_libraries_and_audits_it(li
                                                            ("api:finance-bot", FINANCE_QUESTION)}
     finance_row = next(r for r in audit if r["user"] == "api:finance-bot")
     assert json.loads(finance_row["cited"]) and set(json.loads(finance_row["cited"])) <= set(json.loads(finance_row["retrieved"]))
+
+
+# --- the chat page, for the anonymous user of a deployment without sign-in ------------------------------
+
+def test_the_chat_page_lists_answers_and_exports_only_the_open_library(libraries, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from ui.markdown import conversation_markdown
+
+    _, settings, _ = libraries
+    for name in ("POLICY_ASSISTANT_CHROMA_URL", "POLICY_ASSISTANT_ADMIN_TOKEN", "POLICY_ASSISTANT_OIDC_METADATA_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("POLICY_ASSISTANT_STORE", str(settings.store))
+    monkeypatch.setenv("POLICY_ASSISTANT_LIBRARIES", json.dumps(LIBRARIES))
+    at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    sidebar = "\n".join(str(m.value) for m in at.sidebar.markdown) + "\n".join(s.value for s in at.sidebar.subheader)
+    assert "Documents in the index (2)" in sidebar
+    assert "capital" not in sidebar.lower() and "grievance" not in sidebar.lower()
+    assert not any("board-paper" in option for option in at.sidebar.multiselect[0].options)
+    at.chat_input[0].set_value(FINANCE_QUESTION).run()
+    turn = at.session_state["turns"][-1]
+    assert turn.answer.refused and "4.2" not in turn.answer.answer
+    exported = conversation_markdown([t.answer for t in at.session_state["turns"]])
+    assert "Quillmarsh" in exported and "4.2 million" not in exported  # the question, not the passage
+    # Without sign-in nothing is saved, and the question is audited under the anonymous user.
+    assert Records(settings.records_path).conversations(ANONYMOUS) == []
+    assert any(r["user"] == "anonymous" and r["question"] == FINANCE_QUESTION
+               for r in Records(settings.records_path).audit(action="ask"))
