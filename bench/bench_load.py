@@ -401,6 +401,20 @@ def main(argv=None) -> int:
         print(f"  against API x{workers}: p50 x{level.pct(50) / plain.pct(50):.3f}, "
               f"throughput x{level.throughput / plain.throughput:.3f}", flush=True)
         ok &= not level.errors and check_audit(level.name, scratch, since, "bench", len(level.latencies_ms))
+    # One thread, questions alternating without and with the audit write: both halves see the same
+    # machine at the same moments (a level run before another can meet a busier machine).
+    plain_ms, audited_ms = [], []
+    for i in range(400):
+        question = f"{qs[i % len(qs)]} (alternating case {i})"
+        started = time.perf_counter()
+        answer = assistant.ask(question)
+        if i % 2:
+            scratch.log(User(id="bench"), "ask", question, [h.chunk_id for h in answer.hits],
+                        [c.chunk_id for c in answer.citations], refused=answer.refused, via="bench-ab")
+        (audited_ms if i % 2 else plain_ms).append((time.perf_counter() - started) * 1000)
+    print(f"alternating, 1 thread, 200 questions each: p50 {statistics.median(plain_ms):.1f} ms without the "
+          f"audit write, {statistics.median(audited_ms):.1f} ms with it (x{statistics.median(audited_ms) / statistics.median(plain_ms):.3f})",
+          flush=True)
     write_ms = []
     for i in range(500):
         started = time.perf_counter()

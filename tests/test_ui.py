@@ -348,6 +348,16 @@ def test_maintainer_uploads_indexes_and_removes_a_document(monkeypatch, tmp_path
     turn = ask(at, "How long does the telecare equipment loan scheme lend alarms for?")
     assert all("telecare" not in h.source for h in turn.answer.hits)
 
+    # Every admin action and question above is in the audit log, and the maintainer page shows it.
+    from access.records import Records
+
+    actions = [r["action"] for r in reversed(Records(settings.records_path).audit())]
+    assert actions == ["upload", "index", "ask", "remove", "ask"], actions
+    at.switch_page("maintain_page.py").run()
+    at.text_input(key="maintainer_token").input(MAINTAINER_TOKEN).run()
+    assert "5 records" in [c.value for c in at.caption]
+    assert "telecare-note.md" in at.dataframe[-1].value["Detail"][1]  # the removal, newest first
+
 
 def test_unreachable_store_shows_a_plain_error(monkeypatch, tmp_path):
     port_holder = __import__("socket").socket()
