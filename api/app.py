@@ -320,7 +320,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, require_k
     @app.delete("/v1/documents/{document_id}")
     def remove(document_id: str, identity: ApiKey = Depends(maintainer)) -> dict:
         record = _record(helper, document_id, user_of(identity))
-        removed = remove_document(record.source, settings)
+        removed = remove_document(record.source, settings, store=helper.store)
         records.log(user_of(identity), "remove", source=record.source, via="api")
         helper.warm_up()  # the next question must not see the removed document
         return {"removed": removed, "id": document_id}

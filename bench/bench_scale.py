@@ -182,23 +182,9 @@ def measure(folder: Path, design: str, n_queries: int) -> dict:
     ask = timed(assistant.ask, qs[: max(10, n_queries // 2)])
     out["ask_p50_ms"], out["ask_p95_ms"] = p50_p95(ask)
 
-    # One file added while serving, as the maintainer page adds it: today in a child process
-    # (ingest/worker.py), in the serving process before issue 13. First with questions asked all
-    # the while (the longest any of them waited), then alone, timing the first question after it,
-    # which must find the new file.
-    if design == "old":
-        add = lambda path: ingest.run([path], settings, embedder=assistant.embedder, store=assistant.store)  # noqa: E731
-        drop = lambda path: ingest.remove([str(path)], settings, store=assistant.store)  # noqa: E731
-    else:
-        from ingest.worker import run_in_child
-
-        def add(path):  # then the server follows the change at once, as ingest/background.py does
-            run_in_child("run", [path], settings)
-            assistant.warm_up()
-
-        def drop(path):
-            run_in_child("remove", [str(path)], settings)
-            assistant.warm_up()
+    # One file added while serving (the maintainer page runs ingest in the serving process): first
+    # with questions asked all the while (the longest any of them waited), then alone, timing the
+    # first question after it, which must find the new file.
     def new_file(name: str) -> Path:
         path = folder / "incoming" / f"{name}.md"
         path.parent.mkdir(exist_ok=True)
@@ -216,23 +202,23 @@ def measure(folder: Path, design: str, n_queries: int) -> dict:
     asker = threading.Thread(target=keep_asking)
     asker.start()
     during = new_file(f"{design}-during")
-    add(during)
+    ingest.run([during], settings, embedder=assistant.embedder, store=assistant.store)
     time.sleep(1.5)  # questions go on after it, while the index takes the change in
     stop.set()
     asker.join()
     out["max_wait_during_ingest_s"] = max(waits, default=0.0) / 1000
-    drop(during)
+    ingest.remove([str(during)], settings, store=assistant.store)
     assistant.search(qs[0])
 
     alone = new_file(f"{design}-alone")
     started = time.perf_counter()
-    add(alone)
+    ingest.run([alone], settings, embedder=assistant.embedder, store=assistant.store)
     out["one_file_ingest_s"] = time.perf_counter() - started
     started = time.perf_counter()
     hits = assistant.search(f"register of gritting bins refilled before {design}-alone frost warnings", 3)
     out["first_search_after_ingest_s"] = time.perf_counter() - started
     out["new_file_found"] = any(h.source == str(alone) for h in hits)
-    drop(alone)
+    ingest.remove([str(alone)], settings, store=assistant.store)
     out["rss_end_mb"] = rss_mb()
     out["rss_anon_end_mb"], out["rss_file_end_mb"] = rss_mb("RssAnon"), rss_mb("RssFile")
     out["rss_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

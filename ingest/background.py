@@ -1,8 +1,7 @@
 """Indexing started by a maintainer (the chat's maintainer page, the HTTP API) runs on a server
 thread, not in the maintainer's session: closing the tab no longer stops it (300 files uploaded, tab
 closed after 1.5 s: 256 indexed, 44 left in uploads/ with no report), and whoever looks next sees its
-progress or its outcome, by run id. One run at a time for the whole server. The thread only waits:
-the ingest itself runs in a child process (ingest/worker.py), so the server keeps none of its memory."""
+progress or its outcome, by run id. One run at a time for the whole server."""
 from __future__ import annotations
 
 import logging
@@ -13,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .pipeline import IngestReport
-from .worker import run_in_child
+from .pipeline import run as ingest_run
 
 log = logging.getLogger("policy_assistant.indexing")
 
@@ -71,8 +70,8 @@ class Indexer:
             run.done, run.total, run.current = index, total, name
 
         try:
-            # In a child process: the store writer's memory leaves with it (ingest/worker.py).
-            run.report = run_in_child("run", paths, helper.settings, progress)
+            run.report = ingest_run(paths, helper.settings, embedder=helper.embedder, store=helper.store,
+                                    progress=progress, lock_timeout=600.0)
             # The keyword index looks at the store at most once a second; rebuild it now so that
             # a question asked straight after this sees the change.
             helper.warm_up()

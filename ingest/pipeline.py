@@ -45,13 +45,6 @@ class IngestReport:
     files: list[dict] = field(default_factory=list)  # per-file outcome, for the UI
     warnings: list[str] = field(default_factory=list)
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "IngestReport":
-        """The report ``to_dict(with_files=True)`` wrote (an ingest in a child process: ingest/worker.py)."""
-        return cls(**{k: data.get(k, getattr(cls, k, None)) for k in ("added", "updated", "unchanged", "removed",
-                                                                       "chunks", "total_chunks", "seconds")},
-                   failed=data.get("failed", []), files=data.get("files", []), warnings=data.get("warnings", []))
-
     def to_dict(self, with_files: bool = False) -> dict:
         out = {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
                "removed": self.removed, "failed": self.failed, "chunks": self.chunks,

@@ -154,16 +154,15 @@ def is_upload(source: str | Path, settings: Settings) -> bool:
     return library_of_upload(Path(source), settings) is not None
 
 
-def remove_document(source: str, settings: Settings) -> int:
-    """Take a document out of the index, in a child process like every maintainer ingest
-    (ingest/worker.py). An uploaded file is deleted too, or the next re-ingest would bring it back;
-    a corpus file is left alone (the corpus folder is the maintainer's). An upload that never made
-    it into the index (it failed) is deleted all the same: otherwise it fails again at every
-    re-index and nothing can remove it. Returns the documents taken out of the index plus unindexed
-    uploads deleted."""
-    from .worker import run_in_child
+def remove_document(source: str, settings: Settings, store=None) -> int:
+    """Take a document out of the index. An uploaded file is deleted too, or the next re-ingest
+    would bring it back; a corpus file is left alone (the corpus folder is the maintainer's).
+    An upload that never made it into the index (it failed) is deleted all the same: otherwise it
+    fails again at every re-index and nothing can remove it. Returns the documents taken out of
+    the index plus unindexed uploads deleted."""
+    from .pipeline import remove
 
-    removed = run_in_child("remove", [source], settings).removed
+    removed = remove([source], settings, store=store, lock_timeout=5.0)
     if is_upload(source, settings) and Path(source).is_file():
         Path(source).unlink()
         removed = removed or 1

@@ -225,7 +225,7 @@ if documents or stuck:
     if st.button("Remove from the index", disabled=target is None, icon=":material/delete:"):
         with state.plain_errors("removing the document"):
             records.log(maintainer, "remove", source=target, via="maintainer page")
-            if remove_document(target, config):
+            if remove_document(target, config, store=helper.store):
                 helper.warm_up()  # as after an ingest: the next question must not see the document
                 st.session_state["ingest_summary"] = f"Removed {labels[target]} from the index."
             st.rerun()
