@@ -37,6 +37,9 @@ def use_legacy_searcher(assistant) -> None:
                 filters = module.Filters(filters.sources, filters.date_from, filters.date_to)
             return super().search(query, k, filters, mode, query_vector)
 
+        def unknown_names(self, question, filters=None):  # the old design had no libraries to filter by
+            return super().unknown_names(question)
+
     current = assistant.searcher
     assistant.searcher = OldSearcher(current.store, current.embedder, current.candidates, current.fusion,
                                      current.rrf_k, current.scoring)

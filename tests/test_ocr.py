@@ -103,3 +103,14 @@ def test_a_blank_image_page_still_gets_a_clear_reason(tmp_path, embedder):
 
     report = ingest.run([BAD_INPUTS / "no-text-layer.pdf"], make_settings(tmp_path / "store"), embedder=embedder)
     assert report.failed and "OCR found none" in report.failed[0]["error"]
+
+
+def test_bullets_read_as_letters_and_dot_leaders_are_tidied():
+    from ingest.ocr import tidy
+
+    read = ("e Pen needles are available in 4mm\n¢ 8mm needles are not advised\n"
+            "Introduction ....c.csccsessesceseseesee 3\nThe policy applies to everyone.\no 2025/26 plans")
+    assert tidy(read) == ("• Pen needles are available in 4mm\n• 8mm needles are not advised\n"
+                          "Introduction  …  3\nThe policy applies to everyone.\n• 2025/26 plans")
+    # A word that merely starts a line is left alone: only a lone letter before a capital or a figure.
+    assert tidy("end of the sentence.\neach area must agree") == "end of the sentence.\neach area must agree"
