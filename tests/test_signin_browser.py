@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -76,7 +77,7 @@ def test_two_users_sign_in_and_each_reads_only_their_libraries(library_store, id
         # The real entry point: `serve` writes Streamlit's [auth] secrets from the settings.
         server = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--store", str(library_store.store),
                                    "--port", str(port), "--host", "127.0.0.1"],
-                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_for_health(f"http://127.0.0.1:{port}", server)
             with sync_playwright() as playwright:
@@ -86,8 +87,17 @@ def test_two_users_sign_in_and_each_reads_only_their_libraries(library_store, id
                 finally:
                     browser.close()
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            # The whole group: `serve` and the Streamlit server it starts (terminating `serve` alone
+            # left Streamlit running).
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            finally:
+                time.sleep(1)
+                try:
+                    os.killpg(server.pid, signal.SIGKILL)  # whatever of the group is still there
+                except ProcessLookupError:
+                    pass
     assert "Traceback" not in log_path.read_text(encoding="utf-8")
     from access.records import Records
 
