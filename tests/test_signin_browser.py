@@ -22,7 +22,8 @@ pytestmark = [pytest.mark.shared, pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make browser)")]
 
 USERS = {"alice": {"email": "alice@example.org", "name": "Alice", "groups": ["hr-team"]},
-         "bob": {"email": "bob@example.org", "name": "Bob", "groups": ["finance-team"]}}
+         "bob": {"email": "bob@example.org", "name": "Bob", "groups": ["finance-team"]},
+         "carol": {"email": "carol@example.org", "name": "Carol", "groups": ["pa-admins"]}}
 COOKIE_SECRET = "test-cookie-secret-" + "x" * 32
 
 
@@ -69,7 +70,7 @@ def test_two_users_sign_in_and_each_reads_only_their_libraries(library_store, id
                POLICY_ASSISTANT_OIDC_METADATA_URL=f"{identity_provider}/.well-known/openid-configuration",
                POLICY_ASSISTANT_OIDC_CLIENT_ID="policy-assistant", POLICY_ASSISTANT_OIDC_CLIENT_SECRET="a-secret",
                POLICY_ASSISTANT_OIDC_COOKIE_SECRET=COOKIE_SECRET,
-               POLICY_ASSISTANT_OIDC_REDIRECT_URI=f"{base}/oauth2callback")
+               POLICY_ASSISTANT_OIDC_REDIRECT_URI=f"{base}/oauth2callback", POLICY_ASSISTANT_MAINTAINERS_GROUP="pa-admins")
     env.pop("POLICY_ASSISTANT_CHROMA_URL", None)
     env.pop("POLICY_ASSISTANT_ADMIN_TOKEN", None)
     log_path = tmp_path / "serve.log"
@@ -171,6 +172,21 @@ def run_the_story(browser, base: str, issuer: str, shots: Path, expect) -> None:
     expect(messages).to_have_count(4)
     expect(messages.nth(1)).to_contain_text("Zephyrine")
     page.screenshot(path=shots / "04-alice-resumed.png", full_page=True)
+    # The maintainer page is for the maintainers group: not for Alice.
+    sidebar.get_by_role("link", name="Maintainers").click()
+    expect(page.get_by_text("The maintainer page is for members of the pa-admins group.")).to_be_visible()
+    sign_out()
+
+    # Carol (pa-admins) reads the audit log and downloads it: every question, by whom.
+    sign_in("carol")
+    sidebar.get_by_role("link", name="Maintainers").click()
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_test_id("stDownloadButton").get_by_role("button", name="Download as CSV").click()
+    audit_csv = Path(download.value.path()).read_text(encoding="utf-8")
+    assert f"alice@example.org,\"[\"\"hr-team\"\"]\",ask,{HR_QUESTION}" in audit_csv
+    assert f"bob@example.org,\"[\"\"finance-team\"\"]\",ask,{FINANCE_QUESTION}" in audit_csv
+    page.screenshot(path=shots / "05-carol-audit.png", full_page=True)
     sign_out()
     context.close()
 
@@ -186,7 +202,7 @@ def run_the_story(browser, base: str, issuer: str, shots: Path, expect) -> None:
         visitor.goto(base + "/")
         expect(visitor.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
         assert visitor.get_by_placeholder("Ask a question about the policy documents").count() == 0
-        visitor.screenshot(path=shots / f"05-{name}-cookie.png")
+        visitor.screenshot(path=shots / f"06-{name}-cookie.png")
         other.close()
     # The control: the same cookie, signed today, is a session (so it is the age that turned it away).
     fresh = browser.new_context()

@@ -17,7 +17,9 @@ st.set_option("client.toolbarMode", "minimal")
 # With an identity provider configured, nothing but the sign-in page is drawn until the reader signs in.
 from ui import state  # noqa: E402
 
-state.current_user(state.settings())
+reader = state.current_user(state.settings())
+with st.sidebar:
+    state.sign_out_button(reader)  # on every page
 
 page = st.navigation([
     st.Page("chat_page.py", title="Ask", icon=":material/forum:", default=True),

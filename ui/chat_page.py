@@ -57,7 +57,6 @@ if linked and st.session_state.get("conversation_linked") != linked:
 
 # --- sidebar: conversation, filters, documents ------------------------------------------------
 with st.sidebar:
-    state.sign_out_button(user)
     st.button("New conversation", icon=":material/add_comment:", width="stretch", on_click=new_conversation)
     # Filled at the end of the run, so that it includes the answer given in this run.
     export_slot = st.empty()
