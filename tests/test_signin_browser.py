@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.shared, pytest.mark.slow,
 
 USERS = {"alice": {"email": "alice@example.org", "name": "Alice", "groups": ["hr-team"]},
          "bob": {"email": "bob@example.org", "name": "Bob", "groups": ["finance-team"]},
-         "carol": {"email": "carol@example.org", "name": "Carol", "groups": ["pa-admins"]}}
+         "carol": {"email": "carol@example.org", "name": "Carol", "groups": ["pa-admins"]},
+         "dave": {"email": "dave@example.org", "name": "Dave", "groups": ["hr-team"]}}
 COOKIE_SECRET = "test-cookie-secret-" + "x" * 32
 
 
@@ -172,9 +173,28 @@ def run_the_story(browser, base: str, issuer: str, shots: Path, expect) -> None:
     expect(messages).to_have_count(4)
     expect(messages.nth(1)).to_contain_text("Zephyrine")
     page.screenshot(path=shots / "04-alice-resumed.png", full_page=True)
+    # Alice shares it by link.
+    sidebar.get_by_text("This conversation").click()
+    sidebar.get_by_text("Share by link").click()
+    link = sidebar.locator('[data-testid="stCode"] code').first
+    expect(link).to_contain_text("?conversation=")
+    shared_link = link.inner_text().strip()
     # The maintainer page is for the maintainers group: not for Alice.
     sidebar.get_by_role("link", name="Maintainers").click()
     expect(page.get_by_text("The maintainer page is for members of the pa-admins group.")).to_be_visible()
+    sign_out()
+
+    # The link opens for Dave (hr-team: he may read every source it quotes), not for Bob (finance-team).
+    sign_in("dave")
+    page.goto(shared_link)
+    expect(page.get_by_text("A conversation shared by alice@example.org")).to_be_visible()
+    expect(page.locator('[data-testid="stChatMessage"]').nth(1)).to_contain_text("Zephyrine")
+    sign_out()
+    sign_in("bob")
+    page.goto(shared_link)
+    expect(page.get_by_text("This conversation does not exist, or you may not open it.")).to_be_visible()
+    expect(page.locator('[data-testid="stChatMessage"]')).to_have_count(0)
+    page.screenshot(path=shots / "05-bob-shared-link-refused.png", full_page=True)
     sign_out()
 
     # Carol (pa-admins) reads the audit log and downloads it: every question, by whom.
@@ -186,7 +206,7 @@ def run_the_story(browser, base: str, issuer: str, shots: Path, expect) -> None:
     audit_csv = Path(download.value.path()).read_text(encoding="utf-8")
     assert f"alice@example.org,\"[\"\"hr-team\"\"]\",ask,{HR_QUESTION}" in audit_csv
     assert f"bob@example.org,\"[\"\"finance-team\"\"]\",ask,{FINANCE_QUESTION}" in audit_csv
-    page.screenshot(path=shots / "05-carol-audit.png", full_page=True)
+    page.screenshot(path=shots / "06-carol-audit.png", full_page=True)
     sign_out()
     context.close()
 
@@ -202,7 +222,7 @@ def run_the_story(browser, base: str, issuer: str, shots: Path, expect) -> None:
         visitor.goto(base + "/")
         expect(visitor.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
         assert visitor.get_by_placeholder("Ask a question about the policy documents").count() == 0
-        visitor.screenshot(path=shots / f"06-{name}-cookie.png")
+        visitor.screenshot(path=shots / f"07-{name}-cookie.png")
         other.close()
     # The control: the same cookie, signed today, is a session (so it is the age that turned it away).
     fresh = browser.new_context()
