@@ -78,12 +78,12 @@ def lev(a: str, b: str) -> int:
     return int(previous[-1])
 
 
-_DOTS = re.compile(r"(?:\s*[.…·]){4,}")
+_DOTS = re.compile(r"(?:\s*[.·]){3,}")
 
 
 def normalise(text: str) -> str:
-    """Both sides: compatibility forms (the original's "ﬁ" is "fi" on paper), a dot-leader run of any
-    length as one "…" (its count is typography), whitespace collapsed."""
+    """Both sides: compatibility forms (the original's "ﬁ" is "fi" on paper; "…" is "..."), then a
+    dot-leader run of any length as one "…" (its count is typography), whitespace collapsed."""
     return " ".join(_DOTS.sub(" … ", unicodedata.normalize("NFKC", text)).split())
 
 
@@ -118,8 +118,9 @@ def tesseract(image) -> str:
     import pytesseract
 
     from ingest.ocr import tidy
+    from ingest.scan_cleanup import clean_page
 
-    return tidy(pytesseract.image_to_string(image.convert("L"), lang="eng"))  # as ingest/ocr.py reads a page
+    return tidy(pytesseract.image_to_string(clean_page(image), lang="eng"))  # as ingest/ocr.py reads a page
 
 
 def original_image_boxes(original: Path, number: int) -> list[tuple]:

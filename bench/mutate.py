@@ -249,6 +249,10 @@ MUTANTS = [
              "        return User(id=f\"api:{identity.name}\", name=identity.name, groups=frozenset(identity.groups),\n"
              "                    maintainer=True)")],
            ["tests/test_access.py::test_the_http_api_serves_each_key_only_its_groups_libraries_and_audits_it"]),
+    Mutant("scan-dot-leaders-kept",
+           "a scanned contents list reads as titles and page numbers, not letter soup",
+           [("ingest/scan_cleanup.py", "    if rows:\n        _pull_leaders(", "    if False:\n        _pull_leaders(")],
+           ["tests/test_ocr.py::test_a_scanned_contents_list_reads_as_titles_and_page_numbers"]),
     Mutant("stale-sign-in-accepted",
            "a sign-in older than POLICY_ASSISTANT_SIGN_IN_MAX_HOURS is asked again",
            [("ui/state.py", "    expired = st.user.is_logged_in and sign_in_expired(st.user.to_dict(), config.sign_in_max_hours)",

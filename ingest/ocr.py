@@ -77,6 +77,8 @@ class PageReader:
                               "(POLICY_ASSISTANT_OCR_TIME_LIMIT_S)")
         import pytesseract
 
+        from .scan_cleanup import clean_page
+
         texts = []
         try:
             images = list(pdf_page.images)
@@ -90,7 +92,8 @@ class PageReader:
             if picture is None or min(picture.size) < 50:
                 continue  # logos and rules, not text
             try:
-                texts.append(tidy(pytesseract.image_to_string(picture.convert("L"), lang="eng", timeout=max(left, 1))))
+                page = clean_page(picture)  # dot leaders and table rules out (ingest/scan_cleanup.py)
+                texts.append(tidy(pytesseract.image_to_string(page, lang="eng", timeout=max(left, 1))))
             except RuntimeError:  # pytesseract's timeout
                 raise IngestError(f"OCR took longer than {self.limits.time_limit_s:g} s by page {number} "
                                   "(POLICY_ASSISTANT_OCR_TIME_LIMIT_S)") from None

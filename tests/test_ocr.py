@@ -114,3 +114,30 @@ def test_bullets_read_as_letters_and_dot_leaders_are_tidied():
                           "Introduction  …  3\nThe policy applies to everyone.\n• 2025/26 plans")
     # A word that merely starts a line is left alone: only a lone letter before a capital or a figure.
     assert tidy("end of the sentence.\neach area must agree") == "end of the sentence.\neach area must agree"
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Debian tesseract-ocr is not installed (make ocr)")
+def test_a_scanned_contents_list_reads_as_titles_and_page_numbers():
+    """The tilted 300-dpi scan's contents page: its dot leaders read as letter soup ("IGN CUCTON acct
+    Greenies a ae 1") until ingest/scan_cleanup.py takes them out and sets each number by its title."""
+    import pytesseract
+    from pypdf import PdfReader
+
+    from ingest.scan_cleanup import clean_page
+
+    scan = PdfReader(str(SHARED / "datasets" / "scanned" / "insulin-needles-scanned-300dpi.pdf"))
+    (page,) = [image.image for image in scan.pages[0].images if min(image.image.size) >= 50]
+    lines = {" ".join(line.split()) for line in pytesseract.image_to_string(clean_page(page), lang="eng").splitlines()}
+    assert {"Introduction 1", "Key points 2", "Formulary Choice of Insulin Needles 2", "References 4"} <= lines
+
+
+def test_a_page_without_leaders_or_rules_is_only_turned_grey():
+    from PIL import Image, ImageDraw
+
+    from ingest.scan_cleanup import clean_page
+
+    blank = Image.new("RGB", (400, 300), "white")
+    assert list(clean_page(blank).getdata()) == list(blank.convert("L").getdata())
+    words = Image.new("L", (600, 200), 235)
+    ImageDraw.Draw(words).text((20, 80), "Pooled budgets are agreed each year.", fill=20)
+    assert list(clean_page(words).getdata()) == list(words.getdata())
