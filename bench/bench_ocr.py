@@ -40,17 +40,6 @@ SETS = {
 }
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance, two rows (pages are a few thousand characters)."""
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i]
-        for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
 def missing_words(truth: str, text: str) -> float:
     """Share of the original's words (lower case, as a multiset) the OCR text does not have."""
     from collections import Counter
@@ -63,7 +52,7 @@ def missing_words(truth: str, text: str) -> float:
 
 
 def lev(a: str, b: str) -> int:
-    """edit_distance with numpy rows (0.05 s for a page against about 10 s)."""
+    """Levenshtein distance, numpy rows with a running minimum (0.05 s a page; pure Python took 10 s)."""
     import numpy as np
 
     if not a or not b:
