@@ -119,6 +119,11 @@ class KeywordIndex:
         self._state: dict = {}
         self._lock = threading.Lock()  # one writer per process; the file lock covers other processes
         self._lock_open = threading.Lock()
+        # Filter queries and counts, kept for the filters in use (a user's libraries are the same
+        # filter for every one of their searches: 25,000 paths took 2.5 ms to build as a query and
+        # 15 ms to count at 1M chunks, each search).
+        self._filter_queries: dict[KeywordFilter, object] = {}
+        self._counts: dict[tuple[int, KeywordFilter], int] = {}
 
     # --- state ---------------------------------------------------------------------------------
     @property
@@ -225,6 +230,8 @@ class KeywordIndex:
         exactly; None when more than limit chunks pass it (too many to search this way)."""
         if snapshot is None or snapshot.vectors is None:
             return []
+        if self.count(snapshot, where) > limit:
+            return None  # counted (and kept), not collected: collecting 50,001 of them cost 25 ms
         found = self._passing(snapshot, where, limit)
         if not found:
             return found
@@ -234,9 +241,17 @@ class KeywordIndex:
         return [(snapshot.searcher.doc(found[i][1])["chunk_id"][0], float(cosine[i])) for i in best]
 
     def count(self, snapshot: Snapshot | None, where: KeywordFilter) -> int:
+        """Chunks that pass the filter in this snapshot (kept for the snapshot's generation)."""
         if snapshot is None:
             return 0
-        return int(snapshot.searcher.search(self._filter_query(where), 1, count=True).count)
+        key = (snapshot.generation, id(snapshot.searcher), where)
+        found = self._counts.get(key)
+        if found is None:
+            found = int(snapshot.searcher.search(self._filter_query(where), 1, count=True).count)
+            if len(self._counts) > 256:
+                self._counts.clear()
+            self._counts[key] = found
+        return found
 
     def _passing(self, snapshot: Snapshot, where: KeywordFilter, limit: int) -> list | None:
         """(score, address) of every chunk that passes the filter; None when more than limit do."""
@@ -307,7 +322,16 @@ class KeywordIndex:
         return Query.boolean_query(clauses)
 
     def _filter_query(self, where: KeywordFilter):
-        """The filter as a Tantivy query (every chunk when it sets nothing)."""
+        """The filter as a Tantivy query (every chunk when it sets nothing), built once a filter."""
+        query = self._filter_queries.get(where)
+        if query is None:
+            query = self._build_filter_query(where)
+            if len(self._filter_queries) > 64:
+                self._filter_queries.clear()
+            self._filter_queries[where] = query
+        return query
+
+    def _build_filter_query(self, where: KeywordFilter):
         import tantivy
 
         Query, Occur = tantivy.Query, tantivy.Occur
