@@ -37,11 +37,11 @@ class Settings(BaseSettings):
                                      "`STORE/keywords/COLLECTION`, or with a Chroma server "
                                      "`STORE/keywords/server-HASH-COLLECTION`: each app replica keeps its own and "
                                      "follows the store's change log.")
-    filter_ids_max: int = Field(50_000, description="A document, date or \"as of\" filter that leaves at most "
-                                "this many chunks is searched exactly over their vectors in the local index "
-                                "(28 ms for 10,000 at 1M chunks); a broader one takes the filter's chunks among "
-                                "Chroma's nearest few hundred, and Chroma's own `where` filter only when too "
-                                "few of those pass.")
+    filter_ids_max: int = Field(50_000, description="A document, date, \"as of\" or library filter that leaves at "
+                                "most this many chunks, and under 5% of them, is searched exactly over their vectors "
+                                "in the local index (28 ms for 10,000 at 1M chunks); a broader one takes the "
+                                "filter's chunks among Chroma's nearest few hundred, and Chroma's own `where` "
+                                "filter only when too few of those pass.")
     corpus: Path = Field(PROJECT_ROOT / "corpus", description="The documents `serve` ingests when the "
                          "index is missing, and the maintainer page re-indexes.")
 
