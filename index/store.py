@@ -48,7 +48,7 @@ class FileRecord:
     facts: str = ""  # DocumentFacts as JSON (index/facts.py)
     fingerprint: str = ""  # the text's MinHash as JSON, for finding other versions
     chunk_count: int = 0  # when read without its chunk ids (manifest(chunk_ids=False))
-    library: str = ""  # who may read it (settings.libraries); "" in stores from before libraries: the default
+    library: str = ""  # who may read it (settings.libraries); read back as the default library when unset
 
     @property
     def n_chunks(self) -> int:
@@ -350,7 +350,8 @@ class ChromaStore:
         include = ["metadatas", "documents"] if chunk_ids else ["metadatas"]
         got = self._call(lambda chunks, files: files.get(where={"kind": "file"}, include=include))
         docs = got["documents"] if chunk_ids else [None] * len(got["metadatas"])
-        return {meta["source"]: _record(meta, doc) for meta, doc in zip(got["metadatas"], docs)}
+        return {meta["source"]: _record(meta, doc, self.settings.default_library)
+                for meta, doc in zip(got["metadatas"], docs)}
 
     def file_facts(self, sources: list[str] | None = None) -> dict:
         """source -> DocumentFacts of every file (or of ``sources``), from the manifest's metadata
@@ -377,7 +378,8 @@ class ChromaStore:
         for start in range(0, len(sources), _MAX_BATCH):
             ids = [_file_id(s) for s in sources[start:start + _MAX_BATCH]]
             got = self._call(lambda chunks, files: files.get(ids=ids, include=["metadatas", "documents"]))
-            records.extend(_record(meta, doc) for meta, doc in zip(got["metadatas"], got["documents"]))
+            records.extend(_record(meta, doc, self.settings.default_library)
+                           for meta, doc in zip(got["metadatas"], got["documents"]))
         return records
 
     def forget_file(self, source: str) -> None:
@@ -503,13 +505,14 @@ class GenerationWatch:
         return self.store.generation()
 
 
-def _record(meta: dict, doc: str | None) -> FileRecord:
+def _record(meta: dict, doc: str | None, default_library: str) -> FileRecord:
+    """A manifest record; one from a store made before libraries is in the default library."""
     return FileRecord(source=meta["source"], hash=meta["hash"], chunk_ids=json.loads(doc) if doc else [],
                       chunk_count=int(meta.get("chunks") or 0),
                       title=meta.get("title", ""), date=meta.get("date"), doc_type=meta.get("doc_type", ""),
                       pages=meta.get("pages", 0), ingested_at=meta.get("ingested_at", 0.0),
                       date_note=meta.get("date_note", ""), facts=meta.get("facts", ""),
-                      fingerprint=meta.get("fingerprint", ""), library=meta.get("library", ""))
+                      fingerprint=meta.get("fingerprint", ""), library=meta.get("library") or default_library)
 
 
 def _change_id(generation: int) -> str:

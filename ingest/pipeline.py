@@ -8,6 +8,7 @@ chunks whose file has no record are swept at start.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 import os
 import threading
 import time
@@ -99,7 +100,7 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
                     raise IngestError(NOT_A_REGULAR_FILE)
                 digest = _hash(path)
                 old = manifest.get(key)
-                if old and old.hash == digest and (old.library or settings.default_library) == libraries[path]:
+                if old and old.hash == digest and old.library == libraries[path]:
                     report.unchanged += 1
                     report.files.append({"path": key, "status": "unchanged", "chunks": old.n_chunks})
                     continue
@@ -134,9 +135,9 @@ def run(paths: list[str | Path], settings: Settings, *, prune: bool = False, rei
         for source in removed:
             report.files.append({"path": source, "status": "removed", "chunks": 0})
         if changed or removed:
-            libraries = {s: r.library or settings.default_library for s, r in manifest.items() if s not in removed}
+            libraries = {s: r.library for s, r in manifest.items() if s not in removed}
             libraries |= {f["path"]: f["library"] for f in report.files if f["status"] in ("added", "updated")}
-            store.bump_generation(_count(libraries.values()))
+            store.bump_generation(Counter(libraries.values()))
         report.total_chunks = store.count()
     _follow_keywords(settings, store)
     report.seconds = time.perf_counter() - started
@@ -159,17 +160,9 @@ def remove(sources: list[str], settings: Settings, store: ChromaStore | None = N
         if gone:
             # A removed version's neighbours are linked again (the one before it may be current now).
             _link_versions(store, manifest, set(), set(sources))
-            store.bump_generation(_count(r.library or settings.default_library
-                                         for s, r in manifest.items() if s not in set(sources)))
+            store.bump_generation(Counter(r.library for s, r in manifest.items() if s not in set(sources)))
     _follow_keywords(settings, store)
     return gone
-
-
-def _count(libraries) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for library in libraries:
-        counts[library] = counts.get(library, 0) + 1
-    return counts
 
 
 def _follow_keywords(settings: Settings, store: ChromaStore) -> None:
@@ -243,7 +236,7 @@ def _link_versions(store: ChromaStore, before: dict[str, FileRecord], changed: s
     # name a document its readers may not read (access/policy.py).
     by_library: dict[str, list] = {}
     for r in manifest.values():
-        by_library.setdefault(r.library or store.settings.default_library, []).append(
+        by_library.setdefault(r.library, []).append(
             Versioned(r.source, DocumentFacts.from_json(r.facts), json.loads(r.fingerprint or "[]"), r.ingested_at))
     updated = {}
     for entries in by_library.values():
@@ -282,30 +275,32 @@ def _prune(store: ChromaStore, manifest: dict[str, FileRecord], paths, prune_all
 
 def _expand(paths, library: str, by_folder: bool, settings: Settings | None = None
             ) -> tuple[list[Path], list[Path], dict[Path, str]]:
-    """The files to read, the paths that do not exist, and each file's library. Uploads keep the
-    library of the sub-folder they were saved in, whatever the run's library."""
+    """The files to read, the paths that do not exist, and each file's library: ``library``, or with
+    ``by_folder`` the sub-folder of the given folder it lies in. Uploads keep the library of the
+    sub-folder they were saved in, whatever the run's library."""
     from .uploads import library_of_upload, uploads_folder
+
+    uploads = uploads_folder(settings).resolve() if settings is not None else None
+
+    def library_of(candidate: Path, folder: Path | None) -> str:
+        if uploads in (candidate.parent, candidate.parent.parent):
+            return library_of_upload(candidate, settings) or library
+        inner = candidate.relative_to(folder).parts if folder is not None else ()
+        return inner[0] if by_folder and len(inner) > 1 else library
 
     files: dict[Path, str] = {}
     missing: list[Path] = []
-    uploads = uploads_folder(settings).resolve() if settings is not None else None
     for raw in paths:
         path = Path(raw).expanduser().resolve()
-        if uploads is not None and path.exists() and uploads in (path, path.parent, path.parent.parent):
-            found, _, _ = _expand([path], library, by_folder=True)
-            for candidate in found:
-                files.setdefault(candidate, library_of_upload(candidate, settings) or library)
-            continue
         if path.is_dir():
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
                     candidate = Path(root) / name
                     if not name.startswith(".") and doc_type_of(candidate):
-                        inner = candidate.relative_to(path).parts
-                        files.setdefault(candidate, inner[0] if by_folder and len(inner) > 1 else library)
+                        files.setdefault(candidate, library_of(candidate, path))
         elif path.exists():  # a file, or a pipe or device that is then refused by name
-            files.setdefault(path, library)
+            files.setdefault(path, library_of(path, None))
         else:
             missing.append(path)
     return list(files), missing, files
