@@ -28,9 +28,6 @@ class User:
     def label(self) -> str:
         return self.name or self.id
 
-    def to_dict(self) -> dict:
-        return {"id": self.id, "name": self.name, "groups": sorted(self.groups), "maintainer": self.maintainer}
-
 
 ANONYMOUS = User()
 
@@ -81,6 +78,3 @@ class Access:
     def libraries(self, user: User, present: set[str]) -> frozenset[str]:
         """Which of the ``present`` libraries the user reads."""
         return frozenset(lib for lib in present if self.may_read(user, lib))
-
-    def configured(self, library: str) -> bool:
-        return library in self.rules

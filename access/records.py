@@ -128,6 +128,12 @@ class Records:
         if time.monotonic() - self._purged_at > _PURGE_EVERY_S:
             self.purge()
 
+    def log_answer(self, user: User, answer, via: str, **detail) -> None:
+        """Record a question and its answer (an assistant.Answer): the chunks retrieved and quoted,
+        refused or not, and where it was asked (chat, api, ...)."""
+        self.log(user, "ask", answer.question, [h.chunk_id for h in answer.hits],
+                 [c.chunk_id for c in answer.citations], refused=answer.refused, via=via, **detail)
+
     def purge(self, now: float | None = None) -> int:
         """Delete the records older than the retention period; how many went."""
         self._purged_at = time.monotonic()

@@ -132,9 +132,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None, require_k
         return User(id=f"api:{identity.name}", name=identity.name, groups=frozenset(identity.groups),
                     maintainer=identity.role == "maintainer")
 
-    def audited(answer: Answer, user: User, action: str = "ask") -> Answer:
-        records.log(user, action, answer.question, [h.chunk_id for h in answer.hits],
-                    [c.chunk_id for c in answer.citations], refused=answer.refused, via="api")
+    def audited(answer: Answer, user: User) -> Answer:
+        records.log_answer(user, answer, via="api")
         return answer
 
     def streamed(items, user: User):

@@ -152,8 +152,7 @@ def audit_level(assistant, records, qs: list[str], workers: int, seconds: float)
     def ask_one(n: int, client) -> None:
         question = f"{qs[n % len(qs)]} (audit case {n})"
         answer = assistant.ask(question)
-        records.log(User(id=f"bench-user-{n % workers}"), "ask", question, [h.chunk_id for h in answer.hits],
-                    [c.chunk_id for c in answer.citations], refused=answer.refused, via="bench")
+        records.log_answer(User(id=f"bench-user-{n % workers}"), answer, via="bench")
 
     return drive(Level(f"API+audit x{workers}", workers), workers, seconds, ask_one)
 
@@ -409,8 +408,7 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         answer = assistant.ask(question)
         if i % 2:
-            scratch.log(User(id="bench"), "ask", question, [h.chunk_id for h in answer.hits],
-                        [c.chunk_id for c in answer.citations], refused=answer.refused, via="bench-ab")
+            scratch.log_answer(User(id="bench"), answer, via="bench-ab")
         (audited_ms if i % 2 else plain_ms).append((time.perf_counter() - started) * 1000)
     print(f"alternating, 1 thread, 200 questions each: p50 {statistics.median(plain_ms):.1f} ms without the "
           f"audit write, {statistics.median(audited_ms):.1f} ms with it (x{statistics.median(audited_ms) / statistics.median(plain_ms):.3f})",

@@ -190,9 +190,7 @@ if pending:
                     records.add_turn(conversation_id, user, {"question": asked["question"], "scope": asked["scope"],
                                                              "answer": answer.to_record()},
                                      [h.source for h in answer.hits] + [c.source for c in answer.citations])
-                records.log(user, "ask", asked["question"], [h.chunk_id for h in answer.hits],
-                            [c.chunk_id for c in answer.citations], refused=answer.refused, via="chat",
-                            conversation=conversation_id)
+                records.log_answer(user, answer, via="chat", conversation=conversation_id)
         pending.pop(0)  # answered, or failed with the reason on the page: not asked again
         if answer is not None:
             # Draw it again through the history loop: widgets and open/closed sources then keep

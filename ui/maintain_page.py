@@ -38,34 +38,39 @@ st.title("Maintain the index")
 config = state.settings()
 reader = state.current_user(config)
 by_group = config.sign_in and bool(config.maintainers_group)
-token = config.admin_token.get_secret_value()
-if by_group and not reader.maintainer:
-    st.info(f"The maintainer page is for members of the {config.maintainers_group} group.", icon=":material/lock:")
-    st.stop()
-if not token and not by_group:
-    st.info("The maintainer page is off. To turn it on, start the server with "
-            "POLICY_ASSISTANT_ADMIN_TOKEN set to a token of your choice.", icon=":material/lock:")
-    st.stop()
 
-entered = "" if by_group else st.text_input("Maintainer token", type="password", key="maintainer_token")
-if not entered and not by_group:
-    st.caption("Enter the maintainer token to add, re-index or remove documents.")
-    st.stop()
-if not by_group and (wait := state.token_attempts.wait_s()) > 0:
-    st.error(f"Too many wrong tokens. Try again in {math.ceil(wait)} s.", icon=":material/lock:")
-    st.stop()
-if not by_group and not hmac.compare_digest(entered.encode("utf-8"), token.encode("utf-8")):
-    # A wrong token counts once, not again on every rerun of the page while it stays in the box.
-    digest = hashlib.sha256(entered.encode("utf-8")).hexdigest()
-    if st.session_state.get("last_wrong_token") != digest:
-        st.session_state["last_wrong_token"] = digest
-        state.token_attempts.add()
-    st.error("That token is not right.", icon=":material/lock:")
-    st.stop()
 
-if not by_group:
+def require_token(token: str) -> None:
+    """The page goes on only for whoever types the maintainer token (or stops with the reason)."""
+    if not token:
+        st.info("The maintainer page is off. To turn it on, start the server with "
+                "POLICY_ASSISTANT_ADMIN_TOKEN set to a token of your choice.", icon=":material/lock:")
+        st.stop()
+    entered = st.text_input("Maintainer token", type="password", key="maintainer_token")
+    if not entered:
+        st.caption("Enter the maintainer token to add, re-index or remove documents.")
+        st.stop()
+    if (wait := state.token_attempts.wait_s()) > 0:
+        st.error(f"Too many wrong tokens. Try again in {math.ceil(wait)} s.", icon=":material/lock:")
+        st.stop()
+    if not hmac.compare_digest(entered.encode("utf-8"), token.encode("utf-8")):
+        # A wrong token counts once, not again on every rerun of the page while it stays in the box.
+        digest = hashlib.sha256(entered.encode("utf-8")).hexdigest()
+        if st.session_state.get("last_wrong_token") != digest:
+            st.session_state["last_wrong_token"] = digest
+            state.token_attempts.add()
+        st.error("That token is not right.", icon=":material/lock:")
+        st.stop()
     st.button("Lock this page", icon=":material/lock:", help="Forget the token in this browser tab",
               on_click=lambda: st.session_state.update(maintainer_token=""))
+
+
+if by_group:
+    if not reader.maintainer:
+        st.info(f"The maintainer page is for members of the {config.maintainers_group} group.", icon=":material/lock:")
+        st.stop()
+else:
+    require_token(config.admin_token.get_secret_value())
 
 # Who the audit log names: the signed-in maintainer, or "token" beside the reader's name.
 maintainer = User(id=reader.id if by_group else f"{reader.id} (maintainer token)", name=reader.name,
