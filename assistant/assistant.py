@@ -7,7 +7,7 @@ from typing import Iterator
 
 from access.policy import ANONYMOUS, Access, User
 from index.embedding import Embedder
-from index.facts import STATUSES, version_numbers
+from index.facts import STATUSES, DocumentFacts, version_numbers
 from index.settings import Settings
 from index.store import ChromaStore, FileRecord
 
@@ -88,6 +88,12 @@ class Assistant:
         libraries = self.access.libraries(user or ANONYMOUS, present)
         return None if libraries == present else self.catalogue.sources_in(libraries)
 
+    def facts(self, user: User | None = None) -> dict[str, DocumentFacts]:
+        """The facts of every document ``user`` may read (assistant/currency.py), by source."""
+        readable = self.readable(user)
+        every = self.catalogue.facts()
+        return every if readable is None else {s: f for s, f in every.items() if s in readable}
+
     def may_read(self, source: str, user: User | None = None) -> bool:
         readable = self.readable(user)
         return readable is None or source in readable
@@ -129,12 +135,11 @@ class Assistant:
 
     def document_rows(self, sort: str = "title", user: User | None = None) -> list[dict]:
         """Every document ``user`` may read, with its facts, for lists (sorted by ``sort``; dates newest first)."""
-        readable = self.readable(user)
         rows = [{"source": source, "library": facts.library, "title": facts.title or Path(source).name, "publisher": facts.publisher,
                  "published": facts.published, "updated": facts.updated, "version": facts.version,
                  "status": facts.status, "review_by": facts.review_by, "superseded_by": facts.superseded_by,
                  "previous": facts.previous, "past_review": facts.past_review()}
-                for source, facts in self.catalogue.facts().items() if readable is None or source in readable]
+                for source, facts in self.facts(user).items()]
         title = lambda r: r["title"].lower()  # noqa: E731
         if sort == "version":
             return sorted(rows, key=lambda r: (version_numbers(r["version"]), title(r)), reverse=True)
@@ -148,8 +153,7 @@ class Assistant:
     def find_document(self, name: str, user: User | None = None) -> str:
         """The source of the one document ``user`` may read whose path is, or whose file name contains,
         name (the error counts only those: it never tells of a document they may not read)."""
-        readable = self.readable(user)
-        known = [s for s in self.catalogue.facts() if readable is None or s in readable]
+        known = list(self.facts(user))
         if name in known:
             return name
         matches = [s for s in known if name.lower() in Path(s).name.lower()]

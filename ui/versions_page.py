@@ -17,8 +17,7 @@ st.caption("Documents with an earlier version in the index: compare a version wi
 
 facts = {}
 with state.plain_errors("reading the documents' versions"):
-    readable = helper.readable(user)
-    facts = {s: f for s, f in helper.catalogue.facts().items() if readable is None or s in readable}
+    facts = helper.facts(user)
 later = sorted((s for s, f in facts.items() if f.previous), key=lambda s: (facts[s].title or s).lower())
 if not later:
     st.info("No document in the index has an earlier version. A new version is linked to the one it "
