@@ -230,11 +230,12 @@ class KeywordIndex:
         exactly; None when more than limit chunks pass it (too many to search this way)."""
         if snapshot is None or snapshot.vectors is None:
             return []
-        if self.count(snapshot, where) > limit:
+        passing = self.count(snapshot, where)
+        if passing > limit:
             return None  # counted (and kept), not collected: collecting 50,001 of them cost 25 ms
-        found = self._passing(snapshot, where, limit)
-        if not found:
-            return found
+        if not passing:
+            return []
+        found = snapshot.searcher.search(self._filter_query(where), passing, count=False).hits
         rows = snapshot.searcher.fast_field_values("row", [a for _, a in found])
         cosine = self.similarities(snapshot, rows, vector)
         best = np.argsort(-cosine, kind="stable")[:k]
@@ -252,11 +253,6 @@ class KeywordIndex:
                 self._counts.clear()
             self._counts[key] = found
         return found
-
-    def _passing(self, snapshot: Snapshot, where: KeywordFilter, limit: int) -> list | None:
-        """(score, address) of every chunk that passes the filter; None when more than limit do."""
-        found = snapshot.searcher.search(self._filter_query(where), limit + 1, count=False).hits
-        return None if len(found) > limit else found
 
     def held(self, snapshot: Snapshot | None, words: list[str], chunk_id: str) -> set[str]:
         """Which of words the chunk's entry holds (one small query a word)."""
