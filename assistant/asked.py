@@ -9,7 +9,9 @@ refusal that says what the documents leave out.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from .english import STOPWORDS, stem, tokens
 
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
                  r"fifty|hundred|thousand|dozen|half|quarter|third|double|twice|single")
@@ -40,15 +42,68 @@ class Asked:
     kind: str  # "amount", "count", "date", "penalty", "quantity"
     label: str  # how the refusal names it: "an amount", "a date"
     stated: re.Pattern
+    # What is counted or measured, as stems, when the question names it: "how many neighbourhood
+    # health centres" -> ("neighbourhood", "health", "centr"); "what kappa score" -> ("kappa", "score").
+    subject: tuple[str, ...] = ()
 
     def stated_in(self, sentence: str, question: str) -> bool:
         """The sentence states one that the question did not already give ("segment 5" in the
-        question does not make "placed in segment 5" a number answering "how many"). A year or
-        a name with a number ("2025/26", "10 Year Health Plan") is no amount or count."""
+        question does not make "placed in segment 5" a number answering "how many"), about the
+        question's subject. A year or a name with a number ("2025/26", "10 Year Health Plan") is
+        no amount or count."""
+        if self.about_something_else(sentence):
+            return False
         if self.kind != "date":
             sentence, question = _NOT_A_FIGURE.sub(" ", sentence), _NOT_A_FIGURE.sub(" ", question)
         given = {m.group(0).lower() for m in self.stated.finditer(question)}
         return any(m.group(0).lower() not in given for m in self.stated.finditer(sentence))
+
+
+    def about_something_else(self, sentence: str) -> bool:
+        """A figure about another thing of the same kind: "170 community diagnostic centres" does
+        not answer "how many neighbourhood health centres", and a count of studies is no "kappa
+        score". A measure ("score", "rate") must be named by the sentence; a counted thing named
+        with other qualifiers and none of the question's is another thing. A sentence that names
+        the thing in other words ("276 results" for "how many records") is given the benefit."""
+        if not self.subject:
+            return False
+        words = tokens(sentence)
+        *qualifiers, head = self.subject
+        if head in _MEASURES:
+            return not any(term in words for term in self.subject)
+        if not qualifiers or any(q in words for q in qualifiers):
+            return False
+        return any(word == head and index > 0 and words[index - 1] not in qualifiers
+                   for index, word in enumerate(words))
+
+
+# The measure words a question names ("what kappa score", "what vacancy rate"): the figure answers
+# only when the sentence names the measure too.
+_MEASURES = frozenset(stem(w) for w in ("score", "rate", "ratio", "rating", "index"))
+
+
+# Verbs that follow "how many X" ("how many people need to be in the room", "how many studies
+# ended up being included"): the subject ends before them.
+_VERBS = frozenset("""need needs make makes made get gets got take takes took sit sits sat go goes went
+come comes came work works receive receives remain remains end ends met meet meets must may might
+shall""".split())
+
+
+def _subject(question: str) -> tuple[str, ...]:
+    """The stems of what "how many X" counts or "what X score" measures: the words after the
+    question words, up to the first stopword or verb (at most four)."""
+    match = re.search(r"\bhow many\s+(.*)|\bwhat\s+((?:[\w-]+\s+){0,2}(?:score|rate|ratio|rating|index))\b(.*)",
+                      question, re.I)
+    if not match:
+        return ()
+    text = match.group(1) if match.group(1) is not None else match.group(2)
+    words = []
+    for word in re.findall(r"[\w'-]+", text)[:4]:
+        lowered = word.lower()
+        if lowered in STOPWORDS or lowered in _VERBS or (lowered.endswith("ed") and len(lowered) > 4):
+            break
+        words.extend(tokens(word))
+    return tuple(words)
 
 
 _NOT_A_FIGURE = re.compile(r"\b(?:19|20)\d\d(?:\s*(?:/|-|–|to)\s*(?:19|20)?\d\d)?\b(?!\s?%)|"
@@ -74,7 +129,8 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"\b(?:what|which|by what|on what|in what)\s+(?:date|year|month|day)\b", re.I),
      Asked("date", "a date", _DATE)),
     (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bhow (?:much|often|long|old)\b|"
-                r"\bwhat (?:rate|percentage|proportion|ratio)\b", re.I), Asked("quantity", "a figure", _QUANTITY)),
+                r"\bwhat (?:rate|percentage|proportion|ratio)\b|\bwhat (?:[\w-]+\s+){0,2}(?:score|rating)\b", re.I),
+     Asked("quantity", "a figure", _QUANTITY)),
 ]
 
 
@@ -88,7 +144,7 @@ def asked_for(question: str) -> Asked | None:
     question = _SCENE.sub("", question)
     for pattern, asked in _KINDS:
         if pattern.search(question):
-            return asked
+            return replace(asked, subject=_subject(question))
     return None
 
 

@@ -142,16 +142,41 @@ def _drop_debris(text: str) -> str:
     vocabulary = _vocabulary()
     kept = []
     for line in text.split("\n"):
-        letters = re.findall(r"[A-Za-z]+", line)
+        # A list's letter ("C. Standardising ...") is no word shard.
+        letters = re.findall(r"[A-Za-z]+", _LIST_MARK.sub("", line))
         if line.strip() and not re.search(r"[A-Za-z]{2}", line):
             continue
         if vocabulary and len(letters) >= 4:
-            known = sum(1 for w in letters if w.lower() in (vocabulary if len(w) >= 4 else _SHORT_WORDS)
-                        or (w.isupper() and len(w) >= 2))
+            known = sum(1 for w in letters if _known(w, vocabulary) or (w.isupper() and len(w) >= 2))
             if known / len(letters) < 0.7:
                 continue
         kept.append(line)
     return "\n".join(kept)
+
+
+_LIST_MARK = re.compile(r"^\s*(?:•\s*)?[A-Za-z][.)]\s+")
+# British spellings the (American) vocabulary holds in their American form.
+_BRITISH = ((r"isation", "ization"), (r"ise", "ize"), (r"ising", "izing"), (r"ised", "ized"), (r"ises", "izes"),
+            (r"our", "or"), (r"ours", "ors"), (r"ourhood", "orhood"), (r"ourhoods", "orhoods"), (r"tre", "ter"),
+            (r"tres", "ters"), (r"ogue", "og"))
+
+
+def _known(word: str, vocabulary: frozenset[str]) -> bool:
+    word = word.lower()
+    if len(word) < 4:
+        return word in _SHORT_WORDS
+    if word in vocabulary:
+        return True
+    if any(word.endswith(british) and word[: -len(british)] + american in vocabulary
+           for british, american in _BRITISH):
+        return True
+    # A word made of known parts: "standard-ising", "multi-disciplinary".
+    return (any(word.endswith(end) and len(word) - len(end) >= 4 and word[: -len(end)] in vocabulary
+                for end in ("ising", "izing", "ised", "ized", "isation", "ization", "ing", "ed", "s"))
+            or any(word.startswith(pre) and word[len(pre):] in vocabulary for pre in _PREFIXES))
+
+
+_PREFIXES = ("multi", "inter", "intra", "cross", "non", "co", "sub", "re", "pre", "post", "over", "under", "self")
 
 
 # Lines of a reference list or footnote: "Accessed 2 Oct 2024.", "2023;31:29–42.", "12. Messenger G.
@@ -208,8 +233,15 @@ def repair_ligatures(text: str) -> str:
             return joined
         return match.group(0)
 
+    def ending(match: re.Match) -> str:
+        # "overal score": the word's own end lost its "l"; it is no word as printed, and is one with it.
+        word = match.group(0)
+        lowered = word.lower()
+        return word + "l" if lowered not in vocabulary and lowered + "l" in vocabulary else word
+
     if vocabulary:
         text = re.sub(r"\b([A-Za-z]*[a-z]l) ([a-z]{1,12})\b", join, text)
+        text = re.sub(r"\b[A-Za-z]{3,}[a-z]al\b(?![.\u2019'-]\w)", ending, text)
 
     def standalone(match: re.Match) -> str:
         word = match.group(0)

@@ -34,6 +34,10 @@ _AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>\s]+)>")
 _REFERENCE = re.compile(r"\s?\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]")
 _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*(.*?)[ \t]*#*[ \t]*$", re.M)
 _BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d+\))[ \t]+", re.M)
+# A table's numbered row label that the conversion left in bold at the end of the row's text:
+# "... and improved **1. ** **Outcome-focused**". It is the row's name: it goes on its own line.
+_INLINE_ROW_LABEL = re.compile(r"^(?P<text>[^\n]*[^\s*])[ \t]+\*\*(?P<mark>\d{1,2}|[A-Z])\.[ \t]*(?:\*\*[ \t]*\*\*)?"
+                               r"(?P<label>[^*\n]{2,80}?)[ \t]*\*\*[ \t]*$", re.M)
 _OUTLINE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*Document Outline[ \t]*$", re.M | re.I)
 
 
@@ -62,6 +66,7 @@ def markdown_to_text(text: str) -> str:
     text = _AUTOLINK.sub(r"\1", text)
     text = _HEADING.sub(r"\1", text)
     text = _BULLET.sub("• ", text)
+    text = _INLINE_ROW_LABEL.sub(r"\g<mark>. \g<label>\n\n\g<text>", text)
     text = _strip_emphasis(text)
     text = re.sub("[\ue000-\ue0ff]", lambda m: chr(ord(m.group(0)) - _HOLD), text)
     # After unescaping: "\(https://...\)" became a bracketed link target, "\[1, 2\]" a marker.
