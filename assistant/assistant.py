@@ -302,12 +302,27 @@ class Assistant:
             return None
         return NOT_IN_CHOSEN_ELSEWHERE.format(where=f"“{best[0].hit.title or Path(best[0].hit.source).name}”")
 
+    def _chunks_after(self, hit: Hit, limit: int = 60) -> list[Hit]:
+        """The chunks of the hit's document that come after it, in reading order (at most ``limit``)."""
+        record = self.store.file_records([hit.source])
+        if not record:
+            return []
+        chunks = self.store.get_chunks(record[0].chunk_ids)
+        place = lambda c: (int(c.metadata.get("page") or 0), int(c.metadata.get("start", 0)))  # noqa: E731
+        here = (hit.page or 0, hit.start)
+        after = sorted((c for c in chunks if place(c) > here), key=place)[:limit]
+        return [Hit(chunk_id=c.id, source=hit.source, title=hit.title, page=c.metadata.get("page") or None,
+                    text=c.text, score=0.0, date=hit.date, start=int(c.metadata.get("start", 0)),
+                    end=int(c.metadata.get("end", 0)), ocr=bool(c.metadata.get("ocr", False)))
+                for c in after]
+
     def _answerer(self, kind: str) -> Answerer:
         if kind not in self._answerers:
             if kind == "extractive":
                 vectors = SentenceVectors(self.embedder.encode)
                 self._answerers[kind] = ExtractiveAnswerer(self.searcher.idf, vectors,
-                                                           self.settings.max_answer_sentences, self.scoring)
+                                                           self.settings.max_answer_sentences, self.scoring,
+                                                           read_on=self._chunks_after)
             else:
                 from .llm import LLMAnswerer, make_chat_model
 

@@ -16,6 +16,7 @@ from .asked import asked_for
 from .citations import MIN_CLAIM_TERMS
 from .english import INSTRUCTION, NUMBERING, entities, sentence_spans, tokens
 from .followup import rewrite
+from .listing import announced_count, items_after
 from .scoring import DEFAULT_SCORING, Scoring
 
 
@@ -82,11 +83,15 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, idf: Callable[[str], float], sentence_vectors: SentenceVectors | None = None,
-                 max_sentences: int = 4, scoring: Scoring = DEFAULT_SCORING):
+                 max_sentences: int = 4, scoring: Scoring = DEFAULT_SCORING,
+                 read_on: Callable[[Hit], list[Hit]] | None = None):
         self.idf = idf
         self.sentence_vectors = sentence_vectors
         self.max_sentences = max_sentences
         self.scoring = scoring
+        # The document's chunks after a hit, in order: a list announced in one passage may stand
+        # in the next ones (assistant/listing.py). None: only the hit's own text is read on.
+        self.read_on = read_on
 
     def ranked(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> list[Candidate]:
         """The short-listed sentences, best answer first; ``[0].score`` is what refusal reads."""
@@ -112,13 +117,26 @@ class ExtractiveAnswerer:
                ranked: list[Candidate] | None = None) -> tuple[str, list[Citation]]:
         chosen = self._choose(ranked if ranked is not None else self.ranked(question, hits, query_vector))
         parts, citations = [], []
-        for n, cand in enumerate(chosen, start=1):
-            quote = cand.text
-            parts.append(f"{_as_sentence(quote)} [{n}]")
-            citations.append(Citation(n=n, source=cand.hit.source, title=cand.hit.title, page=cand.hit.page,
-                                      chunk_id=cand.hit.chunk_id, quote=quote, verified=False,
-                                      context=cand.hit.text, ocr=cand.hit.ocr))
-        return " ".join(parts), citations
+        listed = False
+        for cand in chosen:
+            parts.append(f"{_as_sentence(cand.text)} [{self._cite(citations, cand.hit, cand.text)}]")
+            count = None if listed else announced_count(question, cand.text)
+            items = items_after(cand.hit, cand.end, count, self.read_on) if count else []
+            if items:
+                listed = True
+                parts.append("\n" + "\n".join(f"• {item.text} [{self._cite(citations, item.hit, item.text)}]"
+                                                for item in items) + "\n")
+        text = ""
+        for part in parts:  # sentences run on; a list stands on its own lines
+            text += part if part.startswith("\n") or not text or text.endswith("\n") else " " + part
+        return text.strip(), citations
+
+    @staticmethod
+    def _cite(citations: list[Citation], hit: Hit, quote: str) -> int:
+        n = len(citations) + 1
+        citations.append(Citation(n=n, source=hit.source, title=hit.title, page=hit.page, chunk_id=hit.chunk_id,
+                                  quote=quote, verified=False, context=hit.text, ocr=hit.ocr))
+        return n
 
     def _choose(self, ranked: list[Candidate]) -> list[Candidate]:
         if not ranked:
