@@ -36,6 +36,15 @@ _PENALTY = re.compile(r"\b(?:penalt\w*|fines?|fined|sanction\w*|withh[eo]ld\w*|c
 _QUANTITY = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|\b(?:annual\w*|quarterly|monthly|weekly|daily|yearly|"
                        r"every|each)\b", re.I)
 
+# How often: a frequency, not any number or "each" ("each provider will be scored" says nothing
+# of how often it is done).
+_UNIT = r"(?:hours?|days?|weeks?|months?|quarters?|years?|annum|fortnights?)"
+_FREQUENCY = re.compile(
+    r"\b(?:quarterly|monthly|annually|yearly|weekly|daily|fortnightly|hourly|biannual\w*|biennial\w*)\b|"
+    rf"\b(?:every|each|per|a|an)\s+(?:(?:\d+|other|two|three|four|six|twelve)\s+)?{_UNIT}\b|"
+    rf"\b(?:once|twice|thrice|(?:\d+|{_NUMBER_WORDS})\s+times)\b|"
+    rf"\b\d+(?:\s*(?:to|-|–)\s*\d+)?[\s-]*(?:{_UNIT}|monthly|weekly|yearly)\b", re.I)
+
 
 @dataclass(frozen=True)
 class Asked:
@@ -122,6 +131,8 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"sav\w*|invest\w*|receive|allocat\w*|bonus|worth|grant)\b|"
                 r"\b(?:what|which)\b.{0,40}\b(?:budget|cost|price|salary|fee|sum|value)\b", re.I),
      Asked("amount", "an amount", _MONEY)),
+    (re.compile(r"\bhow (?:often|frequently)\b|\bwhat frequency\b|\bhow many times\b", re.I),
+     Asked("frequency", "a frequency", _FREQUENCY)),
     (re.compile(r"\bhow many\b", re.I), Asked("count", "a number", _COUNT)),
     # A date: "by when", "deadline", "what date". A bare "when" asks as often for circumstances
     # ("When can safety needles be prescribed?") as for a date, so it asks for no kind.

@@ -228,6 +228,16 @@ class Assistant:
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         started = time.perf_counter()
         ranked = self._answerer("extractive").ranked(search_query, hits, query_vector) if hits else []
+        asked = asked_for(search_query)
+        if asked and hits and not self._states(asked, ranked):
+            # A second look before "not stated": in a long document the passage that states the
+            # figure may rank just below the ones that share the question's words.
+            deeper = [to_hit(d) for d in self.as_retriever((k or self.settings.top_k) * 2, sources, date_from,
+                                                           date_to, as_of=as_of, user=user).invoke(search_query)]
+            deeper = deeper if as_of else prefer_current(deeper, self.catalogue)
+            deeper_ranked = self._answerer("extractive").ranked(search_query, deeper, query_vector)
+            if self._states(asked, deeper_ranked):
+                hits, ranked = deeper, deeper_ranked
         filtered = Filters(sources, date_from, date_to).active()
         refusal = self._refusal(search_query, hits, ranked, filtered=filtered, readable=readable)
         if refusal is None and filtered:
@@ -284,10 +294,13 @@ class Assistant:
         if topic and not any(mentions(topic, c.text) for c in ranked):
             return OFF_TOPIC.format(topic=topic)
         asked = asked_for(query)
-        if asked and not any(c.states and c.score >= self.settings.refusal_stated_share * ranked[0].score
-                             for c in ranked):
+        if asked and not self._states(asked, ranked):
             return not_stated(asked, hits)
         return None
+
+    def _states(self, asked, ranked) -> bool:
+        """A sentence close enough to the best one states the specific thing asked for."""
+        return any(c.states and c.score >= self.settings.refusal_stated_share * ranked[0].score for c in ranked)
 
     def _better_outside(self, query: str, hits: list[Hit], ranked, k: int | None, query_vector,
                         everything: Filters) -> str | None:

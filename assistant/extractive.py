@@ -96,7 +96,10 @@ class ExtractiveAnswerer:
     def ranked(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> list[Candidate]:
         """The short-listed sentences, best answer first; ``[0].score`` is what refusal reads."""
         p = self.scoring
-        candidates = sorted(self._candidates(question, hits), key=lambda c: -c.score)[:p.short_list]
+        every = sorted(self._candidates(question, hits), key=lambda c: -c.score)
+        # The best sentences by words, and the best two that state what the question asks for (a
+        # frequency, an amount): those may share few of its words ("rerun" / "run ... quarterly").
+        candidates = every[:p.short_list] + [c for c in every[p.short_list:] if c.states][:2]
         if candidates and query_vector is not None and self.sentence_vectors is not None:
             meaning = self.sentence_vectors.of(candidates, p.embedded_chars) @ query_vector
             for cand, cosine in zip(candidates, meaning):
@@ -164,7 +167,7 @@ class ExtractiveAnswerer:
         seen: set[str] = set()
         for rank, hit in enumerate(hits):
             title_terms = set(tokens(hit.title))
-            for start, end in _with_headings(hit.text, sentence_spans(hit.text)):
+            for start, end in _with_run_ons(hit.text, _with_headings(hit.text, sentence_spans(hit.text))):
                 end = _with_list(hit.text, start, end)
                 sentence = hit.text[start:end]
                 key = re.sub(r"\W+", " ", sentence.lower()).strip()
@@ -180,7 +183,10 @@ class ExtractiveAnswerer:
                 # in the right document without saying it answers.
                 coverage = sum(w if t in words else p.title_term_weight * w if t in title_terms else 0.0
                                for t, w in weights.items()) / total
-                bonuses = int(wants_number and bool(_HAS_NUMBER.search(sentence)))
+                states = bool(asked and asked.stated_in(sentence, question))
+                # "How often": a frequency earns the bonus, not any number.
+                bonuses = int(wants_number and (states if asked and asked.kind == "frequency"
+                                                else bool(_HAS_NUMBER.search(sentence))))
                 bonuses += int(wants_name and any(e.lower() not in asked_names for e in entities(sentence)))
                 penalty = -p.rank_penalty * rank
                 if not sentence.rstrip().endswith((".", "?", "!", ":", "”", '"', ")")) and len(sentence.split()) < 10:
@@ -191,7 +197,6 @@ class ExtractiveAnswerer:
                 # other words than the question's.
                 score = (p.word_score["words"] * coverage + p.word_score["passage"] * max(hit.similarity, 0.0)
                          + p.word_score["bonus"] * bonuses + penalty)
-                states = bool(asked and asked.stated_in(sentence, question))
                 candidates.append(Candidate(rank, hit, start, end, score, coverage, bonuses, penalty, states))
         return candidates
 
@@ -221,6 +226,31 @@ def _with_headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, i
                 out[-1] = (prev_start, end)
                 continue
         out.append((start, end))
+    return out
+
+
+# A line that stops on one of these words was cut, not finished: "• invest up to £120 million to
+# develop more" goes on in the next line of the conversion.
+_DANGLING = re.compile(r"\b(?:to|more|less|the|a|an|of|and|or|for|with|in|by|on|at|from|into|than|as|per|"
+                       r"whose|which|that|their|its|our|up|new|will|be|is|are|under|over|between)\s*$", re.I)
+
+_ITEM_JOINER = re.compile(r"[,;]\s*(?:and|or)\s*$", re.I)
+
+
+def _with_run_ons(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join a line cut off mid-phrase to the line that follows it: a bullet split by a two-column
+    conversion keeps its figure and its subject together only when read on."""
+    out: list[tuple[int, int]] = []
+    joined = False
+    for start, end in spans:
+        previous = text[out[-1][0]:out[-1][1]] if out else ""
+        # "..., and" / "...; or" ends an item of a list of conditions; the next item stands apart.
+        if previous and not joined and _DANGLING.search(previous) and not _ITEM_JOINER.search(previous):
+            out[-1] = (out[-1][0], end)
+            joined = True  # one join: a run of cut lines is a table, not a sentence
+            continue
+        out.append((start, end))
+        joined = False
     return out
 
 

@@ -13,7 +13,7 @@ from assistant.asked import asked_for, mentions, staff_topic
     ("How many studies were included in the review?", "count"),
     ("By when must ICBs put action plans in place?", "date"),
     ("What's the deadline for Health and Wellbeing Boards to submit plans?", "date"),
-    ("How often will NHS England run the segmentation?", "quantity"),
+    ("How often will NHS England run the segmentation?", "frequency"),
     ("By how much must providers reduce their cost base?", "quantity"),
     ("How much are systems expected to cut their spending on agency staff?", "amount"),
     ("What share of hospital costs is this cohort associated with?", "quantity"),
@@ -81,3 +81,39 @@ def test_policy_questions_are_no_staff_matter():
 
 def test_a_topic_is_mentioned_only_as_a_whole_word():
     assert mentions("parking", "Staff parking is free.") and not mentions("tax", "taxpayers and syntax")
+
+
+def test_each_alone_does_not_say_how_often():
+    question = "How often does NHS England rerun the provider segmentation?"
+    assert not asked_for(question).stated_in("For this transitional year, each provider will be scored.", question)
+
+
+@pytest.mark.parametrize("sentence", ["Sensors are changed every 14 days.", "The panel meets three times per month.",
+                                      "Waiting lists are validated every 12 weeks.", "Metrics are refreshed quarterly."])
+def test_frequencies_in_other_words_state_how_often(sentence):
+    assert asked_for("How often is it done?").stated_in(sentence, "How often is it done?")
+
+
+def test_a_count_of_another_kind_of_centre_does_not_answer():
+    question = "How many neighbourhood health centres does the government expect to have open by 2030?"
+    asked = asked_for(question)
+    assert asked.subject == ("neighbourhood", "health", "centr")
+    assert not asked.stated_in("170 community diagnostic centres will be open by March 2025.", question)
+    assert asked.stated_in("The plan will open 250 neighbourhood health centres.", question)
+
+
+def test_a_count_named_in_other_words_is_given_the_benefit():
+    question = "How many records did the literature search bring back at the start?"
+    assert asked_for(question).stated_in("A total of 276 results were retrieved through the search.", question)
+
+
+def test_the_subject_of_a_count_ends_before_its_verb():
+    assert asked_for("How many people need to be in the room for a decision?").subject == ("peopl",)
+
+
+def test_a_named_score_is_stated_only_by_a_sentence_naming_it():
+    question = "What kappa score did the two reviewers reach for inter-rater agreement?"
+    asked = asked_for(question)
+    assert asked.kind == "quantity"
+    assert not asked.stated_in("Full text review was performed for 50 articles.", question)
+    assert asked.stated_in("Agreement between reviewers was good (kappa 0.82).", question)

@@ -93,6 +93,23 @@ def test_a_heading_before_a_paragraph_stays_apart():
     assert repair_converted_text("Next steps\n\nThe plan will follow.") == "Next steps\n\nThe plan will follow."
 
 
+def test_a_tables_bold_row_label_gets_its_own_line():
+    text = markdown_to_text("Planning should be anchored in outcomes, and improved **1. ** **Outcome-focused**\n\n"
+                            "value for taxpayers.")
+    assert text.splitlines()[0] == "1. Outcome-focused"
+    assert "improved\n\nvalue for taxpayers." in text
+
+
+def test_a_word_that_lost_its_final_l_regains_it():
+    assert repair_ligatures("We wil derive the overal segment from the journal.") == \
+        "We will derive the overall segment from the journal."
+
+
+def test_lettered_headings_with_british_spellings_are_not_shards():
+    text = "C. Standardising community health services\n\nD. Neighbourhood multidisciplinary teams (MDTs)"
+    assert repair_converted_text(text).split() == text.split()
+
+
 def test_table_shards_and_stray_marks_are_dropped_and_prose_kept():
     prose = "The review found that funding constraints were the most common barrier to integration."
     text = f"{prose}\n\n‑\n\n]\n\nC t, clinical d commu e, and healthcar local prac health\n\n0.5"

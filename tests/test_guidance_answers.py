@@ -37,6 +37,29 @@ def test_a_question_for_a_frequency_quotes_the_sentence_that_states_it(library_a
     assert answer.citations[0].source.endswith("nhse-2025-oversight-framework-methodology-manual.md")
 
 
+def test_a_list_question_is_answered_with_the_items_the_guidance_announces(library_assistant):
+    answer = library_assistant.ask("What are the initial 6 core components of a neighbourhood health service?")
+    items = [c.quote for c in answer.citations if c.quote[:2] in {f"{letter}." for letter in "ABCDEF"}]
+    assert items[0] == "A. Population health management" and items[-1] == "F. Urgent neighbourhood services"
+    assert len(items) == 6 and all(c.verified for c in answer.citations)
+
+
+def test_a_tables_numbered_rows_answer_for_its_principles(library_assistant):
+    answer = library_assistant.ask("What are the five core principles for effective, integrated planning?")
+    for principle in ("1. Outcome-focused", "3. Evidence-based", "5. Credible and deliverable"):
+        assert f"{principle} [" in answer.answer
+
+
+def test_a_figure_cut_off_by_a_two_column_conversion_is_read_on(library_assistant):
+    answer = library_assistant.ask("How much will the plan invest in more dedicated mental health emergency departments?")
+    assert "£120 million" in answer.citations[0].quote
+
+
+def test_a_count_about_a_neighbouring_thing_is_a_near_miss(library_assistant):
+    answer = library_assistant.ask("How many neighbourhood health centres does the government expect to have open by 2030?")
+    assert answer.refused and "do not state a number" in answer.answer
+
+
 def test_a_question_with_its_figure_stated_is_answered_not_refused(library_assistant):
     answer = library_assistant.ask("By how much do providers need to reduce their cost base in 2025/26?")
     assert not answer.refused and "%" in answer.answer

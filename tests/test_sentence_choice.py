@@ -84,3 +84,20 @@ def test_a_later_passage_pays_its_rank_penalty():
                                 hit(same, chunk="b")])
     first, = [c for c in ranked if c.hit.chunk_id == "b"]
     assert first.penalty == -DEFAULT_SCORING.rank_penalty * 1
+
+
+def test_a_line_cut_off_mid_phrase_is_read_on_with_the_next_line():
+    text = ("• invest up to £120 million to develop more\n\n"
+            "• dedicated mental health emergency departments, to ensure patients get fast access.\n\n"
+            "• expand mental health support teams to reach full coverage of schools.")
+    answer, citations = answerer().answer("How much money will develop dedicated mental health emergency departments?",
+                                          [hit(text)])
+    assert "£120 million" in citations[0].quote and "emergency departments" in citations[0].quote
+
+
+def test_an_item_ending_with_comma_and_is_not_joined_to_the_next_item():
+    from assistant.extractive import _with_run_ons
+
+    text = "• the first condition is met, and\n• they have a BMI of 35 kg/m2 or more."
+    spans = [(2, text.index("\n")), (text.index("they"), len(text))]
+    assert _with_run_ons(text, spans) == spans

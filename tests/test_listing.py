@@ -1,0 +1,64 @@
+"""A list the question asks for is read on from the sentence that announces it (issue 10): the
+items may be lettered headings pages apart, or a table's numbered rows in the next chunk."""
+from __future__ import annotations
+
+from assistant.answers import Hit
+from assistant.extractive import ExtractiveAnswerer
+from assistant.listing import announced_count, items_after
+
+LEAD_IN = "This appendix describes 6 core components (A to F) associated with an effective service."
+COMPONENTS = ["Population health management", "Modern general practice", "Standardising community health services",
+              "Neighbourhood multidisciplinary teams (MDTs)", "Integrated intermediate care", "Urgent neighbourhood services"]
+
+
+def chunk(text: str, n: int, start: int) -> Hit:
+    return Hit(chunk_id=f"c{n}", source="/docs/guidelines.md", title="Neighbourhood health guidelines", page=None,
+               text=text, score=1.0, similarity=0.6, start=start, end=start + len(text))
+
+
+def appendix() -> list[Hit]:
+    """The lead-in, then each component as a lettered heading with a paragraph under it, one chunk each."""
+    chunks, start = [chunk(f"Appendix 1\n\n{LEAD_IN}\n\nSystems will consider each component.", 0, 0)], 200
+    for n, (letter, name) in enumerate(zip("ABCDEF", COMPONENTS), start=1):
+        text = f"{letter}. {name}\n\nSystems should build this component with local partners over the year."
+        chunks.append(chunk(text, n, start))
+        start += len(text) + 2
+    return chunks
+
+
+def test_a_sentence_announcing_as_many_items_as_the_question_asks_about_counts():
+    assert announced_count("What are the six core building blocks listed in the appendix?", LEAD_IN) == 6
+    assert announced_count("What are the core components of neighbourhood health?", LEAD_IN) == 6
+
+
+def test_a_question_for_one_fact_or_another_number_is_no_list_question():
+    assert announced_count("Who developed the core components?", LEAD_IN) is None
+    assert announced_count("What are the five core components?", LEAD_IN) is None
+
+
+def test_the_lettered_headings_that_follow_are_the_items_in_order():
+    first, *rest = appendix()
+    end = first.text.index(LEAD_IN) + len(LEAD_IN)
+    items = items_after(first, end, 6, lambda hit: rest)
+    assert [item.text for item in items] == [f"{l}. {n}" for l, n in zip("ABCDEF", COMPONENTS)]
+    assert [item.hit.chunk_id for item in items] == [f"c{n}" for n in range(1, 7)]
+
+
+def test_a_list_cut_short_gives_no_items():
+    first, *rest = appendix()
+    assert items_after(first, len(first.text), 6, lambda hit: rest[:4]) == []
+
+
+def test_a_numbered_sentence_is_no_item_name():
+    text = "The process follows 3 steps:\n\n1. each metric is scored on a scale of 1 to 4.\n\n2. Scores are averaged"
+    assert items_after(chunk(text, 0, 0), text.index(":") + 1, 3, None) == []
+
+
+def test_the_answer_quotes_the_announcing_sentence_then_each_item_cited_where_it_stands():
+    hits = appendix()
+    answerer = ExtractiveAnswerer(lambda term: 1.0, None, read_on=lambda hit: hits[hits.index(hit) + 1:])
+    text, citations = answerer.answer("What are the six core components of an effective service?", hits[:1])
+    assert citations[0].quote == LEAD_IN
+    assert [c.quote for c in citations[1:]] == [f"{l}. {n}" for l, n in zip("ABCDEF", COMPONENTS)]
+    assert all(c.quote in hits[int(c.chunk_id[1:])].text for c in citations)
+    assert text.splitlines()[1] == "• A. Population health management [2]"
