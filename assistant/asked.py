@@ -23,6 +23,8 @@ _MONTHS = (r"january|february|march|april|may|june|july|august|september|october
 _MONEY = re.compile(r"£\s?\d|\$\s?\d|\d\s?(?:bn|billion|million|m|k)\b|\bpounds?\b", re.I)
 # ... but it is to "how much must spending on agency staff be cut".
 _MONEY_OR_SHARE = re.compile(_MONEY.pattern + r"|\d(?:\.\d+)?\s?%|\bper cent\b", re.I)
+_SHARE = re.compile(r"\d(?:\.\d+)?\s?%|\bper ?cent\b|\b(?:\d+|one|two|three|four|five) (?:in|out of) \d+\b|"
+                    r"\b(?:half|third|quarter|fifth|tenth|two-thirds|three-quarters|majority|minority)\b", re.I)
 _COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 # A date answers "when"; a bare period ("in 2025/26") does not say by when.
 _DATE = re.compile(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|"
@@ -77,6 +79,9 @@ class Asked:
         if not self.subject:
             return False
         words = tokens(sentence)
+        if self.subject[0] == "%share":  # a share of a named group: the sentence must name that group
+            named = [term for term in self.subject[1:] if term not in _GENERIC_GROUPS]
+            return bool(named) and sum(term in words for term in named) * 2 < len(named)
         *qualifiers, head = self.subject
         if head in _MEASURES:
             return not any(term in words for term in self.subject)
@@ -101,6 +106,10 @@ shall""".split())
 def _subject(question: str) -> tuple[str, ...]:
     """The stems of what "how many X" counts or "what X score" measures: the words after the
     question words, up to the first stopword or verb (at most four)."""
+    share = re.search(r"\b(?:percentage|proportion|share)\s+(?:(?:reduction|increase|cut|rise|fall)\s+)?"
+                      r"(?:of|in)\s+(?:the\s+)?(.*)", question, re.I)
+    if share:
+        return _share_subject(share.group(1))
     match = re.search(r"\bhow many\s+(.*)|\bwhat\s+((?:[\w-]+\s+){0,2}(?:score|rate|ratio|rating|index))\b(.*)",
                       question, re.I)
     if not match:
@@ -115,6 +124,27 @@ def _subject(question: str) -> tuple[str, ...]:
     return tuple(words)
 
 
+# Who a share is usually of: these name no particular group ("patients" waiting 18 weeks and
+# "patients" with hypertension differ in what follows).
+_GENERIC_GROUPS = frozenset(stem(w) for w in """patients people population staff nhs adults children persons
+residents organisations providers trusts systems services""".split())
+
+
+def _share_subject(text: str) -> tuple[str, ...]:
+    """What a share is of: "patients with hypertension", "average length of stay", "NHS staff
+    recruited internationally" - the words up to the first stopword other than a joining "of",
+    "with" or "in" (at most five). Enough of its particular words must be in a sentence that states it."""
+    words: list[str] = []
+    for word in re.findall(r"[\w'&-]+", text)[:5]:
+        lowered = word.lower()
+        if lowered in ("of", "with", "in"):
+            continue
+        if lowered in STOPWORDS or lowered in _VERBS:
+            break
+        words.extend(tokens(word))
+    return ("%share",) + tuple(words)  # marked: every word must be in the sentence
+
+
 _NOT_A_FIGURE = re.compile(r"\b(?:19|20)\d\d(?:\s*(?:/|-|–|to)\s*(?:19|20)?\d\d)?\b(?!\s?%)|"
                            r"\b\d+[- ]year (?:health )?plan\b|\bsegment \d\b|\bannex \w\b", re.I)
 
@@ -123,6 +153,10 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"\b(?:penalt\w*|fines?|fined|sanctions?)\b", re.I), Asked("penalty", "a penalty", _PENALTY)),
     # "By how much must costs fall?" is answered by a percentage as well as by a sum.
     # A share of spending is a percentage too.
+    # A share is stated as one: "each provider" or "annual" states no percentage.
+    (re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(?:share|proportion|percentage)\b|"
+                r"\bby what (?:share|proportion|percentage)\b", re.I),
+     Asked("share", "a figure", _SHARE)),
     (re.compile(r"\bby how much\b|\b(?:share|proportion|percentage|per cent)\b", re.I),
      Asked("quantity", "a figure", _QUANTITY)),
     (re.compile(r"\bhow much\b.*\b(?:cut|reduc|lower|increas|rais|grow)\w*", re.I),
@@ -165,7 +199,7 @@ _STAFF_TOPICS = re.compile(
     r"\b(?:passwords?|log ?in|locked out|payslips?|salary|salaries|wages?|pay (?:band|scale|rise|award)s?|"
     r"band \d\b|annual leave|holidays? (?:allowance|entitlement)|carry over|parking|car park|"
     r"income tax|tax code|personal allowance|mileage|expenses? claims?|claim (?:\w+ )?expenses|sick pay|"
-    r"overtime|maternity pay|pension contributions?|laptop|printer|wi-?fi|it helpdesk)\b", re.I)
+    r"overtime|maternity pay|pension contributions?|(?:nhs )?pension scheme|contribution rates?|laptop|printer|wi-?fi|it helpdesk)\b", re.I)
 
 
 def staff_topic(question: str) -> str | None:

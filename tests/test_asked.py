@@ -16,7 +16,7 @@ from assistant.asked import asked_for, mentions, staff_topic
     ("How often will NHS England run the segmentation?", "frequency"),
     ("By how much must providers reduce their cost base?", "quantity"),
     ("How much are systems expected to cut their spending on agency staff?", "amount"),
-    ("What share of hospital costs is this cohort associated with?", "quantity"),
+    ("What share of hospital costs is this cohort associated with?", "share"),
 ])
 def test_a_question_for_something_specific_names_its_kind(question, kind):
     assert asked_for(question).kind == kind
@@ -117,3 +117,27 @@ def test_a_named_score_is_stated_only_by_a_sentence_naming_it():
     assert asked.kind == "quantity"
     assert not asked.stated_in("Full text review was performed for 50 articles.", question)
     assert asked.stated_in("Agreement between reviewers was good (kappa 0.82).", question)
+
+
+def test_a_share_is_stated_by_a_percentage_not_by_each_or_annual():
+    question = "By what percentage must ICBs cut their running costs?"
+    asked = asked_for(question)
+    assert asked.kind == "share"
+    assert not asked.stated_in("ICBs review their running costs each year on an annual basis.", question)
+    assert asked.stated_in("ICBs must cut their running costs by 50%.", question)
+
+
+def test_a_share_of_another_group_does_not_answer():
+    question = "What percentage of patients with hypertension should be treated to NICE guidance by March 2026?"
+    asked = asked_for(question)
+    assert not asked.stated_in("Improve the percentage of patients waiting no longer than 18 weeks to 65%.", question)
+    assert asked.stated_in("Treat 80% of patients with hypertension to NICE guidance.", question)
+
+
+def test_a_share_named_in_related_words_is_stated():
+    question = "What is the ambition for the share of NHS staff recruited internationally?"
+    assert asked_for(question).stated_in("We aim to reduce international recruitment to less than 10%.", question)
+
+
+def test_pension_scheme_questions_are_a_staff_matter():
+    assert staff_topic("What is the employee contribution rate for the NHS Pension Scheme?")
