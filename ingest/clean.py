@@ -113,6 +113,8 @@ def repair_converted_text(text: str) -> str:
     text = _drop_debris(text)
     text = _drop_bibliography(text)
     text = _join_soft_breaks(text)
+    # Only once its lines are joined is a flattened table's run of cells long enough to tell apart.
+    text = "\n".join(line for line in text.split("\n") if _shard_share(line) < 0.4)
     return repair_ligatures(text)
 
 
@@ -152,6 +154,17 @@ def _drop_debris(text: str) -> str:
                 continue
         kept.append(line)
     return "\n".join(kept)
+
+
+def _shard_share(line: str) -> float:
+    """The share of a line's words that are short fragments of words ("ws", "ts", "vie", "ojec").
+    Units glued to figures ("10mg", "5 mmol/l") and acronyms do not count; in prose the share stays
+    under a third, in a table flattened cell by cell it reaches a half."""
+    words = re.findall(r"(?<![\d/.@:-])\b[A-Za-z]+\b", line)
+    if len(words) < 6:
+        return 0.0
+    shards = sum(1 for w in words if len(w) <= 3 and w.lower() not in _SHORT_WORDS and not (w.isupper() and len(w) >= 2))
+    return shards / len(words)
 
 
 _LIST_MARK = re.compile(r"^\s*(?:•\s*)?[A-Za-z][.)]\s+")

@@ -171,3 +171,9 @@ def test_a_pdf_title_set_over_several_lines_is_one_title():
         "Commissioning policy: individual funding requests"
     assert titles["Standard-operating-procedures-individual-funding-requests-February-2023.pdf"] == \
         "Standard operating procedures: Individual funding requests"
+
+
+def test_a_table_cut_into_word_ends_is_dropped_and_units_are_not_shards():
+    shards = "Tar als in communities\nwith health and needs ws ts\nco vice vie tion er ities ed in ticipants vice"
+    dose = "Patients should take 10mg once daily, and a 5mg dose when the eGFR is below 15ml/min."
+    assert repair_converted_text(f"{shards}\n\n{dose}").strip() == dose
