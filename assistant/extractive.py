@@ -16,7 +16,7 @@ from .asked import asked_for
 from .citations import MIN_CLAIM_TERMS
 from .english import INSTRUCTION, NUMBERING, entities, sentence_spans, tokens
 from .followup import rewrite
-from .listing import announced_count, items_after
+from .listing import announced_count, items_after, listed_thing
 from .scoring import DEFAULT_SCORING, Scoring
 
 
@@ -162,13 +162,15 @@ class ExtractiveAnswerer:
         wants_number = bool(_WANTS_NUMBER.search(question))
         wants_name = bool(_WANTS_NAME.search(question))
         asked_names = {e.lower() for e in entities(question)}
+        listed = listed_thing(question)
         asked = asked_for(question)
         candidates: list[Candidate] = []
         seen: set[str] = set()
         for rank, hit in enumerate(hits):
             title_terms = set(tokens(hit.title))
             for start, end in _with_run_ons(hit.text, _with_headings(hit.text, sentence_spans(hit.text))):
-                end = _with_list(hit.text, start, end)
+                plain_end, end = end, _with_list(hit.text, start, end)
+                introduces_list = end > plain_end
                 sentence = hit.text[start:end]
                 key = re.sub(r"\W+", " ", sentence.lower()).strip()
                 if key in seen or len(sentence.split()) < 5:
@@ -188,6 +190,9 @@ class ExtractiveAnswerer:
                 bonuses = int(wants_number and (states if asked and asked.kind == "frequency"
                                                 else bool(_HAS_NUMBER.search(sentence))))
                 bonuses += int(wants_name and any(e.lower() not in asked_names for e in entities(sentence)))
+                # "Which domains": the lead-in to a list of them ("We will provide domain scores for:"),
+                # above any sentence that only names a body.
+                bonuses += 2 * int(bool(listed) and introduces_list and listed in tokens(hit.text[start:plain_end]))
                 penalty = -p.rank_penalty * rank
                 if not sentence.rstrip().endswith((".", "?", "!", ":", "”", '"', ")")) and len(sentence.split()) < 10:
                     continue  # a heading is never an answer on its own

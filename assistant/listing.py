@@ -45,6 +45,18 @@ class Item:
         return self.hit.text[self.start:self.end]
 
 
+# "Which five domains", "For which domains": which, a count or up to two words, and a plural noun.
+_WHICH_PLURAL = re.compile(rf"\bwhich\s+(?:{_COUNT}\s+)?(?:[\w-]+\s+)?([a-z][\w-]*[^s']s)\b", re.I)
+_WHAT_ARE_PLURAL = re.compile(rf"\bwhat\s+(?:are|were)\s+(?:the\s+)?(?:{_COUNT}\s+)?(?:[\w-]+\s+){{0,2}}?"
+                              r"([a-z][\w-]*[^s']s)\b", re.I)
+
+
+def listed_thing(question: str) -> str | None:
+    """The stem of what a list question asks for: "domain" in "Which five domains ...?"."""
+    match = _WHICH_PLURAL.search(question) or _WHAT_ARE_PLURAL.search(question)
+    return stem(match.group(1).lower()) if match else None
+
+
 def announced_count(question: str, sentence: str) -> int | None:
     """How many items the sentence announces, when they are what the question asks for: the
     question names the same things ("principles") or the same number ("six" / "6")."""

@@ -62,3 +62,19 @@ def test_the_answer_quotes_the_announcing_sentence_then_each_item_cited_where_it
     assert [c.quote for c in citations[1:]] == [f"{l}. {n}" for l, n in zip("ABCDEF", COMPONENTS)]
     assert all(c.quote in hits[int(c.chunk_id[1:])].text for c in citations)
     assert text.splitlines()[1] == "• A. Population health management [2]"
+
+
+def test_what_a_list_question_asks_for():
+    from assistant.listing import listed_thing
+
+    assert listed_thing("Which five domains will NHS England publish domain scores for?") == "domain"
+    assert listed_thing("What are the six core components of neighbourhood health?") == "compon"
+    assert listed_thing("Who chairs the panel?") is None
+
+
+def test_a_lead_in_to_a_list_of_what_was_asked_is_quoted_with_its_list_over_a_sentence_naming_a_body():
+    text = ("NHS England will assess each provider in the Model Health System.\n\n"
+            "We will provide domain scores for:\n\naccess to services, patient safety, finance and productivity")
+    answerer = ExtractiveAnswerer(lambda term: 1.0, None)
+    ranked = answerer.ranked("Which domains will NHS England publish domain scores for?", [chunk(text, 0, 0)])
+    assert ranked[0].text.startswith("We will provide domain scores for:") and "patient safety" in ranked[0].text
