@@ -146,7 +146,13 @@ class ExtractiveAnswerer:
             return []
         best = ranked[0].score
         picked: list[Candidate] = []
-        for cand in ranked:
+        # A question for a specific thing (a frequency, an amount) is answered by the sentences that
+        # state one, whatever their rank among the near-best; sentences on the subject that state
+        # none only fill the answer out.
+        stating = [c for c in ranked if c.states and c.score >= self.scoring.pick_share * best][:2]
+        for cand in stating + ranked:
+            if cand in picked:
+                continue
             if cand.score < self.scoring.pick_share * best or len(picked) == self.max_sentences:
                 break
             if not any(_overlaps(cand, other) for other in picked):

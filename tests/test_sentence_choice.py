@@ -101,3 +101,14 @@ def test_an_item_ending_with_comma_and_is_not_joined_to_the_next_item():
     text = "• the first condition is met, and\n• they have a BMI of 35 kg/m2 or more."
     spans = [(2, text.index("\n")), (text.index("they"), len(text))]
     assert _with_run_ons(text, spans) == spans
+
+
+def test_a_sentence_stating_the_frequency_asked_for_is_quoted_though_others_outrank_it():
+    text = ("The telecare alarm register lists every alarm lent to residents of the borough. "
+            "The telecare alarm register is kept by the council's alarm team for residents. "
+            "The telecare alarm register names the resident and the alarm lent to them. "
+            "The telecare alarm register is open to residents who ask to see their alarm entry. "
+            "The team reviews the telecare register quarterly with the resident.")
+    answer, citations = answerer().answer("How often is the telecare alarm register reviewed for residents?",
+                                          [hit(text)])
+    assert any("quarterly" in c.quote for c in citations)
