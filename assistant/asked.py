@@ -25,6 +25,7 @@ _MONEY = re.compile(r"£\s?\d|\$\s?\d|\d\s?(?:bn|billion|million|m|k)\b|\bpounds
 _MONEY_OR_SHARE = re.compile(_MONEY.pattern + r"|\d(?:\.\d+)?\s?%|\bper cent\b", re.I)
 _SHARE = re.compile(r"\d(?:\.\d+)?\s?%|\bper ?cent\b|\b(?:\d+|one|two|three|four|five) (?:in|out of) \d+\b|"
                     r"\b(?:half|third|quarter|fifth|tenth|two-thirds|three-quarters|majority|minority)\b", re.I)
+_PERIOD = re.compile(r"\b(?:19|20)\d\d(?:\s*/\s*\d\d)?\b")
 _COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 # A date answers "when"; a bare period ("in 2025/26") does not say by when.
 _DATE = re.compile(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|"
@@ -64,7 +65,7 @@ class Asked:
         no amount or count."""
         if self.about_something_else(sentence):
             return False
-        if self.kind != "date":
+        if self.kind not in ("date", "period"):
             sentence, question = _NOT_A_FIGURE.sub(" ", sentence), _NOT_A_FIGURE.sub(" ", question)
         given = {m.group(0).lower() for m in self.stated.finditer(question)}
         return any(m.group(0).lower() not in given for m in self.stated.finditer(sentence))
@@ -167,6 +168,9 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
      Asked("amount", "an amount", _MONEY)),
     (re.compile(r"\bhow (?:often|frequently)\b|\bwhat frequency\b|\bhow many times\b", re.I),
      Asked("frequency", "a frequency", _FREQUENCY)),
+    # "Which financial years should the plans cover?": a year or a span of them answers.
+    (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?(?:years|period|timeframe|time frame)\b|"
+                r"\bover what (?:period|time)\b", re.I), Asked("period", "a period", _PERIOD)),
     (re.compile(r"\bhow many\b", re.I), Asked("count", "a number", _COUNT)),
     # A date: "by when", "deadline", "what date". A bare "when" asks as often for circumstances
     # ("When can safety needles be prescribed?") as for a date, so it asks for no kind.

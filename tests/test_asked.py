@@ -141,3 +141,11 @@ def test_a_share_named_in_related_words_is_stated():
 
 def test_pension_scheme_questions_are_a_staff_matter():
     assert staff_topic("What is the employee contribution rate for the NHS Pension Scheme?")
+
+
+def test_which_years_asks_for_a_period_that_years_state():
+    question = "Which financial years should the new five-year NHS plans cover?"
+    asked = asked_for(question)
+    assert asked.kind == "period"
+    assert asked.stated_in("Plans cover the period 2026/27 to 2030/31.", question)
+    assert not asked.stated_in("Plans should be credible and deliverable.", question)
