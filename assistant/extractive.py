@@ -162,7 +162,7 @@ class ExtractiveAnswerer:
 
     def _candidates(self, question: str, hits: list[Hit]) -> list[Candidate]:
         p = self.scoring
-        terms = set(tokens(question))
+        terms = {self._known_form(t) for t in tokens(question)}
         weights = {t: self.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
         wants_number = bool(_WANTS_NUMBER.search(question))
@@ -210,6 +210,19 @@ class ExtractiveAnswerer:
                          + p.word_score["bonus"] * bonuses + penalty)
                 candidates.append(Candidate(rank, hit, start, end, score, coverage, bonuses, penalty, states))
         return candidates
+
+
+    def _known_form(self, term: str) -> str:
+        """A question word no passage holds, read without its prefix when that is a word they hold:
+        "rerun" asks about what the documents call "run"; unread, it outweighs every other word."""
+        absent = self.idf("\x00no such term")
+        if self.idf(term) < absent - 1e-9:
+            return term
+        for prefix in ("re", "pre", "un", "co", "non", "sub"):
+            rest = term[len(prefix):]
+            if term.startswith(prefix) and len(rest) >= 3 and self.idf(rest) < absent - 1e-9:
+                return rest
+        return term
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

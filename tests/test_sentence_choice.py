@@ -112,3 +112,11 @@ def test_a_sentence_stating_the_frequency_asked_for_is_quoted_though_others_outr
     answer, citations = answerer().answer("How often is the telecare alarm register reviewed for residents?",
                                           [hit(text)])
     assert any("quarterly" in c.quote for c in citations)
+
+
+def test_a_question_word_no_passage_holds_is_read_without_its_prefix():
+    held = {"run": 1.0, "segment": 2.0}
+    reader = ExtractiveAnswerer(lambda term: held.get(term, 9.0), None)
+    assert reader._known_form("rerun") == "run"
+    assert reader._known_form("segment") == "segment"
+    assert reader._known_form("rezzyq") == "rezzyq"  # nothing held either way: left as asked
