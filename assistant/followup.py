@@ -1,12 +1,19 @@
 """Follow-up questions: make "what did he say about housing?" searchable on its own."""
 from __future__ import annotations
 
+import re
+
 from .english import ANAPHORA, entities, tokens
+
+
+# "And how many records ...?", "What about carers?": a question that continues the last one.
+_CONTINUES = re.compile(r"^\s*(?:and|also|so|then|but|what about|how about)\b", re.I)
 
 
 def needs_context(question: str) -> bool:
     words = [w.strip("?.,!;:'\"").lower() for w in question.split()]
-    return any(w in ANAPHORA - {"the", "one"} for w in words) or len(tokens(question)) <= 1
+    return (any(w in ANAPHORA - {"the", "one"} for w in words) or len(tokens(question)) <= 1
+            or bool(_CONTINUES.match(question)))
 
 
 # Every refusal the assistant writes starts with one of these (core.py).

@@ -120,3 +120,13 @@ def test_a_question_word_no_passage_holds_is_read_without_its_prefix():
     assert reader._known_form("rerun") == "run"
     assert reader._known_form("segment") == "segment"
     assert reader._known_form("rezzyq") == "rezzyq"  # nothing held either way: left as asked
+
+
+def test_a_question_opening_with_and_continues_the_last_one():
+    from assistant.followup import rewrite
+
+    history = [{"role": "user", "content": "How many studies made it into the Iqbal et al. review?"},
+               {"role": "assistant", "content": "29 studies."}]
+    assert "Iqbal" in rewrite("And how many records did the literature search bring back?", history)
+    assert rewrite("How many records did the search bring back?", history) == \
+        "How many records did the search bring back?"
