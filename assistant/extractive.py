@@ -44,6 +44,10 @@ _WANTS_NUMBER = re.compile(
 _HAS_NUMBER = re.compile(r"\d")
 # Questions whose answer names people, bodies or places.
 _WANTS_NAME = re.compile(r"\b(who|whom|whose|which|where|name|named)\b", re.I)
+# "Who ...?" is answered by a role as often as by a name: "assign a care coordinator to every person".
+_ROLES = re.compile(r"\b(?:\w+ )?(?:coordinator|co-ordinator|manager|lead|leader|officer|director|chair|"
+                    r"chief executive|commissioner|clinician|practitioner|nurse|pharmacist|consultant|"
+                    r"secretary|registrar|panel|committee|board|governor|navigator|worker|champion)s?\b", re.I)
 
 
 
@@ -168,6 +172,7 @@ class ExtractiveAnswerer:
         wants_number = bool(_WANTS_NUMBER.search(question))
         wants_name = bool(_WANTS_NAME.search(question))
         asked_names = {e.lower() for e in entities(question)}
+        asked_roles = {r.lower() for r in _ROLES.findall(question)}
         listed = listed_thing(question)
         asked = asked_for(question)
         candidates: list[Candidate] = []
@@ -195,7 +200,9 @@ class ExtractiveAnswerer:
                 # "How often": a frequency earns the bonus, not any number.
                 bonuses = int(wants_number and (states if asked and asked.kind == "frequency"
                                                 else bool(_HAS_NUMBER.search(sentence))))
-                bonuses += int(wants_name and any(e.lower() not in asked_names for e in entities(sentence)))
+                names_one = any(e.lower() not in asked_names for e in entities(sentence))
+                names_one = names_one or bool({r.lower() for r in _ROLES.findall(sentence)} - asked_roles)
+                bonuses += int(wants_name and names_one)
                 # "Which domains": the lead-in to a list of them ("We will provide domain scores for:"),
                 # above any sentence that only names a body.
                 bonuses += 2 * int(bool(listed) and introduces_list and listed in tokens(hit.text[start:plain_end]))

@@ -130,3 +130,11 @@ def test_a_question_opening_with_and_continues_the_last_one():
     assert "Iqbal" in rewrite("And how many records did the literature search bring back?", history)
     assert rewrite("How many records did the search bring back?", history) == \
         "How many records did the search bring back?"
+
+
+def test_a_who_question_is_answered_by_a_role_as_well_as_by_a_name():
+    text = ("Case study 6 from Connecting Care for Children describes a neighbourhood team in Westminster. "
+            "It is best practice to assign a care coordinator to every person in the neighbourhood team's cohort.")
+    ranked = answerer().ranked("Who should be the point of contact for each person a neighbourhood team supports?",
+                               [hit(text)])
+    assert "care coordinator" in ranked[0].text and ranked[0].bonuses == 1
