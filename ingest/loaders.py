@@ -6,7 +6,7 @@ import stat
 from datetime import date
 from pathlib import Path
 
-from . import office
+from . import columns, office
 from .documents import Document, IngestError, Page, short_reason
 from .markup import markdown_to_text
 from .ocr import OcrLimits, PageReader, needs_ocr
@@ -77,7 +77,7 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
         pages = []
         ocr = PageReader(ocr_limits or OcrLimits())
         for number, pdf_page in enumerate(reader.pages, start=1):
-            text = pdf_page.extract_text() or ""
+            text = _page_text(pdf_page)
             if needs_ocr(text) and _has_images(pdf_page):  # a scan: its images are read, and the page says so
                 read = ocr.read(pdf_page, number)
                 if read.strip():
@@ -105,6 +105,27 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
     doc.extra = {"meta_title": meta_title or "", "meta_date": meta_date or "", "tables": str(tables),
                  "meta_author": meta_author}
     return doc
+
+
+def _page_text(pdf_page) -> str:
+    """The page's text in reading order: pypdf's default pass, or for a page set in two columns
+    its layout-mode text cut at the gutter (ingest/columns.py)."""
+    starts: list[float] = []
+
+    def note_start(operator, arguments, cm, tm) -> None:
+        if operator in (b"Tm", b"Td", b"TD"):  # text placed: where along the page it starts
+            starts.append(tm[4] * cm[0] + tm[5] * cm[2] + cm[4])
+
+    text = pdf_page.extract_text(visitor_operand_after=note_start) or ""
+    try:
+        width = float(pdf_page.mediabox.width)
+    except Exception:  # no usable page box: read as drawn
+        return text
+    if columns.starts_two_columns(starts, width):
+        ordered = columns.in_reading_order(pdf_page.extract_text(extraction_mode="layout") or "")
+        if ordered:
+            return ordered
+    return text
 
 
 def _add_table_rows(path: Path, pages: list[Page]) -> int:
