@@ -177,3 +177,10 @@ def test_a_table_cut_into_word_ends_is_dropped_and_units_are_not_shards():
     shards = "Tar als in communities\nwith health and needs ws ts\nco vice vie tion er ities ed in ticipants vice"
     dose = "Patients should take 10mg once daily, and a 5mg dose when the eGFR is below 15ml/min."
     assert repair_converted_text(f"{shards}\n\n{dose}").strip() == dose
+
+
+def test_the_reviews_flattened_tables_leave_no_word_ends_in_its_text():
+    path = CORPUS / "iqbal-2025-bmc-defining-integrated-neighbourhood-model.md"
+    text = "\n".join(page.text for page in clean_document(load(path, 25)).pages)
+    assert "ea ea na cr men cr volv" not in text and "VID er volv pr ed ough ough ocus" not in text
+    assert "A total of 29 studies met the inclusion criteria" in text
