@@ -143,3 +143,27 @@ def test_a_store_path_that_is_a_symlink_loop_is_one_line(tmp_path):
     done = cli("ask", "What did the NHS mandate say?", "--store", str(loop))
     assert done.returncode == 3 and "Traceback" not in done.stderr
     assert done.stderr.startswith("error: ")
+
+
+def test_the_manifest_is_read_a_page_at_a_time_and_whole(settings, embedder):
+    """More file records than one page (store._MAX_BATCH) come back whole, each once: the store
+    reads them page by page (one read of 25,000 left 400 MB of native memory behind it)."""
+    from index import store as store_module
+    from index.chunks import Chunk
+    from index.store import ChromaStore, FileRecord
+
+    store = ChromaStore(settings)
+    batch = store_module._MAX_BATCH
+    store_module._MAX_BATCH = 7
+    try:
+        for n in range(20):
+            source = f"/docs/file-{n:02d}.md"
+            chunk = Chunk(id=f"c{n}", source=source, title=f"File {n}", page=None, start=0, end=4, text="text")
+            store.add_chunks([chunk], embedder.encode([chunk.text]))
+            store.record_file(FileRecord(source=source, hash=str(n), chunk_ids=[f"c{n}"]))
+        manifest = store.manifest()
+        facts = store.file_facts()
+    finally:
+        store_module._MAX_BATCH = batch
+    assert sorted(manifest) == sorted(facts) == [f"/docs/file-{n:02d}.md" for n in range(20)]
+    assert manifest["/docs/file-13.md"].chunk_ids == ["c13"]
