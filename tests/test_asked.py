@@ -111,29 +111,6 @@ def test_the_subject_of_a_count_ends_before_its_verb():
     assert asked_for("How many people need to be in the room for a decision?").subject == ("peopl",)
 
 
-def test_a_named_score_is_stated_only_by_a_sentence_naming_it():
-    question = "What kappa score did the two reviewers reach for inter-rater agreement?"
-    asked = asked_for(question)
-    assert asked.kind == "quantity"
-    assert not asked.stated_in("Full text review was performed for 50 articles.", question)
-    assert asked.stated_in("Agreement between reviewers was good (kappa 0.82).", question)
-
-
-def test_a_share_is_stated_by_a_percentage_not_by_each_or_annual():
-    question = "By what percentage must ICBs cut their running costs?"
-    asked = asked_for(question)
-    assert asked.kind == "share"
-    assert not asked.stated_in("ICBs review their running costs each year on an annual basis.", question)
-    assert asked.stated_in("ICBs must cut their running costs by 50%.", question)
-
-
-def test_a_share_of_another_group_does_not_answer():
-    question = "What percentage of patients with hypertension should be treated to NICE guidance by March 2026?"
-    asked = asked_for(question)
-    assert not asked.stated_in("Improve the percentage of patients waiting no longer than 18 weeks to 65%.", question)
-    assert asked.stated_in("Treat 80% of patients with hypertension to NICE guidance.", question)
-
-
 def test_a_share_named_in_related_words_is_stated():
     question = "What is the ambition for the share of NHS staff recruited internationally?"
     assert asked_for(question).stated_in("We aim to reduce international recruitment to less than 10%.", question)
@@ -143,12 +120,26 @@ def test_pension_scheme_questions_are_a_staff_matter():
     assert staff_topic("What is the employee contribution rate for the NHS Pension Scheme?")
 
 
-def test_which_years_asks_for_a_period_that_years_state():
-    question = "Which financial years should the new five-year NHS plans cover?"
+@pytest.mark.parametrize("question,kind,states_none,states_one", [
+    # a named measure is stated only by a sentence naming it
+    ("What kappa score did the two reviewers reach for inter-rater agreement?", "quantity",
+     "Full text review was performed for 50 articles.", "Agreement between reviewers was good (kappa 0.82)."),
+    # a share by a percentage, not by "each" or "annual"
+    ("By what percentage must ICBs cut their running costs?", "share",
+     "ICBs review their running costs each year on an annual basis.", "ICBs must cut their running costs by 50%."),
+    # a share of another group does not answer
+    ("What percentage of patients with hypertension should be treated to NICE guidance by March 2026?", "share",
+     "Improve the percentage of patients waiting no longer than 18 weeks to 65%.",
+     "Treat 80% of patients with hypertension to NICE guidance."),
+    # which years: a period that years state
+    ("Which financial years should the new five-year NHS plans cover?", "period",
+     "Plans should be credible and deliverable.", "Plans cover the period 2026/27 to 2030/31."),
+], ids=["named-score", "share-not-each", "share-of-another-group", "which-years"])
+def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
-    assert asked.kind == "period"
-    assert asked.stated_in("Plans cover the period 2026/27 to 2030/31.", question)
-    assert not asked.stated_in("Plans should be credible and deliverable.", question)
+    assert asked.kind == kind
+    assert not asked.stated_in(states_none, question)
+    assert asked.stated_in(states_one, question)
 
 
 def test_over_what_period_is_no_question_for_years():
