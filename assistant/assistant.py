@@ -20,7 +20,7 @@ from .extractive import ExtractiveAnswerer, SentenceVectors
 from .langchain_retriever import HybridRetriever, to_hit
 from .scoring import DEFAULT_SCORING, Scoring
 from .errors import UsageError
-from .search import Filters, HybridSearcher, Mode, date_bound
+from .search import Filters, HybridSearcher, Mode, date_bound, hit_from_chunk
 
 REFUSAL = ("The documents in the index do not cover this question, so I cannot answer it from them. "
            "Try rephrasing it with the names, programmes or documents you have in mind.")
@@ -229,14 +229,14 @@ class Assistant:
         started = time.perf_counter()
         ranked = self._answerer("extractive").ranked(search_query, hits, query_vector) if hits else []
         asked = asked_for(search_query)
-        if asked and hits and not self._states(asked, ranked):
+        if asked and hits and not self._states(ranked):
             # A second look before "not stated": in a long document the passage that states the
             # figure may rank just below the ones that share the question's words.
             deeper = [to_hit(d) for d in self.as_retriever((k or self.settings.top_k) * 2, sources, date_from,
                                                            date_to, as_of=as_of, user=user).invoke(search_query)]
             deeper = deeper if as_of else prefer_current(deeper, self.catalogue)
             deeper_ranked = self._answerer("extractive").ranked(search_query, deeper, query_vector)
-            if self._states(asked, deeper_ranked):
+            if self._states(deeper_ranked):
                 hits, ranked = deeper, deeper_ranked
         filtered = Filters(sources, date_from, date_to).active()
         refusal = self._refusal(search_query, hits, ranked, filtered=filtered, readable=readable)
@@ -294,11 +294,11 @@ class Assistant:
         if topic and not any(mentions(topic, c.text) for c in ranked):
             return OFF_TOPIC.format(topic=topic)
         asked = asked_for(query)
-        if asked and not self._states(asked, ranked):
+        if asked and not self._states(ranked):
             return not_stated(asked, hits)
         return None
 
-    def _states(self, asked, ranked) -> bool:
+    def _states(self, ranked) -> bool:
         """A sentence close enough to the best one states the specific thing asked for."""
         return any(c.states and c.score >= self.settings.refusal_stated_share * ranked[0].score for c in ranked)
 
@@ -324,10 +324,7 @@ class Assistant:
         place = lambda c: (int(c.metadata.get("page") or 0), int(c.metadata.get("start", 0)))  # noqa: E731
         here = (hit.page or 0, hit.start)
         after = sorted((c for c in chunks if place(c) > here), key=place)[:limit]
-        return [Hit(chunk_id=c.id, source=hit.source, title=hit.title, page=c.metadata.get("page") or None,
-                    text=c.text, score=0.0, date=hit.date, start=int(c.metadata.get("start", 0)),
-                    end=int(c.metadata.get("end", 0)), ocr=bool(c.metadata.get("ocr", False)))
-                for c in after]
+        return [hit_from_chunk(c) for c in after]
 
     def _answerer(self, kind: str) -> Answerer:
         if kind not in self._answerers:

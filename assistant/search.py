@@ -292,7 +292,7 @@ class HybridSearcher:
             lost = [i for i in wanted if i not in chunks]
             if lost and view.snapshot is not None and self.store.generation() == view.snapshot.generation:
                 chunks |= self.keywords.stored_chunks(view.snapshot, lost)
-            hits.extend(self._hit(chunks[i], score, cosine[i]) for i, score in window if i in chunks)
+            hits.extend(hit_from_chunk(chunks[i], score, cosine[i]) for i, score in window if i in chunks)
             if len(hits) >= k:
                 break
         return hits[:k]
@@ -345,13 +345,14 @@ class HybridSearcher:
         held = self.keywords.held(view.snapshot, list(weights), best)
         return low + (high - low) * sum(w for t, w in weights.items() if t in held) / total
 
-    @staticmethod
-    def _hit(chunk: StoredChunk, score: float, similarity: float) -> Hit:
-        meta = chunk.metadata
-        return Hit(chunk_id=chunk.id, source=meta.get("source", ""), title=meta.get("title", ""),
-                   page=meta.get("page") or None, text=chunk.text, score=score, similarity=similarity,
-                   date=meta.get("date"), start=meta.get("start", 0), end=meta.get("end", 0),
-                   ocr=bool(meta.get("ocr")))
+
+def hit_from_chunk(chunk: StoredChunk, score: float = 0.0, similarity: float = 0.0) -> Hit:
+    """A stored chunk as answering reads it."""
+    meta = chunk.metadata
+    return Hit(chunk_id=chunk.id, source=meta.get("source", ""), title=meta.get("title", ""),
+               page=meta.get("page") or None, text=chunk.text, score=score, similarity=similarity,
+               date=meta.get("date"), start=meta.get("start", 0), end=meta.get("end", 0),
+               ocr=bool(meta.get("ocr")))
 
 
 class _ProgressBar:
