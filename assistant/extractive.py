@@ -166,7 +166,8 @@ class ExtractiveAnswerer:
 
     def _candidates(self, question: str, hits: list[Hit]) -> list[Candidate]:
         p = self.scoring
-        terms = {self._known_form(t) for t in tokens(question)}
+        absent = self.idf("\x00no such term")  # the IDF of a word no passage holds
+        terms = {self._known_form(t, absent) for t in tokens(question)}
         weights = {t: self.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
         wants_number = bool(_WANTS_NUMBER.search(question))
@@ -200,9 +201,8 @@ class ExtractiveAnswerer:
                 # "How often": a frequency earns the bonus, not any number.
                 bonuses = int(wants_number and (states if asked and asked.kind == "frequency"
                                                 else bool(_HAS_NUMBER.search(sentence))))
-                names_one = any(e.lower() not in asked_names for e in entities(sentence))
-                names_one = names_one or bool({r.lower() for r in _ROLES.findall(sentence)} - asked_roles)
-                bonuses += int(wants_name and names_one)
+                bonuses += int(wants_name and (any(e.lower() not in asked_names for e in entities(sentence))
+                                               or bool({r.lower() for r in _ROLES.findall(sentence)} - asked_roles)))
                 # "Which domains": the lead-in to a list of them ("We will provide domain scores for:"),
                 # above any sentence that only names a body.
                 bonuses += 2 * int(bool(listed) and introduces_list and listed in tokens(hit.text[start:plain_end]))
@@ -219,10 +219,10 @@ class ExtractiveAnswerer:
         return candidates
 
 
-    def _known_form(self, term: str) -> str:
-        """A question word no passage holds, read without its prefix when that is a word they hold:
-        "rerun" asks about what the documents call "run"; unread, it outweighs every other word."""
-        absent = self.idf("\x00no such term")
+    def _known_form(self, term: str, absent: float) -> str:
+        """A question word no passage holds (its IDF is ``absent``), read without its prefix when
+        that is a word they hold: "rerun" asks about what the documents call "run"; unread, it
+        outweighs every other word."""
         if self.idf(term) < absent - 1e-9:
             return term
         for prefix in ("re", "pre", "un", "co", "non", "sub"):

@@ -117,9 +117,9 @@ def test_a_sentence_stating_the_frequency_asked_for_is_quoted_though_others_outr
 def test_a_question_word_no_passage_holds_is_read_without_its_prefix():
     held = {"run": 1.0, "segment": 2.0}
     reader = ExtractiveAnswerer(lambda term: held.get(term, 9.0), None)
-    assert reader._known_form("rerun") == "run"
-    assert reader._known_form("segment") == "segment"
-    assert reader._known_form("rezzyq") == "rezzyq"  # nothing held either way: left as asked
+    assert reader._known_form("rerun", 9.0) == "run"
+    assert reader._known_form("segment", 9.0) == "segment"
+    assert reader._known_form("rezzyq", 9.0) == "rezzyq"  # nothing held either way: left as asked
 
 
 def test_a_question_opening_with_and_continues_the_last_one():
