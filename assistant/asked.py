@@ -57,6 +57,9 @@ class Asked:
     # What is counted or measured, as stems, when the question names it: "how many neighbourhood
     # health centres" -> ("neighbourhood", "health", "centr"); "what kappa score" -> ("kappa", "score").
     subject: tuple[str, ...] = ()
+    # The group a share is of, as stems, when the question asks for a share of one: "what percentage
+    # of patients with hypertension" -> ("patient", "hypertens"); None when it asks for no share.
+    share_of: tuple[str, ...] | None = None
 
     def stated_in(self, sentence: str, question: str) -> bool:
         """The sentence states one that the question did not already give ("segment 5" in the
@@ -77,11 +80,11 @@ class Asked:
         score". A measure ("score", "rate") must be named by the sentence; a counted thing named
         with other qualifiers and none of the question's is another thing. A sentence that names
         the thing in other words ("276 results" for "how many records") is given the benefit."""
-        if not self.subject:
+        if self.share_of is None and not self.subject:
             return False
         words = tokens(sentence)
-        if self.subject[0] == "%share":  # a share of a named group: the sentence must name that group
-            named = [term for term in self.subject[1:] if term not in _GENERIC_GROUPS]
+        if self.share_of is not None:  # a share of a named group: the sentence must name that group
+            named = [term for term in self.share_of if term not in _GENERIC_GROUPS]
             return bool(named) and sum(term in words for term in named) * 2 < len(named)
         *qualifiers, head = self.subject
         if head in _MEASURES:
@@ -107,10 +110,6 @@ shall""".split())
 def _subject(question: str) -> tuple[str, ...]:
     """The stems of what "how many X" counts or "what X score" measures: the words after the
     question words, up to the first stopword or verb (at most four)."""
-    share = re.search(r"\b(?:percentage|proportion|share)\s+(?:(?:reduction|increase|cut|rise|fall)\s+)?"
-                      r"(?:of|in)\s+(?:the\s+)?(.*)", question, re.I)
-    if share:
-        return _share_subject(share.group(1))
     match = re.search(r"\bhow many\s+(.*)|\bwhat\s+((?:[\w-]+\s+){0,2}(?:score|rate|ratio|rating|index))\b(.*)",
                       question, re.I)
     if not match:
@@ -131,19 +130,24 @@ _GENERIC_GROUPS = frozenset(stem(w) for w in """patients people population staff
 residents organisations providers trusts systems services""".split())
 
 
-def _share_subject(text: str) -> tuple[str, ...]:
+def _share_of(question: str) -> tuple[str, ...] | None:
     """What a share is of: "patients with hypertension", "average length of stay", "NHS staff
     recruited internationally" - the words up to the first stopword other than a joining "of",
-    "with" or "in" (at most five). Enough of its particular words must be in a sentence that states it."""
+    "with" or "in" (at most five); None when the question asks for no share of anything. Enough of
+    its particular words must be in a sentence that states it."""
+    share = re.search(r"\b(?:percentage|proportion|share)\s+(?:(?:reduction|increase|cut|rise|fall)\s+)?"
+                      r"(?:of|in)\s+(?:the\s+)?(.*)", question, re.I)
+    if not share:
+        return None
     words: list[str] = []
-    for word in re.findall(r"[\w'&-]+", text)[:5]:
+    for word in re.findall(r"[\w'&-]+", share.group(1))[:5]:
         lowered = word.lower()
         if lowered in ("of", "with", "in"):
             continue
         if lowered in STOPWORDS or lowered in _VERBS:
             break
         words.extend(tokens(word))
-    return ("%share",) + tuple(words)  # marked: every word must be in the sentence
+    return tuple(words)
 
 
 _NOT_A_FIGURE = re.compile(r"\b(?:19|20)\d\d(?:\s*(?:/|-|–|to)\s*(?:19|20)?\d\d)?\b(?!\s?%)|"
@@ -193,7 +197,8 @@ def asked_for(question: str) -> Asked | None:
     question = _SCENE.sub("", question)
     for pattern, asked in _KINDS:
         if pattern.search(question):
-            return replace(asked, subject=_subject(question))
+            share_of = _share_of(question)
+            return replace(asked, subject=() if share_of is not None else _subject(question), share_of=share_of)
     return None
 
 
