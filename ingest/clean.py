@@ -156,14 +156,14 @@ def _drop_debris(text: str) -> str:
     return "\n".join(kept)
 
 
-def _shard_share(line: str, fewest: int = 3) -> float:
+def _shard_share(line: str) -> float:
     """The share of a line's words that are short fragments of words ("ws", "ts", "vie", "ojec").
     Units glued to figures ("10mg", "5 mmol/l") and acronyms do not count; in prose the share stays
-    under a third, in a table flattened cell by cell it reaches a half. Lines of fewer than ``fewest``
+    under a third, in a table flattened cell by cell it reaches a half. Lines of fewer than three
     words are not judged. Only converted Markdown is judged: a PDF's form ("Yes / No / N/A") and
     dose lines ("10 mg and 5 mg tablets") read as shards by this measure."""
     words = re.findall(r"(?<![\d/.@:-])\b[A-Za-z]+\b", line)
-    if len(words) < fewest:
+    if len(words) < 3:
         return 0.0
     shards = sum(1 for w in words if len(w) <= 3 and w.lower() not in _SHORT_WORDS and not (w.isupper() and len(w) >= 2))
     return shards / len(words)
