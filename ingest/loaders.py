@@ -6,7 +6,7 @@ import stat
 from datetime import date
 from pathlib import Path
 
-from . import columns, office
+from . import columns, office, ruled
 from .documents import Document, IngestError, Page, short_reason
 from .markup import markdown_to_text
 from .ocr import OcrLimits, PageReader, needs_ocr
@@ -75,15 +75,19 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
                 raise IngestError("encrypted PDF: it needs a password to open")
         n_pages = len(reader.pages)
         pages = []
+        ruled_pages: set[int] = set()  # pages whose drawn lines could make a table
         ocr = PageReader(ocr_limits or OcrLimits())
         for number, pdf_page in enumerate(reader.pages, start=1):
-            text = _page_text(pdf_page)
+            drawing = ruled.PageDrawing()
+            text = _page_text(pdf_page, drawing)
             if needs_ocr(text) and _has_images(pdf_page):  # a scan: its images are read, and the page says so
                 read = ocr.read(pdf_page, number)
                 if read.strip():
                     pages.append(Page(source=str(path), page=number, text=read, ocr=True))
                     continue
             pages.append(Page(source=str(path), page=number, text=text))
+            if drawing.may_hold_table():
+                ruled_pages.add(number)
         meta_title = _pdf_meta(reader, "/Title")
         meta_date = _pdf_date(_pdf_meta(reader, "/CreationDate"))
         meta_author = _pdf_meta(reader, "/Author") or ""
@@ -100,23 +104,27 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
         raise IngestError("PDF has no pages")
     if not any(p.text.strip() for p in pages):
         raise IngestError("no text: the pages have no text layer and OCR found none on them")
-    tables = _add_table_rows(path, pages)
+    tables = _add_table_rows(path, [page for page in pages if page.page in ruled_pages])
     doc = Document(source=str(path), title="", date=None, doc_type="pdf", pages=pages)
     doc.extra = {"meta_title": meta_title or "", "meta_date": meta_date or "", "tables": str(tables),
                  "meta_author": meta_author}
     return doc
 
 
-def _page_text(pdf_page) -> str:
+def _page_text(pdf_page, drawing: ruled.PageDrawing | None = None) -> str:
     """The page's text in reading order: pypdf's default pass, or for a page set in two columns
-    its layout-mode text cut at the gutter (ingest/columns.py)."""
+    its layout-mode text cut at the gutter (ingest/columns.py). The same pass gives ``drawing``
+    the lines the page draws, for the table check (ingest/ruled.py)."""
     starts: list[float] = []
+    drawing = drawing or ruled.PageDrawing()
 
-    def note_start(operator, arguments, cm, tm) -> None:
+    def visit(operator, arguments, cm, tm) -> None:
         if operator in (b"Tm", b"Td", b"TD"):  # text placed: where along the page it starts
             starts.append(tm[4] * cm[0] + tm[5] * cm[2] + cm[4])
+        else:
+            drawing.visit(operator, arguments, cm)
 
-    text = pdf_page.extract_text(visitor_operand_after=note_start) or ""
+    text = pdf_page.extract_text(visitor_operand_after=visit) or ""
     try:
         width = float(pdf_page.mediabox.width)
     except Exception:  # no usable page box: read as drawn
@@ -133,20 +141,21 @@ def _add_table_rows(path: Path, pages: list[Page]) -> int:
     belongs to drift apart. pdfplumber finds the tables; each row is added to its page as a line
     that keeps its header beside each value ("Issue: Glycaemic control | Concomitant Diabetes: If
     using insulin ..."), one paragraph a row. Tables are an extra: a PDF pdfplumber cannot read
-    keeps its text as it is."""
+    keeps its text as it is. ``pages``: the text pages whose drawn lines could make a table
+    (ingest/ruled.py); pdfplumber lays out no other page, which is what its time goes on."""
+    if not pages:
+        return 0
     try:
         import pdfplumber
     except ImportError:
         return 0
-    by_number = {p.page: p for p in pages if not p.ocr}
     found = 0
     try:
         with pdfplumber.open(str(path)) as pdf:
-            for number, plumbed in enumerate(pdf.pages, start=1):
-                page = by_number.get(number)
-                if page is None:
+            for page in pages:
+                if page.ocr or not page.page or page.page > len(pdf.pages):
                     continue
-                for table in plumbed.find_tables():
+                for table in pdf.pages[page.page - 1].find_tables():
                     rows = [[" ".join((cell or "").split()) for cell in row] for row in table.extract()]
                     if len(rows) >= 2 and max(len(row) for row in rows) >= 2:
                         page.text += "\n\n" + "\n\n".join(office.table_lines(rows))

@@ -11,6 +11,8 @@ from pypdf import PdfReader
 from ingest import columns
 from ingest.loaders import _page_text, load
 
+from .pdfbytes import one_page_pdf
+
 LEFT = ["The plan will invest up to £120 million to", "develop more dedicated mental health",
         "emergency departments, so that patients get", "fast, same-day access to specialist support",
         "in an appropriate setting near their home."]
@@ -29,22 +31,7 @@ def pdf_page(left: list[str], right: list[str], by_rows: bool = True, title: str
     rows = [(show(56, 760 - 14 * i, l) if l else "", show(316, 760 - 14 * i, r) if r else "")
             for i, (l, r) in enumerate(zip(left, right))]
     ops += [op for row in rows for op in row] if by_rows else [l for l, _ in rows] + [r for _, r in rows]
-    stream = "\n".join(op for op in ops + ["ET"] if op).encode("cp1252")
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
-    out, offsets = io.BytesIO(b""), []
-    out.write(b"%PDF-1.4\n")
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+    return one_page_pdf("\n".join(op for op in ops + ["ET"] if op).encode("cp1252"))
 
 
 def page_of(data: bytes):
