@@ -39,10 +39,12 @@ def test_a_page_ruled_as_a_grid_may_hold_a_table():
     assert drawing_of(grid_ops()).may_hold_table()
 
 
-def test_a_grid_drawn_under_a_scaling_matrix_is_still_seen():
-    """Word and LibreOffice draw under a 'cm' that scales their units; the check places each
-    segment on the page as pdfplumber does."""
-    assert drawing_of("q 0.5 0 0 0.5 0 0 cm\n" + grid_ops(200, 1400, 300, 40) + "\nQ").may_hold_table()
+def test_a_grid_placed_by_the_page_matrix_is_still_seen():
+    """Some tools draw every cell at the origin and place it with a 'cm' (and Word scales its
+    units): the check places each segment on the page, as pdfplumber does."""
+    cells = [f"q 0.5 0 0 0.5 {100 + 150 * column} {700 - 20 * row} cm 0 0 300 40 re S Q"
+             for row in range(3) for column in range(2)]
+    assert drawing_of("\n".join(cells)).may_hold_table()
 
 
 def test_a_grid_drawn_with_lines_not_rectangles_is_seen():
