@@ -60,6 +60,9 @@ class Asked:
     # The group a share is of, as stems, when the question asks for a share of one: "what percentage
     # of patients with hypertension" -> ("patient", "hypertens"); None when it asks for no share.
     share_of: tuple[str, ...] | None = None
+    # The sentence must name the subject itself, not the thing in other words: a measure ("kappa
+    # score") or what a change is of ("cut delayed transfers": "£2bn of funding" is no such cut).
+    subject_named: bool = False
 
     def stated_in(self, sentence: str, question: str) -> bool:
         """The sentence states one that the question did not already give ("segment 5" in the
@@ -77,8 +80,9 @@ class Asked:
     def about_something_else(self, sentence: str) -> bool:
         """A figure about another thing of the same kind: "170 community diagnostic centres" does
         not answer "how many neighbourhood health centres", and a count of studies is no "kappa
-        score". A measure ("score", "rate") must be named by the sentence; a counted thing named
-        with other qualifiers and none of the question's is another thing. A sentence that names
+        score". A measure ("score", "rate") must be named by the sentence, and so must what a change
+        is of ("cut delayed transfers"); a counted or changed thing named with other qualifiers and
+        none of the question's ("their cost base" for "running costs") is another thing. A sentence that names
         the thing in other words ("276 results" for "how many records") is given the benefit."""
         if self.share_of is None and not self.subject:
             return False
@@ -89,6 +93,8 @@ class Asked:
         *qualifiers, head = self.subject
         if head in _MEASURES:
             return not any(term in words for term in self.subject)
+        if self.subject_named and not any(term in words for term in self.subject):
+            return True
         if not qualifiers or any(q in words for q in qualifiers):
             return False
         return any(word == head and index > 0 and words[index - 1] not in qualifiers
@@ -107,6 +113,12 @@ come comes came work works receive receives remain remains end ends met meet mee
 shall""".split())
 
 
+# "By what percentage must ICBs cut their running costs?": what changes is measured, and "reduce
+# their cost base by at least 1%" is no cut in running costs.
+_CHANGED = re.compile(r"\b(?:by what (?:share|proportion|percentage)|by how much)\b.*?\b"
+                      r"(?:cut|reduc|lower|increas|rais|grow|shrink)\w*\s+(?:(?:their|its|the|our)\s+)?(.*)", re.I)
+
+
 def _subject(question: str) -> tuple[str, ...]:
     """The stems of what "how many X" counts or "what X score" measures: the words after the
     question words, up to the first stopword or verb (at most four)."""
@@ -114,11 +126,21 @@ def _subject(question: str) -> tuple[str, ...]:
                       question, re.I)
     if not match:
         return ()
-    text = match.group(1) if match.group(1) is not None else match.group(2)
+    # After "how many", a word in -ed is a verb: "how many studies ended up being included".
+    return _leading_terms(match.group(1) if match.group(1) is not None else match.group(2), stop_at_ed=True)
+
+
+def _changed(question: str) -> tuple[str, ...]:
+    """The stems of what "by how much ... cut X" changes ("delayed transfers", "running costs")."""
+    match = _CHANGED.search(question)
+    return _leading_terms(match.group(1), stop_at_ed=False) if match else ()
+
+
+def _leading_terms(text: str, stop_at_ed: bool) -> tuple[str, ...]:
     words = []
     for word in re.findall(r"[\w'-]+", text)[:4]:
         lowered = word.lower()
-        if lowered in STOPWORDS or lowered in _VERBS or (lowered.endswith("ed") and len(lowered) > 4):
+        if lowered in STOPWORDS or lowered in _VERBS or (stop_at_ed and lowered.endswith("ed") and len(lowered) > 4):
             break
         words.extend(tokens(word))
     return tuple(words)
@@ -146,7 +168,7 @@ def _share_of(question: str) -> tuple[str, ...] | None:
             continue
         if lowered in STOPWORDS or lowered in _VERBS:
             break
-        words.extend(tokens(word))
+        words.extend(token for token in tokens(word) if not token.isdigit())  # a year names no group
     return tuple(words)
 
 
@@ -198,7 +220,10 @@ def asked_for(question: str) -> Asked | None:
     for pattern, asked in _KINDS:
         if pattern.search(question):
             share_of = _share_of(question)
-            return replace(asked, subject=() if share_of is not None else _subject(question), share_of=share_of)
+            if share_of is not None:
+                return replace(asked, share_of=share_of)
+            counted, changed = _subject(question), _changed(question)
+            return replace(asked, subject=counted or changed, subject_named=bool(changed) and not counted)
     return None
 
 

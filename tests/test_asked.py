@@ -134,7 +134,14 @@ def test_pension_scheme_questions_are_a_staff_matter():
     # which years: a period that years state
     ("Which financial years should the new five-year NHS plans cover?", "period",
      "Plans should be credible and deliverable.", "Plans cover the period 2026/27 to 2030/31."),
-], ids=["named-score", "share-not-each", "share-of-another-group", "which-years"])
+    # a cut is stated about what is cut: a cost base is no running cost
+    ("By what percentage must ICBs cut their running costs?", "share",
+     "Providers will need to reduce their cost base by at least 1%.", "ICBs must cut their running costs by 50%."),
+    # ... and a sentence that never names it states no such cut
+    ("By how much did the £1bn uplift cut delayed transfers of care?", "quantity",
+     "We committed an additional £2bn of funding to social care.", "Delayed transfers of care fell by 12% over the year."),
+], ids=["named-score", "share-not-each", "share-of-another-group", "which-years", "cut-of-another-thing",
+        "cut-never-named"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
