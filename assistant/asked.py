@@ -47,11 +47,13 @@ _FREQUENCY = re.compile(
     rf"\b(?:every|each|per|a|an)\s+(?:(?:\d+|other|two|three|four|six|twelve)\s+)?{_UNIT}\b|"
     rf"\b(?:once|twice|thrice|(?:\d+|{_NUMBER_WORDS})\s+times)\b|"
     rf"\b\d+(?:\s*(?:to|-|–)\s*\d+)?[\s-]*(?:{_UNIT}|monthly|weekly|yearly)\b", re.I)
+# A length of time: "within 28 days", "20 working days", "three months".
+_DURATION = re.compile(rf"\b(?:\d+|{_NUMBER_WORDS})[\s-]+(?:working\s+|calendar\s+)?{_UNIT}\b", re.I)
 
 
 @dataclass(frozen=True)
 class Asked:
-    kind: str  # "amount", "count", "date", "penalty", "quantity"
+    kind: str  # "amount", "count", "date", "duration", "frequency", "penalty", "period", "quantity", "share"
     label: str  # how the refusal names it: "an amount", "a date"
     stated: re.Pattern
     # What is counted or measured, as stems, when the question names it: "how many neighbourhood
@@ -194,6 +196,9 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
      Asked("amount", "an amount", _MONEY)),
     (re.compile(r"\bhow (?:often|frequently)\b|\bwhat frequency\b|\bhow many times\b", re.I),
      Asked("frequency", "a frequency", _FREQUENCY)),
+    # A time limit is a length of time: "within 28 days", "three months", not a date or a count.
+    (re.compile(r"\btime ?limits?\b|\btime ?frames?\b|\btimescales?\b", re.I),
+     Asked("duration", "a time limit", _DURATION)),
     # "Which financial years should the plans cover?": a year or a span of them answers.
     # "Over what period" asks as often for days ("a sensor lasts 10 days") as for years: not a period.
     (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?years\b", re.I), Asked("period", "a period", _PERIOD)),

@@ -140,8 +140,12 @@ def test_pension_scheme_questions_are_a_staff_matter():
     # ... and a sentence that never names it states no such cut
     ("By how much did the £1bn uplift cut delayed transfers of care?", "quantity",
      "We committed an additional £2bn of funding to social care.", "Delayed transfers of care fell by 12% over the year."),
+    # a time limit is a length of time, not a date
+    ("What will the new time limit be for the CQC to bring legal action against a provider?", "duration",
+     "The CQC will move to a more data-led regulatory model in April 2026.",
+     "Proceedings must be brought within 12 months of the incident."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "which-years", "cut-of-another-thing",
-        "cut-never-named"])
+        "cut-never-named", "time-limit"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
