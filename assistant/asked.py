@@ -91,7 +91,10 @@ class Asked:
         words = tokens(sentence)
         if self.share_of is not None:  # a share of a named group: the sentence must name that group
             named = [term for term in self.share_of if term not in _GENERIC_GROUPS]
-            return bool(named) and sum(term in words for term in named) * 2 < len(named)
+            # One or two particular words are all needed ("contract value": a contract is not its
+            # value); of more, at least two and at least half.
+            needed = min(len(named), max(2, (len(named) + 1) // 2))
+            return bool(named) and sum(term in words for term in named) < needed
         *qualifiers, head = self.subject
         if head in _MEASURES:
             return not any(term in words for term in self.subject)

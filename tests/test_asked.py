@@ -131,6 +131,10 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("What percentage of patients with hypertension should be treated to NICE guidance by March 2026?", "share",
      "Improve the percentage of patients waiting no longer than 18 weeks to 65%.",
      "Treat 80% of patients with hypertension to NICE guidance."),
+    # a share of a group named in two particular words needs both
+    ("How large a bonus, as a percentage of the contract value, will providers receive?", "quantity",
+     "Services face decommissioning or contract termination; sickness is at 5.1%.",
+     "The bonus will be 2% of the contract value."),
     # which years: a period that years state
     ("Which financial years should the new five-year NHS plans cover?", "period",
      "Plans should be credible and deliverable.", "Plans cover the period 2026/27 to 2030/31."),
@@ -144,7 +148,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("What will the new time limit be for the CQC to bring legal action against a provider?", "duration",
      "The CQC will move to a more data-led regulatory model in April 2026.",
      "Proceedings must be brought within 12 months of the incident."),
-], ids=["named-score", "share-not-each", "share-of-another-group", "which-years", "cut-of-another-thing",
+], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
