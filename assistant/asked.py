@@ -96,8 +96,8 @@ class Asked:
             needed = min(len(named), max(2, (len(named) + 1) // 2))
             return bool(named) and sum(term in words for term in named) < needed
         *qualifiers, head = self.subject
-        if head in _MEASURES:
-            return not any(term in words for term in self.subject)
+        if head in _MEASURES:  # named by what it measures ("kappa", "hourly") where the question says
+            return not any(term in words for term in qualifiers or [head])
         if self.subject_named and not any(term in words for term in self.subject):
             return True
         if not qualifiers or any(q in words for q in qualifiers):
@@ -127,8 +127,8 @@ _CHANGED = re.compile(r"\b(?:by what (?:share|proportion|percentage)|by how much
 def _subject(question: str) -> tuple[str, ...]:
     """The stems of what "how many X" counts or "what X score" measures: the words after the
     question words, up to the first stopword or verb (at most four)."""
-    match = re.search(r"\bhow many\s+(.*)|\bwhat\s+((?:[\w-]+\s+){0,2}(?:score|rate|ratio|rating|index))\b(.*)",
-                      question, re.I)
+    match = re.search(r"\bhow many\s+(.*)|\bwhat\s+(?:(?:is|are|was|were|will be)\s+)?(?:the\s+)?"
+                      r"((?:[(\w-]+\s+){0,3}\(?(?:score|rate|ratio|rating|index))\b(.*)", question, re.I)
     if not match:
         return ()
     # After "how many", a word in -ed is a verb: "how many studies ended up being included".
@@ -212,7 +212,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"\b(?:what|which|by what|on what|in what)\s+(?:date|year|month|day)\b", re.I),
      Asked("date", "a date", _DATE)),
     (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bhow (?:much|often|long|old)\b|"
-                r"\bwhat (?:rate|percentage|proportion|ratio)\b|\bwhat (?:[\w-]+\s+){0,2}(?:score|rating)\b", re.I),
+                r"\bwhat (?:rate|percentage|proportion|ratio)\b|\bwhat (?:[(\w-]+\s+){0,3}\(?(?:score|rating)\b", re.I),
      Asked("quantity", "a figure", _QUANTITY)),
 ]
 

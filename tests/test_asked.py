@@ -135,6 +135,11 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("How large a bonus, as a percentage of the contract value, will providers receive?", "quantity",
      "Services face decommissioning or contract termination; sickness is at 5.1%.",
      "The bonus will be 2% of the contract value."),
+    # a measure is named by what the question says it measures, not by its head word alone
+    ("What is the maximum hourly rate trusts may pay agency staff?", "quantity",
+     "Optimise premium bank rates and cut agency spend by 30%.", "The maximum hourly rate for agency staff is £45."),
+    ("What inter-rater agreement (kappa score) did the review report?", "quantity",
+     "Performance is reported as a bracket translated to a 1 to 4 score.", "Agreement was good (kappa 0.82)."),
     # which years: a period that years state
     ("Which financial years should the new five-year NHS plans cover?", "period",
      "Plans should be credible and deliverable.", "Plans cover the period 2026/27 to 2030/31."),
@@ -148,7 +153,8 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("What will the new time limit be for the CQC to bring legal action against a provider?", "duration",
      "The CQC will move to a more data-led regulatory model in April 2026.",
      "Proceedings must be brought within 12 months of the incident."),
-], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "which-years", "cut-of-another-thing",
+], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
+        "measure-in-brackets", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
