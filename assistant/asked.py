@@ -47,13 +47,14 @@ _FREQUENCY = re.compile(
     rf"\b(?:every|each|per|a|an)\s+(?:(?:\d+|other|two|three|four|six|twelve)\s+)?{_UNIT}\b|"
     rf"\b(?:once|twice|thrice|(?:\d+|{_NUMBER_WORDS})\s+times)\b|"
     rf"\b\d+(?:\s*(?:to|-|–)\s*\d+)?[\s-]*(?:{_UNIT}|monthly|weekly|yearly)\b", re.I)
+_HOURS = re.compile(r"\b\d+\s*(?:hours?|hrs?)\b|\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm)\b|\b24/7\b|\bround the clock\b", re.I)
 # A length of time: "within 28 days", "20 working days", "three months".
 _DURATION = re.compile(rf"\b(?:\d+|{_NUMBER_WORDS})[\s-]+(?:working\s+|calendar\s+)?{_UNIT}\b", re.I)
 
 
 @dataclass(frozen=True)
 class Asked:
-    kind: str  # "amount", "count", "date", "duration", "frequency", "penalty", "period", "quantity", "share"
+    kind: str  # "amount", "count", "date", "duration", "frequency", "hours", "penalty", "period", "quantity", "share"
     label: str  # how the refusal names it: "an amount", "a date"
     stated: re.Pattern
     # What is counted or measured, as stems, when the question names it: "how many neighbourhood
@@ -199,6 +200,9 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
      Asked("amount", "an amount", _MONEY)),
     (re.compile(r"\bhow (?:often|frequently)\b|\bwhat frequency\b|\bhow many times\b", re.I),
      Asked("frequency", "a frequency", _FREQUENCY)),
+    # Opening hours are stated by hours or times of day ("12 hours a day", "8am to 8pm").
+    (re.compile(r"\bopening (?:hours|times)\b|\bwhat hours\b|\bhours of (?:opening|operation|service)\b", re.I),
+     Asked("hours", "opening hours", _HOURS)),
     # A time limit is a length of time: "within 28 days", "three months", not a date or a count.
     (re.compile(r"\btime ?limits?\b|\btime ?frames?\b|\btimescales?\b", re.I),
      Asked("duration", "a time limit", _DURATION)),

@@ -180,6 +180,7 @@ class ExtractiveAnswerer:
         seen: set[str] = set()
         for rank, hit in enumerate(hits):
             title_terms = set(tokens(hit.title))
+            title_key = re.sub(r"\W+", " ", (hit.title or "").lower()).strip() or "\0"
             for start, end in _with_run_ons(hit.text, _with_headings(hit.text, sentence_spans(hit.text))):
                 plain_end, end = end, _with_list(hit.text, start, end)
                 introduces_list = end > plain_end
@@ -209,6 +210,8 @@ class ExtractiveAnswerer:
                 penalty = -p.rank_penalty * rank
                 if not sentence.rstrip().endswith((".", "?", "!", ":", "”", '"', ")")) and len(sentence.split()) < 10:
                     continue  # a heading is never an answer on its own
+                if key in title_key:
+                    continue  # nor is the document's title, however long, printed at its head
                 if len(sentence) > p.long_sentence_chars:
                     penalty -= p.long_sentence_penalty
                 # The short-list score: words, and passage relevance for sentences that answer in

@@ -140,6 +140,9 @@ def test_pension_scheme_questions_are_a_staff_matter():
      "Optimise premium bank rates and cut agency spend by 30%.", "The maximum hourly rate for agency staff is £45."),
     ("What inter-rater agreement (kappa score) did the review report?", "quantity",
      "Performance is reported as a bracket translated to a 1 to 4 score.", "Agreement was good (kappa 0.82)."),
+    # opening hours: hours or times of day, not any number
+    ("What opening hours will the new neighbourhood health centres have?", "hours",
+     "250 neighbourhood health centres will open by 2035.", "Centres will be open at least 12 hours a day."),
     # which years: a period that years state
     ("Which financial years should the new five-year NHS plans cover?", "period",
      "Plans should be credible and deliverable.", "Plans cover the period 2026/27 to 2030/31."),
@@ -154,7 +157,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
      "The CQC will move to a more data-led regulatory model in April 2026.",
      "Proceedings must be brought within 12 months of the incident."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
-        "measure-in-brackets", "which-years", "cut-of-another-thing",
+        "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)

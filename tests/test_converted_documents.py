@@ -179,8 +179,26 @@ def test_a_table_cut_into_word_ends_is_dropped_and_units_are_not_shards():
     assert repair_converted_text(f"{shards}\n\n{dose}").strip() == dose
 
 
+def test_long_word_fragments_mark_a_flattened_table_too():
+    """"communit", "ganisations", "voluntar": ends and starts of words of any length, not only
+    short ones. A heading with one word the vocabulary lacks is not judged."""
+    shards = "Communit ticipation can lead to ser that needs munit ness appr needed t communities"
+    prose = "Local government, health services and voluntar and community organisations work together."
+    heading = "Frequency and timeliness"
+    assert repair_converted_text(f"{shards}\n\n{prose}\n\n{heading}").strip().split("\n\n") == [prose, heading]
+
+
+def test_a_table_flattened_a_cell_to_a_paragraph_is_dropped_as_a_run():
+    cells = ["Bunga et", "Edmont", "Communit", "Par", "Lent et", "Health and", "Car ance S land"]
+    prose = "The review found that funding constraints were the most common barrier."
+    table = ["Domain", "Metric", "Access to services", "Urgent care", "Finance", "Deficit"]
+    text = "\n\n".join([prose] + cells + [prose] + table)
+    assert repair_converted_text(text).strip().split("\n\n") == [prose, prose] + table
+
+
 def test_the_reviews_flattened_tables_leave_no_word_ends_in_its_text():
     path = CORPUS / "iqbal-2025-bmc-defining-integrated-neighbourhood-model.md"
     text = "\n".join(page.text for page in clean_document(load(path, 25)).pages)
     assert "ea ea na cr men cr volv" not in text and "VID er volv pr ed ough ough ocus" not in text
+    assert "Bunga et\n\nEdmont" not in text and "Communit ticipation can lead to ser" not in text
     assert "A total of 29 studies met the inclusion criteria" in text

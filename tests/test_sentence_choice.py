@@ -77,6 +77,16 @@ def test_a_heading_is_never_quoted_alone_and_a_lead_in_comes_with_its_list():
     assert "following situations" in best and "lives alone after a fall" in best and "away for more than a week" in best
 
 
+def test_the_documents_own_title_is_never_quoted_as_an_answer():
+    """A long title printed at the head of a document shares every word of a question about the
+    document ("How many alarms did the review of the telecare scheme count?") and answers none."""
+    title = "Telecare alarms for people who live alone: a review of the council scheme and its outcomes"
+    text = f"{title}\n\nThe review counted 450 alarms lent in its first year."
+    ranked = answerer().ranked("How many alarms did the review of the telecare scheme count?",
+                               [replace(hit(text), title=title)])
+    assert [c.text for c in ranked] == ["The review counted 450 alarms lent in its first year."]
+
+
 def test_a_later_passage_pays_its_rank_penalty():
     same = "The telecare scheme lends alarms to residents for twelve weeks at no charge."
     ranked = answerer().ranked("How long does the telecare scheme lend alarms?",
