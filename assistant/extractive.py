@@ -210,8 +210,10 @@ class ExtractiveAnswerer:
                 penalty = -p.rank_penalty * rank
                 if not sentence.rstrip().endswith((".", "?", "!", ":", "”", '"', ")")) and len(sentence.split()) < 10:
                     continue  # a heading is never an answer on its own
-                if key in title_key:
-                    continue  # nor is the document's title, however long, printed at its head
+                if key in title_key and not sentence.rstrip().endswith((".", "?", "!")):
+                    # nor is the document's title printed at its head, however long (a title taken
+                    # from a document's first sentence is a sentence, and may answer)
+                    continue
                 if len(sentence) > p.long_sentence_chars:
                     penalty -= p.long_sentence_penalty
                 # The short-list score: words, and passage relevance for sentences that answer in

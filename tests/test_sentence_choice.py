@@ -87,6 +87,13 @@ def test_the_documents_own_title_is_never_quoted_as_an_answer():
     assert [c.text for c in ranked] == ["The review counted 450 alarms lent in its first year."]
 
 
+def test_a_title_taken_from_the_first_sentence_may_still_answer():
+    """A plain note has no title line; its title is its first sentence, which may be the answer."""
+    sentence = "The telecare equipment loan scheme lends alarms to residents for twelve weeks."
+    ranked = answerer().ranked("How long does the telecare scheme lend alarms?", [replace(hit(sentence), title=sentence)])
+    assert ranked and ranked[0].text == sentence
+
+
 def test_a_later_passage_pays_its_rank_penalty():
     same = "The telecare scheme lends alarms to residents for twelve weeks at no charge."
     ranked = answerer().ranked("How long does the telecare scheme lend alarms?",
