@@ -112,7 +112,7 @@ def test_lettered_headings_with_british_spellings_are_not_shards():
 
 def test_table_shards_and_stray_marks_are_dropped_and_prose_kept():
     prose = "The review found that funding constraints were the most common barrier to integration."
-    text = f"{prose}\n\n‑\n\n]\n\nC t, clinical d commu e, and healthcar local prac health\n\n0.5"
+    text = f"{prose}\n\n‑\n\n]\n\nC t, clinical d commu e, and healthcar local prac health\n\nws ojec vie\n\n0.5"
     assert repair_converted_text(text).strip() == prose
 
 
