@@ -180,7 +180,7 @@ class ExtractiveAnswerer:
         seen: set[str] = set()
         for rank, hit in enumerate(hits):
             title_terms = set(tokens(hit.title))
-            title_key = re.sub(r"\W+", " ", (hit.title or "").lower()).strip() or "\0"
+            title_key = re.sub(r"\W+", " ", (hit.title or "").lower()).strip()
             for start, end in _with_run_ons(hit.text, _with_headings(hit.text, sentence_spans(hit.text))):
                 plain_end, end = end, _with_list(hit.text, start, end)
                 introduces_list = end > plain_end

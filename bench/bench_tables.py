@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
             results[way].append(load_all(files, way))
         print(f"round {number + 1}: " + ", ".join(f"{way} {results[way][-1][0]:.2f} s" for way in WAYS), flush=True)
 
-    pages = sum(len(__import__("pypdf").PdfReader(str(path)).pages) for path in files)
+    from pypdf import PdfReader
+
+    pages = sum(len(PdfReader(str(path)).pages) for path in files)
     print(f"\n{len(files)} PDFs, {pages} pages, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
           f"median of {args.rounds} rounds")
     baseline = statistics.median(r[0] for r in results["text only"])

@@ -198,7 +198,7 @@ MUTANTS = [
            ["tests/test_ocr.py::test_a_question_about_a_scanned_page_is_answered_and_the_citation_says_ocr"]),
     Mutant("pdf-tables-skipped",
            "PDF table rows are read with their header beside each value",
-           [("ingest/loaders.py", "    tables = _add_table_rows(path, [page for page in pages if page.page in ruled_pages])\n",
+           [("ingest/loaders.py", "    tables = _add_table_rows(path, ruled_pages)\n",
              "    tables = 0\n")],
            ["tests/test_ingest.py::test_a_pdf_table_row_keeps_its_header"]),
     Mutant("table-check-ignores-page-matrix",

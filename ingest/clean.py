@@ -156,13 +156,17 @@ def _drop_debris(text: str) -> str:
     return "\n".join(kept)
 
 
+# The words a shard measure reads: letters only, not a unit glued to a figure ("10mg") or a path.
+_WORDS = re.compile(r"(?<![\d/.@:-])\b[A-Za-z]+\b")
+
+
 def _shard_share(line: str) -> float:
     """The share of a line's words that are short fragments of words ("ws", "ts", "vie", "ojec").
     Units glued to figures ("10mg", "5 mmol/l") and acronyms do not count; in prose the share stays
     under a third, in a table flattened cell by cell it reaches a half. Lines of fewer than three
     words are not judged. Only converted Markdown is judged: a PDF's form ("Yes / No / N/A") and
     dose lines ("10 mg and 5 mg tablets") read as shards by this measure."""
-    words = re.findall(r"(?<![\d/.@:-])\b[A-Za-z]+\b", line)
+    words = _WORDS.findall(line)
     if len(words) < 3:
         return 0.0
     shards = sum(1 for w in words if len(w) <= 3 and w.lower() not in _SHORT_WORDS and not (w.isupper() and len(w) >= 2))
@@ -176,7 +180,7 @@ def _unknown_share(line: str) -> float:
     such as "Frequency and timeliness" holds one word the vocabulary lacks), nor any line when the
     model's vocabulary is missing."""
     vocabulary = _vocabulary()
-    words = re.findall(r"(?<![\d/.@:-])\b[A-Za-z]+\b", line)
+    words = _WORDS.findall(line)
     if len(words) < 4 or not vocabulary:
         return 0.0
     unknown = 0
@@ -202,7 +206,6 @@ def _drop_shard_runs(text: str) -> str:
     too short a line at a time to judge: a run of at least five paragraphs of under four words is
     judged as one line, and dropped whole when it reads as shards."""
     blocks = re.split(r"(\n\s*\n)", text)  # paragraphs at even indexes, their separators between
-    kept: list[str] = []
     run: list[int] = []
 
     def close_run() -> None:

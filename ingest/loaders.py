@@ -75,7 +75,7 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
                 raise IngestError("encrypted PDF: it needs a password to open")
         n_pages = len(reader.pages)
         pages = []
-        ruled_pages: set[int] = set()  # pages whose drawn lines could make a table
+        ruled_pages: list[Page] = []  # text pages whose drawn lines could make a table
         ocr = PageReader(ocr_limits or OcrLimits())
         for number, pdf_page in enumerate(reader.pages, start=1):
             drawing = ruled.PageDrawing()
@@ -87,7 +87,7 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
                     continue
             pages.append(Page(source=str(path), page=number, text=text))
             if drawing.may_hold_table():
-                ruled_pages.add(number)
+                ruled_pages.append(pages[-1])
         meta_title = _pdf_meta(reader, "/Title")
         meta_date = _pdf_date(_pdf_meta(reader, "/CreationDate"))
         meta_author = _pdf_meta(reader, "/Author") or ""
@@ -104,7 +104,7 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
         raise IngestError("PDF has no pages")
     if not any(p.text.strip() for p in pages):
         raise IngestError("no text: the pages have no text layer and OCR found none on them")
-    tables = _add_table_rows(path, [page for page in pages if page.page in ruled_pages])
+    tables = _add_table_rows(path, ruled_pages)
     doc = Document(source=str(path), title="", date=None, doc_type="pdf", pages=pages)
     doc.extra = {"meta_title": meta_title or "", "meta_date": meta_date or "", "tables": str(tables),
                  "meta_author": meta_author}
@@ -153,7 +153,7 @@ def _add_table_rows(path: Path, pages: list[Page]) -> int:
     try:
         with pdfplumber.open(str(path)) as pdf:
             for page in pages:
-                if page.ocr or not page.page or page.page > len(pdf.pages):
+                if page.page > len(pdf.pages):
                     continue
                 for table in pdf.pages[page.page - 1].find_tables():
                     rows = [[" ".join((cell or "").split()) for cell in row] for row in table.extract()]

@@ -64,15 +64,11 @@ def test_prose_boxes_and_rules_are_no_table(content):
     assert not drawing_of(content).may_hold_table()
 
 
-def test_a_ruled_table_is_read_row_by_row_with_its_header():
+def test_a_ruled_table_is_read_row_by_row_with_its_header(tmp_path):
     """End to end through the loader: the grid goes to pdfplumber and its rows come back."""
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "allocations.pdf"
-        path.write_bytes(one_page_pdf(grid_ops().encode("cp1252")))
-        doc = load(path, 10)
+    path = tmp_path / "allocations.pdf"
+    path.write_bytes(one_page_pdf(grid_ops().encode("cp1252")))
+    doc = load(path, 10)
     assert doc.extra["tables"] == "1"
     assert "Allocation: Community services | 2025/26: 3.2m" in doc.pages[0].text
 
