@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from .english import STOPWORDS, stem, tokens
 
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
-                 r"fifty|hundred|thousand|dozen|half|quarter|third|double|twice|single")
+                 r"fifty|hundred|thousand|dozen|half|quarter|third|double|twice")
 _MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|december|"
            r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
 
@@ -28,7 +28,7 @@ _SHARE = re.compile(r"\d(?:\.\d+)?\s?%|\bper ?cent\b|\b(?:\d+|one|two|three|four
 _PERIOD = re.compile(r"\b(?:19|20)\d\d(?:\s*/\s*\d\d)?\b")
 _COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 # A date answers "when"; a bare period ("in 2025/26") does not say by when.
-_DATE = re.compile(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|"
+_DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|"
                    r"\b(?:by|before|until|from|after|since|starting|no later than|end of|beginning of)\s+"
                    r"(?:the\s+)?(?:end\s+of\s+)?(?:(?:19|20)\d\d\b|next\b|this\b)|"
                    r"\b(?:next|this|last|coming)\s+(?:year|month|quarter|spring|summer|autumn|winter)\b|"
@@ -42,6 +42,7 @@ _QUANTITY = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|\b(?:annual\w*|quarterly|mo
 # How often: a frequency, not any number or "each" ("each provider will be scored" says nothing
 # of how often it is done).
 _UNIT = r"(?:hours?|days?|weeks?|months?|quarters?|years?|annum|fortnights?)"
+_UNITS = r"(?:hours|days|weeks|months|quarters|years)"
 _FREQUENCY = re.compile(
     r"\b(?:quarterly|monthly|annually|yearly|weekly|daily|fortnightly|hourly|biannual\w*|biennial\w*)\b|"
     rf"\b(?:every|each|per|a|an)\s+(?:(?:\d+|other|two|three|four|six|twelve)\s+)?{_UNIT}\b|"
@@ -49,7 +50,7 @@ _FREQUENCY = re.compile(
     rf"\b\d+(?:\s*(?:to|-|–)\s*\d+)?[\s-]*(?:{_UNIT}|monthly|weekly|yearly)\b", re.I)
 _HOURS = re.compile(r"\b\d+\s*(?:hours?|hrs?)\b|\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm)\b|\b24/7\b|\bround the clock\b", re.I)
 # A length of time: "within 28 days", "20 working days", "three months".
-_DURATION = re.compile(rf"\b(?:\d+|{_NUMBER_WORDS})[\s-]+(?:working\s+|calendar\s+)?{_UNIT}\b", re.I)
+_DURATION = re.compile(rf"\b(?:\d+|{_NUMBER_WORDS})[\s-]+(?:(?:working|calendar|consecutive|successive|full|clear)\s+)?{_UNIT}\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class Asked:
             return False
         if self.kind not in ("date", "period"):
             sentence, question = _NOT_A_FIGURE.sub(" ", sentence), _NOT_A_FIGURE.sub(" ", question)
+        if self.kind != "hours":
+            sentence, question = _TIME_OF_DAY.sub(" ", sentence), _TIME_OF_DAY.sub(" ", question)
         given = {m.group(0).lower() for m in self.stated.finditer(question)}
         return any(m.group(0).lower() not in given for m in self.stated.finditer(sentence))
 
@@ -103,8 +106,20 @@ class Asked:
             return True
         if not qualifiers or any(q in words for q in qualifiers):
             return False
+        if head not in words:  # "170 community diagnostic centres" for "how many learning sites"
+            return any(counted != head for counted in _counted(sentence))
         return any(word == head and index > 0 and words[index - 1] not in qualifiers
                    for index, word in enumerate(words))
+
+
+# A figure and the plural noun it counts, up to two words on: "170 community diagnostic centres".
+_COUNTED = re.compile(rf"(?<![\w.,£$])(?:\d[\d,]*|{_NUMBER_WORDS})\s+((?:[a-z-]+\s+){{0,2}}?[a-z-]{{3,}}s)\b", re.I)
+
+
+def _counted(sentence: str) -> list[str]:
+    """The stems of the things a sentence's figures count."""
+    return [tokens(match.group(1).split()[-1])[-1] for match in _COUNTED.finditer(sentence)
+            if tokens(match.group(1).split()[-1])]
 
 
 # The measure words a question names ("what kappa score", "what vacancy rate"): the figure answers
@@ -126,9 +141,9 @@ _CHANGED = re.compile(r"\b(?:by what (?:share|proportion|percentage)|by how much
 
 
 def _subject(question: str) -> tuple[str, ...]:
-    """The stems of what "how many X" counts or "what X score" measures: the words after the
+    """The stems of what "how many X" (or "the number of X") counts or "what X score" measures: the words after the
     question words, up to the first stopword or verb (at most four)."""
-    match = re.search(r"\bhow many\s+(.*)|\bwhat\s+(?:(?:is|are|was|were|will be)\s+)?(?:the\s+)?"
+    match = re.search(r"\b(?:how many|number of)\s+(.*)|\bwhat\s+(?:(?:is|are|was|were|will be)\s+)?(?:the\s+)?"
                       r"((?:[(\w-]+\s+){0,3}\(?(?:score|rate|ratio|rating|index))\b(.*)", question, re.I)
     if not match:
         return ()
@@ -143,9 +158,16 @@ def _changed(question: str) -> tuple[str, ...]:
 
 
 def _leading_terms(text: str, stop_at_ed: bool) -> tuple[str, ...]:
+    """The stems of the words up to the first stopword or verb: at most four words, or six when an
+    "and" joins two that name one thing ("learning and evidence sites")."""
+    found = re.findall(r"[\w'-]+", text)[:6]
+    limit = 6 if any(word.lower() == "and" for word in found[1:4]) else 4
     words = []
-    for word in re.findall(r"[\w'-]+", text)[:4]:
+    for index, word in enumerate(found[:limit]):
         lowered = word.lower()
+        # "learning and evidence sites": one thing named in two words joined by "and"
+        if lowered == "and" and words and index + 1 < len(found) and found[index + 1].lower() not in STOPWORDS:
+            continue
         if lowered in STOPWORDS or lowered in _VERBS or (stop_at_ed and lowered.endswith("ed") and len(lowered) > 4):
             break
         words.extend(tokens(word))
@@ -178,8 +200,14 @@ def _share_of(question: str) -> tuple[str, ...] | None:
     return tuple(words)
 
 
+# A numbered part of a document or scheme names it and counts nothing: "segments 1 and 2",
+# "Step 4", "case study 7", "Table 3".
+_LABEL = (r"\b(?:segment|step|table|figure|fig|case study|section|chapter|appendix|phase|stage|box|"
+          r"annex|question|recommendation)s?\.?\s+\d+(?:\s*(?:,|and|or|to|-|–)\s*\d+)*\b")
 _NOT_A_FIGURE = re.compile(r"\b(?:19|20)\d\d(?:\s*(?:/|-|–|to)\s*(?:19|20)?\d\d)?\b(?!\s?%)|"
-                           r"\b\d+[- ]year (?:health )?plan\b|\bsegment \d\b|\bannex \w\b", re.I)
+                           r"\b\d+[- ]year (?:health )?plan\b|\bannex \w\b|" + _LABEL, re.I)
+# A time of day says when in the day, not how many or how much ("end the 8am scramble").
+_TIME_OF_DAY = re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s?(?:am|pm)\b", re.I)
 
 
 _KINDS: list[tuple[re.Pattern, Asked]] = [
@@ -209,13 +237,22 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     # "Which financial years should the plans cover?": a year or a span of them answers.
     # "Over what period" asks as often for days ("a sensor lasts 10 days") as for years: not a period.
     (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?years\b", re.I), Asked("period", "a period", _PERIOD)),
-    (re.compile(r"\bhow many\b", re.I), Asked("count", "a number", _COUNT)),
+    # "How many days does a trust have to appeal?", "within how many hours": a length of time,
+    # and so is "what length of stay, in days"; "each of the 5 segments" is no answer.
+    (re.compile(rf"\bhow many\s+(?:[\w-]+\s+)?{_UNITS}\b|\bin (?:days|weeks|months)\b", re.I),
+     Asked("duration", "a length of time", _DURATION)),
+    (re.compile(r"\bhow many\b|\b(?:what|which)\s+(?:is\s+the\s+)?(?:\w+\s+)?number\b|"
+                r"\b(?:below|above|under|over) what\b", re.I), Asked("count", "a number", _COUNT)),
     # A date: "by when", "deadline", "what date". A bare "when" asks as often for circumstances
     # ("When can safety needles be prescribed?") as for a date, so it asks for no kind.
     (re.compile(r"^(?:and\s+|so\s+)?by\s+when\b|\bdeadline\b|"
-                r"\b(?:what|which|by what|on what|in what)\s+(?:date|year|month|day)\b", re.I),
+                r"\b(?:what|which|by what|on what|in what)\s+(?:date|year|month|day)\b|"
+                r"\b(?:exact|precise|specific) date\b", re.I),
      Asked("date", "a date", _DATE)),
-    (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bhow (?:much|often|long|old)\b|"
+    # A maximum or a target is a figure: "assign a care coordinator to every person" states none.
+    (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bwhat (?:is the )?(?:\w+\s+)?target\b(?!s)", re.I),
+     Asked("quantity", "a figure", _COUNT)),
+    (re.compile(r"\bhow (?:much|often|long|old)\b|"
                 r"\bwhat (?:rate|percentage|proportion|ratio)\b|\bwhat (?:[(\w-]+\s+){0,3}\(?(?:score|rating)\b", re.I),
      Asked("quantity", "a figure", _QUANTITY)),
 ]

@@ -156,9 +156,37 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("What will the new time limit be for the CQC to bring legal action against a provider?", "duration",
      "The CQC will move to a more data-led regulatory model in April 2026.",
      "Proceedings must be brought within 12 months of the incident."),
+    # how many days or hours: a length of time, not a count of segments
+    ("How many days does a trust have to appeal its NHS Oversight Framework segment?", "duration",
+     "Further details on allocation to each of the 5 segments can be found in the framework.",
+     "A trust may appeal within 20 working days of its segmentation."),
+    ("What target average length of stay, in days, is set for adult acute mental health beds?", "duration",
+     "Reduce average length of stay in adult acute mental health beds by 2025/26.",
+     "Average length of stay should fall to 32 days."),
+    # a maximum is a figure: "every person" is none
+    ("What is the maximum caseload for a neighbourhood care coordinator?", "quantity",
+     "Assign a care coordinator to every person in the population cohort.",
+     "A care coordinator should hold no more than 50 people on their caseload."),
+    # a numbered step, segment or case study counts nothing
+    ("How many consecutive quarters must a trust spend in segment 4?", "duration",
+     "Step 4: an organisation's score translates to segments 1 and 2 or case study 7.",
+     "A trust in segment 4 for two consecutive quarters moves to the programme."),
+    # a time of day is no count ("end the 8am scramble")
+    ("How many new neighbourhood health centres will be built?", "count",
+     "End the 8am scramble by building neighbourhood health centres.",
+     "We will build 250 new neighbourhood health centres."),
+    ("What is the exact date in December by which plans must be submitted?", "date",
+     "Boards sign off plans in December.", "Plans must be submitted by 12 December 2025."),
+    ("Below what number of cases is a metric's data suppressed?", "count",
+     "Data are suppressed due to low numbers.", "Data are suppressed where there are fewer than 5 cases."),
+    # a count of another thing, named with none of the question's qualifiers, does not answer
+    ("How many neighbourhood health learning and evidence sites will there be in 2025/26?", "count",
+     "170 community diagnostic centres will be open by March 2025, with more than one in each ICB.",
+     "There will be 12 learning and evidence sites."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
-        "cut-never-named", "time-limit"])
+        "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
+        "time-of-day-no-count", "exact-date", "what-number", "count-of-another-thing"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
@@ -171,3 +199,8 @@ def test_over_what_period_is_no_question_for_years():
     answered by "10 days", and was refused as a period the documents do not state."""
     asked = asked_for("How many Dexcom One sensors should be prescribed, and over what period?")
     assert asked.kind == "count"
+
+
+def test_opening_hours_are_still_stated_by_times_of_day():
+    question = "What opening hours will the new centres have?"
+    assert asked_for(question).stated_in("Centres will open from 8am to 8pm.", question)

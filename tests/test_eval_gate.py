@@ -29,7 +29,9 @@ SETS = [(DEV_SET, THRESHOLDS, False), (HOLDOUT_SET, HOLDOUT_THRESHOLDS, False),
         (EVAL / "integration-holdout.jsonl", EVAL / "integration-holdout-thresholds.json", True),
         (EVAL / "integration-tune.jsonl", EVAL / "integration-tune-thresholds.json", True),
         # blind until stop 24's measurement; read and tuned on since (integration-test2 is blind now)
-        (EVAL / "integration-test.jsonl", EVAL / "integration-test-thresholds.json", True)]
+        (EVAL / "integration-test.jsonl", EVAL / "integration-test-thresholds.json", True),
+        # written blind at stop 26 as a tuning set for near misses (30 of its 56 questions)
+        (EVAL / "integration-nearmiss.jsonl", EVAL / "integration-nearmiss-thresholds.json", True)]
 # Measured once when a stop closes, never tuned on; here only every quote is checked for markup.
 TEST_SETS = [(EVAL / "test.jsonl", False), (EVAL / "integration-test2.jsonl", True)]
 GATES = [(path, thresholds, metric) for path, thresholds, _ in SETS for metric in sorted(load_thresholds(thresholds))]
