@@ -34,6 +34,8 @@ _DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTH
                    r"\b(?:next|this|last|coming)\s+(?:year|month|quarter|spring|summer|autumn|winter)\b|"
                    r"\b(?:spring|summer|autumn|winter)\b|\bwithin \w+ (?:days|weeks|months|years)\b",
                    re.I)
+_DAY = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?\b|"
+                  r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", re.I)
 _PENALTY = re.compile(r"\b(?:penalt\w*|fines?|fined|sanction\w*|withh[eo]ld\w*|clawback|claw back|"
                       r"deduct\w*|intervention|enforcement|downrat\w*)\b", re.I)
 _QUANTITY = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|\b(?:annual\w*|quarterly|monthly|weekly|daily|yearly|"
@@ -79,6 +81,8 @@ class Asked:
             sentence, question = _NOT_A_FIGURE.sub(" ", sentence), _NOT_A_FIGURE.sub(" ", question)
         if self.kind != "hours":
             sentence, question = _TIME_OF_DAY.sub(" ", sentence), _TIME_OF_DAY.sub(" ", question)
+        if self.kind == "count":  # "a score of 0" is a measure's value, not a number of things
+            sentence = _MEASURE_VALUE.sub(" ", sentence)
         given = {m.group(0).lower() for m in self.stated.finditer(question)}
         return any(m.group(0).lower() not in given for m in self.stated.finditer(sentence))
 
@@ -206,6 +210,7 @@ _LABEL = (r"\b(?:segment|step|table|figure|fig|case study|section|chapter|append
           r"annex|question|recommendation)s?\.?\s+\d+(?:\s*(?:,|and|or|to|-|–)\s*\d+)*\b")
 _NOT_A_FIGURE = re.compile(r"\b(?:19|20)\d\d(?:\s*(?:/|-|–|to)\s*(?:19|20)?\d\d)?\b(?!\s?%)|"
                            r"\b\d+[- ]year (?:health )?plan\b|\bannex \w\b|" + _LABEL, re.I)
+_MEASURE_VALUE = re.compile(r"\b(?:score|rating|rate|ratio|index|grade)\s+of\s+\d+(?:\.\d+)?\b", re.I)
 # A time of day says when in the day, not how many or how much ("end the 8am scramble").
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s?(?:am|pm)\b", re.I)
 
@@ -245,9 +250,10 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"\b(?:below|above|under|over) what\b", re.I), Asked("count", "a number", _COUNT)),
     # A date: "by when", "deadline", "what date". A bare "when" asks as often for circumstances
     # ("When can safety needles be prescribed?") as for a date, so it asks for no kind.
+    # "The exact date": a day of a month, not a month or a year.
+    (re.compile(r"\b(?:exact|precise|specific) date\b", re.I), Asked("date", "a date", _DAY)),
     (re.compile(r"^(?:and\s+|so\s+)?by\s+when\b|\bdeadline\b|"
-                r"\b(?:what|which|by what|on what|in what)\s+(?:date|year|month|day)\b|"
-                r"\b(?:exact|precise|specific) date\b", re.I),
+                r"\b(?:what|which|by what|on what|in what)\s+(?:date|year|month|day)\b", re.I),
      Asked("date", "a date", _DATE)),
     # A maximum or a target is a figure: "assign a care coordinator to every person" states none.
     (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bwhat (?:is the )?(?:\w+\s+)?target\b(?!s)", re.I),

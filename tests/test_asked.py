@@ -176,9 +176,9 @@ def test_pension_scheme_questions_are_a_staff_matter():
      "End the 8am scramble by building neighbourhood health centres.",
      "We will build 250 new neighbourhood health centres."),
     ("What is the exact date in December by which plans must be submitted?", "date",
-     "Boards sign off plans in December.", "Plans must be submitted by 12 December 2025."),
+     "Plans for the period from 2026/27 are signed off in December.", "Plans must be submitted by 12 December 2025."),
     ("Below what number of cases is a metric's data suppressed?", "count",
-     "Data are suppressed due to low numbers.", "Data are suppressed where there are fewer than 5 cases."),
+     "Where the data is suppressed, it will receive a score of 0.", "Data are suppressed where there are fewer than 5 cases."),
     # a count of another thing, named with none of the question's qualifiers, does not answer
     ("How many neighbourhood health learning and evidence sites will there be in 2025/26?", "count",
      "170 community diagnostic centres will be open by March 2025, with more than one in each ICB.",
