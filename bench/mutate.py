@@ -356,6 +356,9 @@ def run_tests(project: Path, tests: list[str], timeout: float) -> tuple[int, lis
     return done.returncode, failed, time.perf_counter() - started
 
 
+DEFAULT_OUT = ROOT / "bench" / "results" / "mutate.json"
+
+
 def apply(project: Path, mutant: Mutant) -> dict[str, str]:
     """Apply the edits; return the original texts so they can be put back."""
     originals = {}
@@ -375,7 +378,7 @@ def main() -> int:
     parser.add_argument("--only", default="", help="run only mutants whose name matches this regular expression")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per test run")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "mutate.json")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     mutants = [m for m in MUTANTS if re.search(args.only, m.name)]
     if args.list:
@@ -412,8 +415,9 @@ def main() -> int:
                          "caught_by": failed, "seconds": round(seconds, 1), "tests": mutant.tests})
             print(f"{'caught  ' if caught else 'SURVIVED'} {mutant.name} ({seconds:.0f} s): "
                   f"{', '.join(failed) or '-'}", flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    if not args.only or args.out != DEFAULT_OUT:  # a partial run leaves the last full report in place
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     survived = [r["mutant"] for r in rows if not r["caught"]]
     print(f"\n{len(rows) - len(survived)} of {len(rows)} mutants caught" +
           (f"; survived: {', '.join(survived)}" if survived else ""))
