@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from .english import STOPWORDS, stem, tokens
 
@@ -269,8 +270,11 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
 _SCENE = re.compile(r"^\s*(?:when|if|once|after)\b[^,?]{3,120},\s*(?=(?:how|what|which|who|where|why)\b)", re.I)
 
 
+@lru_cache(maxsize=512)
 def asked_for(question: str) -> Asked | None:
-    """The specific kind of thing the question asks for, or None for an open question."""
+    """The specific kind of thing the question asks for, or None for an open question. Cached: the
+    assistant, its refusal check and the extractive answerer each ask it of the same question, and
+    an ``Asked`` is frozen."""
     question = _SCENE.sub("", question)
     for pattern, asked in _KINDS:
         if pattern.search(question):

@@ -75,10 +75,10 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
                 raise IngestError("encrypted PDF: it needs a password to open")
         n_pages = len(reader.pages)
         pages = []
-        ruled_pages: list[Page] = []  # text pages whose drawn lines could make a table
+        tables = 0
         ocr = PageReader(ocr_limits or OcrLimits())
         for number, pdf_page in enumerate(reader.pages, start=1):
-            drawing = ruled.PageDrawing()
+            drawing = ruled.PageDrawing(_page_height(pdf_page))
             text = _page_text(pdf_page, drawing)
             if needs_ocr(text) and _has_images(pdf_page):  # a scan: its images are read, and the page says so
                 read = ocr.read(pdf_page, number)
@@ -86,8 +86,8 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
                     pages.append(Page(source=str(path), page=number, text=read, ocr=True))
                     continue
             pages.append(Page(source=str(path), page=number, text=text))
-            if drawing.may_hold_table():
-                ruled_pages.append(pages[-1])
+            if drawing.holds_table():
+                tables += _add_table_rows(pages[-1], drawing)
         meta_title = _pdf_meta(reader, "/Title")
         meta_date = _pdf_date(_pdf_meta(reader, "/CreationDate"))
         meta_author = _pdf_meta(reader, "/Author") or ""
@@ -104,7 +104,6 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
         raise IngestError("PDF has no pages")
     if not any(p.text.strip() for p in pages):
         raise IngestError("no text: the pages have no text layer and OCR found none on them")
-    tables = _add_table_rows(path, ruled_pages)
     doc = Document(source=str(path), title="", date=None, doc_type="pdf", pages=pages)
     doc.extra = {"meta_title": meta_title or "", "meta_date": meta_date or "", "tables": str(tables),
                  "meta_author": meta_author}
@@ -114,7 +113,7 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
 def _page_text(pdf_page, drawing: ruled.PageDrawing | None = None) -> str:
     """The page's text in reading order: pypdf's default pass, or for a page set in two columns
     its layout-mode text cut at the gutter (ingest/columns.py). The same pass gives ``drawing``
-    the lines the page draws, for the table check (ingest/ruled.py)."""
+    the lines the page draws and where each piece of text starts, for its tables (ingest/ruled.py)."""
     starts: list[float] = []
     drawing = drawing or ruled.PageDrawing()
 
@@ -124,7 +123,7 @@ def _page_text(pdf_page, drawing: ruled.PageDrawing | None = None) -> str:
         else:
             drawing.visit(operator, arguments, cm)
 
-    text = pdf_page.extract_text(visitor_operand_after=visit) or ""
+    text = pdf_page.extract_text(visitor_operand_after=visit, visitor_text=drawing.visit_text) or ""
     try:
         width = float(pdf_page.mediabox.width)
     except Exception:  # no usable page box: read as drawn
@@ -136,33 +135,26 @@ def _page_text(pdf_page, drawing: ruled.PageDrawing | None = None) -> str:
     return text
 
 
-def _add_table_rows(path: Path, pages: list[Page]) -> int:
+def _add_table_rows(page: Page, drawing: ruled.PageDrawing) -> int:
     """pypdf reads a table as a stream of words in column order, so "eGFR >45" and the row it
-    belongs to drift apart. pdfplumber finds the tables; each row is added to its page as a line
-    that keeps its header beside each value ("Issue: Glycaemic control | Concomitant Diabetes: If
-    using insulin ..."), one paragraph a row. Tables are an extra: a PDF pdfplumber cannot read
-    keeps its text as it is. ``pages``: the text pages whose drawn lines could make a table
-    (ingest/ruled.py); pdfplumber lays out no other page, which is what its time goes on."""
-    if not pages:
-        return 0
+    belongs to drift apart. Each table's rows (ingest/ruled.py) are added to the page as lines that
+    keep the header beside each value ("Issue: Glycaemic control | Concomitant Diabetes: If using
+    insulin ..."), one paragraph a row. Tables are an extra: a page whose tables cannot be read
+    keeps its text as it is. Returns the number of tables added."""
     try:
-        import pdfplumber
-    except ImportError:
+        tables = drawing.tables()
+    except Exception:  # noqa: BLE001 - an odd drawing: the text stands
         return 0
-    found = 0
+    for rows in tables:
+        page.text += "\n\n" + "\n\n".join(office.table_lines(rows))
+    return len(tables)
+
+
+def _page_height(pdf_page) -> float:
     try:
-        with pdfplumber.open(str(path)) as pdf:
-            for page in pages:
-                if page.page > len(pdf.pages):
-                    continue
-                for table in pdf.pages[page.page - 1].find_tables():
-                    rows = [[" ".join((cell or "").split()) for cell in row] for row in table.extract()]
-                    if len(rows) >= 2 and max(len(row) for row in rows) >= 2:
-                        page.text += "\n\n" + "\n\n".join(office.table_lines(rows))
-                        found += 1
-    except Exception:  # noqa: BLE001 - pdfminer raises many types on odd files; the text stands
-        pass
-    return found
+        return float(pdf_page.mediabox.height)
+    except Exception:  # noqa: BLE001 - no usable page box: tables read bottom to top
+        return 0.0
 
 
 def _has_images(pdf_page) -> bool:

@@ -1,36 +1,59 @@
-"""Which PDF pages could hold a ruled table, from the lines the page draws.
+"""PDF tables read from pypdf's own pass: the lines a page draws and the text it places.
 
 pdfplumber finds a table from the ruling lines a page draws, but to know them it has pdfminer
 lay out every object of the page, characters included: on the nine NHS PDFs that layout was 25 s
-of a 27 s table pass, for 51 tables on 187 pages. The lines themselves are cheap: pypdf's text
-pass already walks every operator of the page (ingest/loaders.py), rectangles and line segments
-included. This module collects those segments and asks pdfplumber's own table geometry (its
-edge merging, intersections and cells, with its default settings) whether they form a grid of at
-least two cells. Only such pages go to pdfplumber.
+of a 27 s table pass, for 51 tables on 187 pages. Both halves are already at hand: pypdf's text
+pass walks every operator of the page (ingest/loaders.py), rectangles and line segments included,
+and reports each piece of text it extracts with the point where it starts. This module collects
+the segments and the text, lets pdfplumber's own table geometry (its edge merging, intersections,
+cells and tables, with its default settings) find the cells from the painted segments, and puts
+each piece of text in the cell that holds its start. Words stay whole: pypdf has already joined
+the glyphs, and only its own line breaks become spaces.
 
-The check errs towards reading a page: segments are kept whether or not they are painted (a
-clipping rectangle counts), and a curve's control points count as corners. A page with more
-segments than a drawing of tables plausibly needs (a chart or map) is read without the check.
+Only painted segments count, as in pdfplumber (a clipping rectangle draws nothing). A table is a
+grid of at least two rows and two columns of cells, the test pdfplumber's rows had to pass before.
 """
 from __future__ import annotations
 
-# Past this many segments (a chart, a map, a logo traced in lines) the cell check would cost
-# more than it saves: the page goes to pdfplumber as before.
-MAX_SEGMENTS = 5000
+# A page that paints more segments than this is a chart, a map or a logo traced in lines: its
+# cell geometry would cost seconds and find no table. The densest NHS table page paints 1,312.
+MAX_SEGMENTS = 20000
+# A piece of text is placed by a point this share of its font size above its baseline: inside the
+# glyphs, as pdfplumber places a character by the middle of its box (a baseline can sit on a rule).
+BASELINE_LIFT = 0.3
+# Ligature glyphs as their letters, as pdfplumber's cells had them ("Greenfine", "Tariff").
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+# Operators that paint the path built so far; "n" ends it unpainted (a clipping path).
+_PAINT = frozenset({b"S", b"s", b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"})
 # Below this a segment is taken as straight along the axis (PDF units, 1/72 inch).
 AXIS_TOLERANCE = 0.01
 
 
 class PageDrawing:
-    """Straight segments one page draws, fed by pypdf's operator visitor (``visit``), in page
-    units (the current transformation applied)."""
+    """The straight segments one page draws and the pieces of text it places, fed by pypdf's
+    operator and text visitors (``visit``, ``visit_text``), in page units (the current
+    transformation applied); from them, the page's tables."""
 
-    def __init__(self) -> None:
+    def __init__(self, page_height: float = 0.0) -> None:
+        # Cells are in pdfplumber's space, y measured down from the top, so rows read top to
+        # bottom; without a height they read bottom to top (enough to count them).
+        self.page_height = page_height
+        self._cells: list[list[tuple]] | None = None
         self.segments: list[tuple[float, float, float, float]] = []
+        self.painted: list[tuple[float, float, float, float]] = []  # the segments of painted paths
+        self.texts: list[tuple[str, float, float]] = []  # (text, x, y) where each piece starts
+        self._path_start = 0  # where the path being built begins in ``segments``
         self._start: tuple[float, float] | None = None
         self._point: tuple[float, float] | None = None
 
     def visit(self, operator: bytes, operands: list, cm: list) -> None:
+        if operator in _PAINT:
+            self.painted.extend(self.segments[self._path_start:])
+            self._path_start = len(self.segments)
+            return
+        if operator == b"n":
+            self._path_start = len(self.segments)
+            return
         if operator not in _PATH_OPERATORS:
             return
         try:
@@ -39,31 +62,47 @@ class PageDrawing:
             return
         _PATH_OPERATORS[operator](self, numbers, cm)
 
-    def may_hold_table(self) -> bool:
-        """Whether the segments form a grid of at least two rows and two columns of cells, as
-        pdfplumber reckons cells and groups them into tables (a lone box or a rule is no table)."""
-        if len(self.segments) > MAX_SEGMENTS:
-            return True
-        edges = [edge for edge in map(_edge, self.segments) if edge is not None]
-        if len(edges) < 4:
-            return False
-        from pdfplumber.table import (TableSettings, cells_to_tables, edges_to_intersections,
-                                      intersections_to_cells, merge_edges)
-        from pdfplumber.utils import filter_edges
+    def visit_text(self, text: str, cm: list, tm: list, font, font_size) -> None:
+        """pypdf's ``visitor_text``: a piece of extracted text and the matrices where it starts."""
+        if not text:
+            return
+        try:
+            x, y = _place(float(tm[4]), float(tm[5]), cm)
+            lift = BASELINE_LIFT * float(font_size or 0) * abs(float(tm[3]) * float(cm[3]))
+        except (TypeError, ValueError, IndexError):  # no usable position: the text stays in the page text
+            return
+        self.texts.append((text, x, y + lift))
 
-        settings = TableSettings()
-        edges = merge_edges(filter_edges(edges, min_length=settings.edge_min_length_prefilter),
-                            snap_x_tolerance=settings.snap_x_tolerance,
-                            snap_y_tolerance=settings.snap_y_tolerance,
-                            join_x_tolerance=settings.join_x_tolerance,
-                            join_y_tolerance=settings.join_y_tolerance)
-        edges = filter_edges(edges, min_length=settings.edge_min_length)
-        crossings = edges_to_intersections(edges, settings.intersection_x_tolerance,
-                                           settings.intersection_y_tolerance)
-        tables = cells_to_tables(intersections_to_cells(crossings))
-        # A cell is (x0, top, x1, bottom): rows start at distinct tops, columns at distinct x0s.
-        return any(len({cell[1] for cell in cells}) >= 2 and len({cell[0] for cell in cells}) >= 2
-                   for cells in tables)
+    def tables(self) -> list[list[list[str]]]:
+        """Each table's rows of cell texts, top to bottom and left to right, one column each ("" for
+        an empty cell and for the columns a merged cell spans past its first), as pdfplumber's
+        ``Table.extract`` gives them."""
+        from pdfplumber.table import Table
+
+        return [[[self._cell_text(cell) if cell else "" for cell in row.cells] for row in Table(None, cells).rows]
+                for cells in self._tables()]
+
+    def holds_table(self) -> bool:
+        """Whether the painted segments form a grid of at least two rows and two columns of cells,
+        as pdfplumber reckons cells and groups them into tables (a lone box or a rule is no table)."""
+        return bool(self._tables())
+
+    def _tables(self) -> list[list[tuple]]:
+        if self._cells is None:
+            self._cells = [] if len(self.painted) > MAX_SEGMENTS else [
+                cells for cells in _tables(self.painted, self.page_height)
+                # A cell is (x0, top, x1, bottom): rows start at distinct tops, columns at distinct x0s.
+                if len({cell[1] for cell in cells}) >= 2 and len({cell[0] for cell in cells}) >= 2]
+        return self._cells
+
+    def _cell_text(self, cell: tuple) -> str:
+        x0, top, x1, bottom = cell
+        # Half-open, so a piece starting on a rule belongs to one cell, the one to its right or below.
+        inside = [text for text, x, y in self.texts if x0 <= x < x1 and top <= self._down(y) < bottom]
+        return " ".join("".join(inside).translate(_LIGATURES).split())
+
+    def _down(self, y: float) -> float:
+        return self.page_height - y if self.page_height else y
 
     # --- path operators --------------------------------------------------------------------
 
@@ -107,14 +146,40 @@ _PATH_OPERATORS = {b"m": PageDrawing._move, b"l": PageDrawing._line, b"c": PageD
                    b"re": PageDrawing._rectangle}
 
 
+def _tables(segments: list, page_height: float) -> list[list[tuple]]:
+    """pdfplumber's tables (lists of cells) from straight segments, with its default settings.
+    With a page height the cells are in pdfplumber's top-down space; without, y runs upwards
+    (enough to count rows and columns)."""
+    edges = [edge for edge in (_edge(segment, page_height) for segment in segments) if edge is not None]
+    if len(edges) < 4:
+        return []
+    from pdfplumber.table import (TableSettings, cells_to_tables, edges_to_intersections,
+                                  intersections_to_cells, merge_edges)
+    from pdfplumber.utils import filter_edges
+
+    settings = TableSettings()
+    edges = merge_edges(filter_edges(edges, min_length=settings.edge_min_length_prefilter),
+                        snap_x_tolerance=settings.snap_x_tolerance,
+                        snap_y_tolerance=settings.snap_y_tolerance,
+                        join_x_tolerance=settings.join_x_tolerance,
+                        join_y_tolerance=settings.join_y_tolerance)
+    edges = filter_edges(edges, min_length=settings.edge_min_length)
+    crossings = edges_to_intersections(edges, settings.intersection_x_tolerance,
+                                       settings.intersection_y_tolerance)
+    return cells_to_tables(intersections_to_cells(crossings))
+
+
 def _place(x: float, y: float, cm: list) -> tuple[float, float]:
     a, b, c, d, e, f = (float(value) for value in cm)
     return a * x + c * y + e, b * x + d * y + f
 
 
-def _edge(segment: tuple[float, float, float, float]) -> dict | None:
-    """A segment as pdfplumber's edge record, when it runs along an axis."""
+def _edge(segment: tuple[float, float, float, float], page_height: float = 0.0) -> dict | None:
+    """A segment as pdfplumber's edge record, when it runs along an axis; with a page height, in
+    pdfplumber's space (y measured down from the top of the page)."""
     x0, y0, x1, y1 = segment
+    if page_height:
+        y0, y1 = page_height - y0, page_height - y1
     if abs(x0 - x1) <= AXIS_TOLERANCE:
         orientation = "v"
     elif abs(y0 - y1) <= AXIS_TOLERANCE:
