@@ -44,8 +44,8 @@ _QUANTITY = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|\b(?:annual\w*|quarterly|mo
 
 # How often: a frequency, not any number or "each" ("each provider will be scored" says nothing
 # of how often it is done).
-_UNIT = r"(?:hours?|days?|weeks?|months?|quarters?|years?|annum|fortnights?)"
-_UNITS = r"(?:hours|days|weeks|months|quarters|years)"
+_UNIT = r"(?:minutes?|mins?|hours?|days?|weeks?|months?|quarters?|years?|annum|fortnights?)"
+_UNITS = r"(?:minutes|hours|days|weeks|months|quarters|years)"
 _FREQUENCY = re.compile(
     r"\b(?:quarterly|monthly|annually|yearly|weekly|daily|fortnightly|hourly|biannual\w*|biennial\w*)\b|"
     rf"\b(?:every|each|per|a|an)\s+(?:(?:\d+|other|two|three|four|six|twelve)\s+)?{_UNIT}\b|"
@@ -54,11 +54,13 @@ _FREQUENCY = re.compile(
 _HOURS = re.compile(r"\b\d+\s*(?:hours?|hrs?)\b|\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm)\b|\b24/7\b|\bround the clock\b", re.I)
 # A length of time: "within 28 days", "20 working days", "three months".
 _DURATION = re.compile(rf"\b(?:\d+|{_NUMBER_WORDS})[\s-]+(?:(?:working|calendar|consecutive|successive|full|clear)\s+)?{_UNIT}\b", re.I)
+_DURATION_OR_END = re.compile(_DURATION.pattern + rf"|\b(?:until|till|up to|no later than)\s+(?:the\s+)?(?:end\s+of\s+)?"
+                              rf"(?:\d{{1,2}}\s+)?(?:{_MONTHS}|(?:19|20)\d\d)\b|\b(?:a|one|two|three) (?:full )?terms?\b", re.I)
 
 
 @dataclass(frozen=True)
 class Asked:
-    kind: str  # "amount", "count", "date", "duration", "frequency", "hours", "penalty", "period", "quantity", "share"
+    kind: str  # "amount", "count", "date", "duration", "frequency", "hours", "penalty", "period", "quantity", "role", "share"
     label: str  # how the refusal names it: "an amount", "a date"
     stated: re.Pattern
     # What is counted or measured, as stems, when the question names it: "how many neighbourhood
@@ -78,6 +80,8 @@ class Asked:
         no amount or count."""
         if self.about_something_else(sentence):
             return False
+        if self.kind == "role":  # the question names the role; the sentence must say who has it
+            return bool(self.stated.search(sentence))
         if self.kind not in ("date", "period"):
             sentence, question = _NOT_A_FIGURE.sub(" ", sentence), _NOT_A_FIGURE.sub(" ", question)
         if self.kind != "hours":
@@ -243,6 +247,9 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     # "Which financial years should the plans cover?": a year or a span of them answers.
     # "Over what period" asks as often for days ("a sensor lasts 10 days") as for years: not a period.
     (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?years\b", re.I), Asked("period", "a period", _PERIOD)),
+    # "How long must a provider stay?": a length of time ("45 minutes", "three years") or an end
+    # ("until March 2026"); "each quarter" is neither.
+    (re.compile(r"\bhow long\b", re.I), Asked("duration", "a length of time", _DURATION_OR_END)),
     # "How many days does a trust have to appeal?", "within how many hours": a length of time,
     # and so is "what length of stay, in days"; "each of the 5 segments" is no answer.
     (re.compile(rf"\bhow many\s+(?:[\w-]+\s+)?{_UNITS}\b|\bin (?:days|weeks|months)\b", re.I),
@@ -251,6 +258,10 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"\b(?:below|above|under|over) what\b", re.I), Asked("count", "a number", _COUNT)),
     # A date: "by when", "deadline", "what date". A bare "when" asks as often for circumstances
     # ("When can safety needles be prescribed?") as for a date, so it asks for no kind.
+    # "When will the annex be published?": a date. (A bare "when" asks as often for circumstances.)
+    (re.compile(r"^\s*when (?:will|is|are|should|does|do)\b.{0,100}\b(?:published|publish|launched|launch|introduced|"
+                r"released|issued|announced|come into (?:force|effect)|take effect|expire)\b", re.I),
+     Asked("date", "a date", _DATE)),
     # "The exact date": a day of a month, not a month or a year.
     (re.compile(r"\b(?:exact|precise|specific) date\b", re.I), Asked("date", "a date", _DAY)),
     (re.compile(r"^(?:and\s+|so\s+)?by\s+when\b|\bdeadline\b|"
@@ -270,12 +281,34 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
 _SCENE = re.compile(r"^\s*(?:when|if|once|after)\b[^,?]{3,120},\s*(?=(?:how|what|which|who|where|why)\b)", re.I)
 
 
+# "Who will lead the investigation?", "which organisation will host the office?": a name, stated
+# only by a sentence saying who does that ("chaired by the Secretary of State"); a sentence that
+# names the body without the role ("establish a new College") states no one.
+_WHO_ROLE = re.compile(r"\b(?:who|which (?:organisation|organization|body|person|team|trust|icb|department))\s+"
+                       r"(?:(?:will|should|is to|is going to|would|shall|must|is expected to|is due to)\s+)?"
+                       r"(?:be\s+)?(lead|led|chair|chaired|head|headed|host|hosted)\b", re.I)
+_ROLE_FORMS = {"lead": r"lead|leads|leading|led", "chair": r"chair|chairs|chaired|chairing|chairman|chairwoman|chairperson",
+               "head": r"head|heads|headed|heading", "host": r"host|hosts|hosted|hosting"}
+
+
+def _asked_for_role(question: str) -> Asked | None:
+    match = _WHO_ROLE.search(question)
+    if not match:
+        return None
+    role = {"led": "lead", "chaired": "chair", "headed": "head", "hosted": "host"}.get(match.group(1).lower(),
+                                                                                    match.group(1).lower())
+    return Asked("role", "a name", re.compile(rf"\b(?:{_ROLE_FORMS[role]})\b", re.I))
+
+
 @lru_cache(maxsize=512)
 def asked_for(question: str) -> Asked | None:
     """The specific kind of thing the question asks for, or None for an open question. Cached: the
     assistant, its refusal check and the extractive answerer each ask it of the same question, and
     an ``Asked`` is frozen."""
     question = _SCENE.sub("", question)
+    role = _asked_for_role(question)
+    if role:
+        return role
     for pattern, asked in _KINDS:
         if pattern.search(question):
             share_of = _share_of(question)
@@ -292,7 +325,10 @@ _STAFF_TOPICS = re.compile(
     r"\b(?:passwords?|log ?in|locked out|payslips?|salary|salaries|wages?|pay (?:band|scale|rise|award)s?|"
     r"band \d\b|annual leave|holidays? (?:allowance|entitlement)|carry over|parking|car park|"
     r"income tax|tax code|personal allowance|mileage|expenses? claims?|claim (?:\w+ )?expenses|sick pay|"
-    r"overtime|maternity pay|pension contributions?|(?:nhs )?pension scheme|contribution rates?|laptop|printer|wi-?fi|it helpdesk)\b", re.I)
+    r"overtime|maternity pay|pension contributions?|(?:nhs )?pension scheme|contribution rates?|laptop|printer|wi-?fi|it helpdesk|"
+    r"report(?:ing)? (?:my |a )?(?:sickness|sick|absence)|call(?:ing)? in sick|sick note|fit note|shift swaps?|swap(?:ping)? (?:a )?shifts?|"
+    r"(?:statutory and )?mandatory training|statutory training|information governance training|e-?learning modules?|"
+    r"dbs checks?|occupational health|uniforms?|annual appraisal|payroll)\b", re.I)
 
 
 def staff_topic(question: str) -> str | None:

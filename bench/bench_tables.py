@@ -1,6 +1,6 @@
 """What reading PDF tables costs (issue 15): the NHS PDFs loaded three ways in the same run.
 
-    python bench/bench_tables.py [--corpus DIR] [--rounds 3]
+    python bench/bench_tables.py [--corpus DIR] [--rounds 3] [--ingest 2]
 
   text only         pypdf's text pass, no table pass: the loader before tables were read
   pdfplumber        pdfplumber's find_tables and extract on the pages whose drawn lines form a
@@ -13,6 +13,10 @@ summary is the median over rounds, with each way's ratio to "text only" from the
 Then the tables of "pypdf cells" are set beside pdfplumber's, cell by cell: how many tables each
 finds and the share of cells whose text is the same (spaces aside). The script exits 1 when a
 table pdfplumber finds is missing.
+
+With --ingest N, it also times N rounds of the whole ingest of the corpus folder (load, clean,
+chunk, embed, index) into a fresh store, with the table pass and without it, in alternating order:
+what a maintainer waits for.
 """
 from __future__ import annotations
 
@@ -77,6 +81,37 @@ def load_all(files: list[Path], way: str) -> tuple[float, dict]:
     return seconds, rows_by_page
 
 
+def timed_ingests(corpus: Path, rounds: int) -> dict[str, list[float]]:
+    """Seconds of a whole ingest into a fresh store, with tables ("now") and without ("text only")."""
+    import tempfile
+
+    import ingest
+    from index.embedding import Embedder
+    from index.settings import Settings
+    from ingest import ruled
+
+    settings = Settings()
+    embedder = Embedder(settings.embedding_model, settings.embedding_backend, settings.embed_batch_size)
+    embedder.warm_up()
+    real_check = ruled.PageDrawing.holds_table
+    seconds: dict[str, list[float]] = {"text only": [], "now": []}
+    for number in range(rounds):
+        for way in (("text only", "now") if number % 2 == 0 else ("now", "text only")):
+            if way == "text only":
+                ruled.PageDrawing.holds_table = lambda self: False
+            try:
+                with tempfile.TemporaryDirectory(prefix="bench-tables-") as tmp:
+                    started = time.perf_counter()
+                    report = ingest.run([corpus], Settings(store=Path(tmp) / "store"), embedder=embedder)
+                    seconds[way].append(time.perf_counter() - started)
+            finally:
+                ruled.PageDrawing.holds_table = real_check
+            if report.failed:
+                raise SystemExit(f"ingest failed for: {report.failed}")
+        print(f"ingest round {number + 1}: " + ", ".join(f"{way} {seconds[way][-1]:.1f} s" for way in seconds), flush=True)
+    return seconds
+
+
 def compare(reference: dict, now: dict) -> tuple[int, int, int, int, int, list]:
     """Tables each way, tables missing from ``now``, cells compared and cells the same."""
     tables_ref = tables_now = missing = cells = same = 0
@@ -101,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--ingest", type=int, default=0, help="rounds of the whole ingest, with and without tables")
     args = parser.parse_args(argv)
     files = sorted(args.corpus.glob("*.pdf"))
     if not files:
@@ -131,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
           f"cells the same {same} of {cells} ({same / max(cells, 1):.1%})")
     for name, page, ref_cell, now_cell in examples:
         print(f"  {name} p{page}: pdfplumber {ref_cell!r} / pypdf {now_cell!r}")
+    if args.ingest:
+        ingests = timed_ingests(args.corpus, args.ingest)
+        without, with_tables = statistics.median(ingests["text only"]), statistics.median(ingests["now"])
+        print(f"whole ingest of {args.corpus.name}, median of {args.ingest}: text only {without:.1f} s, "
+              f"with tables {with_tables:.1f} s ({with_tables / without:.2f}x)")
     return 1 if missing else 0
 
 

@@ -8,8 +8,8 @@ least this share of the best sentence's score. Too low and near misses are answe
 about the subject; too high and answerable questions whose figure sits in the second-best
 sentence are refused. Fitted on the tuning sets only: eval/dev.jsonl and eval/holdout.jsonl on the
 seeds + NHS documents (--small-store), eval/integration-dev.jsonl and eval/integration-holdout.jsonl
-and eval/integration-tune.jsonl and eval/integration-nearmiss.jsonl on corpus/ + the NHS documents
-(--store). The test sets are never
+eval/integration-tune.jsonl, eval/integration-nearmiss.jsonl and eval/integration-refusals.jsonl on
+corpus/ + the NHS documents (--store). The test sets are never
 read here.
 
 For each share it prints, over the four sets together: refusal accuracy, near-miss refusal,
@@ -28,7 +28,7 @@ from _setup import ROOT, SHARED  # noqa: E402,F401  (offline, quiet, project on 
 
 TUNING = {"small": ["dev.jsonl", "holdout.jsonl"],
           "library": ["integration-dev.jsonl", "integration-holdout.jsonl", "integration-tune.jsonl",
-                      "integration-nearmiss.jsonl"]}
+                      "integration-nearmiss.jsonl", "integration-refusals.jsonl"]}
 
 
 def store_for(folder: Path, paths: list[Path]):

@@ -70,6 +70,8 @@ def test_a_frequency_states_how_often():
     ("How do I reset my NHSmail password?", "password"),
     ("What is the income tax personal allowance for 2025/26?", "income tax"),
     ("How do I apply for a staff parking permit?", "parking"),
+    ("How do I report sickness absence if I wake up unwell before an early shift?", "report sickness"),
+    ("Which statutory and mandatory training modules do I need to complete?", "statutory and mandatory training"),
 ])
 def test_staff_matters_are_recognised(question, topic):
     assert staff_topic(question) == topic
@@ -183,10 +185,25 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("How many neighbourhood health learning and evidence sites will there be in 2025/26?", "count",
      "170 community diagnostic centres will be open by March 2025, with more than one in each ICB.",
      "There will be 12 learning and evidence sites."),
+    # who leads, chairs or hosts: a sentence saying who has that role, not one naming the body
+    ("Who will lead the national independent investigation into maternity and neonatal services?", "role",
+     "We will launch a national independent investigation into maternity and neonatal services.",
+     "The investigation will be led by Baroness Amos."),
+    ("Which organisation will host the pan-ICB commissioning office in each NHS region?", "role",
+     "Each region will have a pan-ICB commissioning office.", "The office will be hosted by one ICB in each region."),
+    # when something will be published: a date
+    ("When will the delivery metrics technical annex be published?", "date",
+     "The technical annex sets out each delivery metric.", "The technical annex will be published in spring 2026."),
+    # how long: a length of time or an end, not "each quarter"
+    ("How long must a provider stay in the Provider Improvement Programme?", "duration",
+     "Segmentation is refreshed each quarter for every provider.", "Providers stay in the programme for 12 months."),
+    ("How long must a driver wait after a hypo before driving again?", "duration",
+     "Drivers must check their glucose before every journey.", "Wait 45 minutes after glucose is back to normal."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
-        "time-of-day-no-count", "exact-date", "what-number", "count-of-another-thing"])
+        "time-of-day-no-count", "exact-date", "what-number", "count-of-another-thing", "who-leads", "who-hosts",
+        "when-published", "how-long", "how-long-minutes"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
@@ -204,3 +221,16 @@ def test_over_what_period_is_no_question_for_years():
 def test_opening_hours_are_still_stated_by_times_of_day():
     question = "What opening hours will the new centres have?"
     assert asked_for(question).stated_in("Centres will open from 8am to 8pm.", question)
+
+
+def test_a_sickness_rate_is_no_staff_matter():
+    """The documents discuss the NHS's sickness rates: only reporting one's own sickness is a staff matter."""
+    assert staff_topic("What sickness absence rate is the NHS aiming for under the 10 Year Health Plan?") is None
+
+
+def test_a_role_named_in_the_question_is_not_its_answer():
+    question = "Who will chair the new national maternity and neonatal taskforce?"
+    asked = asked_for(question)
+    assert asked.kind == "role"
+    assert asked.stated_in("The taskforce will be chaired by the Secretary of State.", question)
+    assert not asked.stated_in("We will set up a national maternity and neonatal taskforce.", question)

@@ -31,7 +31,9 @@ SETS = [(DEV_SET, THRESHOLDS, False), (HOLDOUT_SET, HOLDOUT_THRESHOLDS, False),
         # blind until stop 24's measurement; read and tuned on since (integration-test2 is blind now)
         (EVAL / "integration-test.jsonl", EVAL / "integration-test-thresholds.json", True),
         # written blind at stop 26 as a tuning set for near misses (30 of its 56 questions)
-        (EVAL / "integration-nearmiss.jsonl", EVAL / "integration-nearmiss-thresholds.json", True)]
+        (EVAL / "integration-nearmiss.jsonl", EVAL / "integration-nearmiss-thresholds.json", True),
+        # written blind at stop 26 as a tuning set for refusals: who leads, when published, staff matters
+        (EVAL / "integration-refusals.jsonl", EVAL / "integration-refusals-thresholds.json", True)]
 # Measured once when a stop closes, never tuned on; here only every quote is checked for markup.
 TEST_SETS = [(EVAL / "test.jsonl", False), (EVAL / "integration-test2.jsonl", True),
              (EVAL / "integration-test3.jsonl", True)]
