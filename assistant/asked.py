@@ -45,7 +45,7 @@ _QUANTITY = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|\b(?:annual\w*|quarterly|mo
 # How often: a frequency, not any number or "each" ("each provider will be scored" says nothing
 # of how often it is done).
 _UNIT = r"(?:minutes?|mins?|hours?|days?|weeks?|months?|quarters?|years?|annum|fortnights?)"
-_UNITS = r"(?:minutes|hours|days|weeks|months|quarters|years)"
+_UNITS = r"(?:minutes|hours|days|weeks|months|quarters|years)"  # as a question counts them
 _FREQUENCY = re.compile(
     r"\b(?:quarterly|monthly|annually|yearly|weekly|daily|fortnightly|hourly|biannual\w*|biennial\w*)\b|"
     rf"\b(?:every|each|per|a|an)\s+(?:(?:\d+|other|two|three|four|six|twelve)\s+)?{_UNIT}\b|"
@@ -150,8 +150,8 @@ _CHANGED = re.compile(r"\b(?:by what (?:share|proportion|percentage)|by how much
 
 
 def _subject(question: str) -> tuple[str, ...]:
-    """The stems of what "how many X" (or "the number of X") counts or "what X score" measures: the words after the
-    question words, up to the first stopword or verb (at most four)."""
+    """The stems of what "how many X" (or "the number of X") counts or "what X score" measures:
+    the words after the question words, up to the first stopword or verb (at most four)."""
     match = re.search(r"\b(?:how many|number of)\s+(.*)|\bwhat\s+(?:(?:is|are|was|were|will be)\s+)?(?:the\s+)?"
                       r"((?:[(\w-]+\s+){0,3}\(?(?:score|rate|ratio|rating|index))\b(.*)", question, re.I)
     if not match:
@@ -257,16 +257,16 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"\bhow many\b|\b(?:what|which)\s+(?:is\s+the\s+)?(?:\w+\s+)?number\b|"
                 r"\b(?:below|above|under|over) what\b", re.I), Asked("count", "a number", _COUNT)),
     # A date: "by when", "deadline", "what date". A bare "when" asks as often for circumstances
-    # ("When can safety needles be prescribed?") as for a date, so it asks for no kind.
-    # "When will the annex be published?": a date. (A bare "when" asks as often for circumstances.)
+    # ("When can safety needles be prescribed?") as for a date, so it asks for no kind ...
+    (re.compile(r"^(?:and\s+|so\s+)?by\s+when\b|\bdeadline\b|"
+                r"\b(?:what|which|by what|on what|in what)\s+(?:date|year|month|day)\b", re.I),
+     Asked("date", "a date", _DATE)),
+    # ... but "when will the annex be published?" does.
     (re.compile(r"^\s*when (?:will|is|are|should|does|do)\b.{0,100}\b(?:published|publish|launched|launch|introduced|"
                 r"released|issued|announced|come into (?:force|effect)|take effect|expire)\b", re.I),
      Asked("date", "a date", _DATE)),
     # "The exact date": a day of a month, not a month or a year.
     (re.compile(r"\b(?:exact|precise|specific) date\b", re.I), Asked("date", "a date", _DAY)),
-    (re.compile(r"^(?:and\s+|so\s+)?by\s+when\b|\bdeadline\b|"
-                r"\b(?:what|which|by what|on what|in what)\s+(?:date|year|month|day)\b", re.I),
-     Asked("date", "a date", _DATE)),
     # A maximum or a target is a figure: "assign a care coordinator to every person" states none.
     (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bwhat (?:is the )?(?:\w+\s+)?target\b(?!s)", re.I),
      Asked("quantity", "a figure", _COUNT)),

@@ -95,6 +95,7 @@ def timed_ingests(corpus: Path, rounds: int) -> dict[str, list[float]]:
     embedder.warm_up()
     real_check = ruled.PageDrawing.holds_table
     seconds: dict[str, list[float]] = {"text only": [], "now": []}
+    chunks: dict[str, int] = {}
     for number in range(rounds):
         for way in (("text only", "now") if number % 2 == 0 else ("now", "text only")):
             if way == "text only":
@@ -108,7 +109,9 @@ def timed_ingests(corpus: Path, rounds: int) -> dict[str, list[float]]:
                 ruled.PageDrawing.holds_table = real_check
             if report.failed:
                 raise SystemExit(f"ingest failed for: {report.failed}")
-        print(f"ingest round {number + 1}: " + ", ".join(f"{way} {seconds[way][-1]:.1f} s" for way in seconds), flush=True)
+            chunks[way] = report.chunks
+        print(f"ingest round {number + 1}: " + ", ".join(f"{way} {seconds[way][-1]:.1f} s ({chunks[way]} chunks)"
+                                                       for way in seconds), flush=True)
     return seconds
 
 
