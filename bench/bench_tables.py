@@ -41,9 +41,11 @@ def load_all(files: list[Path], way: str) -> tuple[float, dict]:
 
     rows_by_page: dict[tuple[str, int], list] = {}
     opened: dict[str, object] = {}
-    real_add, real_check, real_text = loaders._add_table_rows, ruled.PageDrawing.holds_table, ruled.PageDrawing.visit_text
+    real_add, real_tables, real_text = loaders._add_table_rows, ruled.PageDrawing.tables, ruled.PageDrawing.visit_text
 
     def pdfplumber_rows(page, drawing):
+        if not drawing.holds_table():  # as stop 25: pdfplumber only on the ruled pages
+            return 0
         pdf = opened.get(page.source) or opened.setdefault(page.source, pdfplumber.open(page.source))
         tables = [[[" ".join((cell or "").split()) for cell in row] for row in table.extract()]
                   for table in pdf.pages[page.page - 1].find_tables()]
@@ -58,14 +60,15 @@ def load_all(files: list[Path], way: str) -> tuple[float, dict]:
 
         def recorded():  # the loader's own call, its result kept for the comparison
             found = tables()
-            rows_by_page[(page.source, page.page)] = found
+            if found:
+                rows_by_page[(page.source, page.page)] = found
             return found
 
         drawing.tables = recorded
         return real_add(page, drawing)
 
     if way == "text only":
-        ruled.PageDrawing.holds_table = lambda self: False
+        ruled.PageDrawing.tables = lambda self: []
         ruled.PageDrawing.visit_text = lambda self, *args: None
     else:
         loaders._add_table_rows = pdfplumber_rows if way == "pdfplumber" else pypdf_rows
@@ -75,7 +78,7 @@ def load_all(files: list[Path], way: str) -> tuple[float, dict]:
             loaders.load(path, 100)
         seconds = time.perf_counter() - started
     finally:
-        loaders._add_table_rows, ruled.PageDrawing.holds_table, ruled.PageDrawing.visit_text = real_add, real_check, real_text
+        loaders._add_table_rows, ruled.PageDrawing.tables, ruled.PageDrawing.visit_text = real_add, real_tables, real_text
         for pdf in opened.values():
             pdf.close()
     return seconds, rows_by_page
@@ -93,20 +96,20 @@ def timed_ingests(corpus: Path, rounds: int) -> dict[str, list[float]]:
     settings = Settings()
     embedder = Embedder(settings.embedding_model, settings.embedding_backend, settings.embed_batch_size)
     embedder.warm_up()
-    real_check = ruled.PageDrawing.holds_table
+    real_tables = ruled.PageDrawing.tables
     seconds: dict[str, list[float]] = {"text only": [], "now": []}
     chunks: dict[str, int] = {}
     for number in range(rounds):
         for way in (("text only", "now") if number % 2 == 0 else ("now", "text only")):
             if way == "text only":
-                ruled.PageDrawing.holds_table = lambda self: False
+                ruled.PageDrawing.tables = lambda self: []
             try:
                 with tempfile.TemporaryDirectory(prefix="bench-tables-") as tmp:
                     started = time.perf_counter()
                     report = ingest.run([corpus], Settings(store=Path(tmp) / "store"), embedder=embedder)
                     seconds[way].append(time.perf_counter() - started)
             finally:
-                ruled.PageDrawing.holds_table = real_check
+                ruled.PageDrawing.tables = real_tables
             if report.failed:
                 raise SystemExit(f"ingest failed for: {report.failed}")
             chunks[way] = report.chunks

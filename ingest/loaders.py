@@ -86,8 +86,7 @@ def _load_pdf(path: Path, ocr_limits: OcrLimits | None = None) -> Document:
                     pages.append(Page(source=str(path), page=number, text=read, ocr=True))
                     continue
             pages.append(Page(source=str(path), page=number, text=text))
-            if drawing.holds_table():
-                tables += _add_table_rows(pages[-1], drawing)
+            tables += _add_table_rows(pages[-1], drawing)
         meta_title = _pdf_meta(reader, "/Title")
         meta_date = _pdf_date(_pdf_meta(reader, "/CreationDate"))
         meta_author = _pdf_meta(reader, "/Author") or ""
@@ -139,11 +138,11 @@ def _add_table_rows(page: Page, drawing: ruled.PageDrawing) -> int:
     """pypdf reads a table as a stream of words in column order, so "eGFR >45" and the row it
     belongs to drift apart. Each table's rows (ingest/ruled.py) are added to the page as lines that
     keep the header beside each value ("Issue: Glycaemic control | Concomitant Diabetes: If using
-    insulin ..."), one paragraph a row. Tables are an extra: a page whose tables cannot be read
-    keeps its text as it is. Returns the number of tables added."""
+    insulin ..."), one paragraph a row. Tables are an extra: a page whose drawing cannot be read
+    as tables keeps its text as it is, and so does the file. Returns the number of tables added."""
     try:
         tables = drawing.tables()
-    except Exception:  # noqa: BLE001 - an odd drawing: the text stands
+    except Exception:  # noqa: BLE001 - an odd drawing (say, a coordinate that is not finite): the text stands
         return 0
     for rows in tables:
         page.text += "\n\n" + "\n\n".join(office.table_lines(rows))

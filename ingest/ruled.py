@@ -80,14 +80,15 @@ class PageDrawing:
         from pdfplumber.table import Table
 
         return [[[self._cell_text(cell) if cell else "" for cell in row.cells] for row in Table(None, cells).rows]
-                for cells in self._tables()]
+                for cells in self._grids()]
 
     def holds_table(self) -> bool:
         """Whether the painted segments form a grid of at least two rows and two columns of cells,
         as pdfplumber reckons cells and groups them into tables (a lone box or a rule is no table)."""
-        return bool(self._tables())
+        return bool(self._grids())
 
-    def _tables(self) -> list[list[tuple]]:
+    def _grids(self) -> list[list[tuple]]:
+        """The cells of each table the painted segments form (computed once a page)."""
         if self._cells is None:
             self._cells = [] if len(self.painted) > MAX_SEGMENTS else [
                 cells for cells in _tables(self.painted, self.page_height)

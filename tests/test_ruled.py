@@ -123,3 +123,17 @@ def test_a_word_drawn_in_two_pieces_stays_whole_in_its_cell():
                                "(D) Tj ET BT /F1 9 Tf 1 0 0 1 110.5 666 Tm (iuretics) Tj ET")
     drawing = drawing_of(cells)
     assert drawing.tables()[0][2][0] == "Diuretics"
+
+
+def test_a_drawing_that_cannot_be_read_as_tables_loses_neither_text_nor_file(tmp_path, monkeypatch):
+    """Tables are an extra: when the cell geometry fails on a page, the page keeps its text and the
+    file still loads."""
+    def fails(self):
+        raise ValueError("a coordinate that is not finite")
+
+    monkeypatch.setattr(ruled.PageDrawing, "_grids", fails)
+    path = tmp_path / "allocations.pdf"
+    path.write_bytes(one_page_pdf(grid_ops().encode("cp1252")))
+    doc = load(path, 10)
+    assert doc.extra["tables"] == "0"
+    assert "Community services" in doc.pages[0].text
