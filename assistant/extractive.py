@@ -123,20 +123,31 @@ class ExtractiveAnswerer:
     def answer(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None,
                ranked: list[Candidate] | None = None) -> tuple[str, list[Citation]]:
         chosen = self._choose(ranked if ranked is not None else self.ranked(question, hits, query_vector))
+        listing, items = self._listing(question, chosen)
+        if listing is not None:
+            # "What are the six core components?": the sentence announcing them and the six, read in
+            # full, are the answer; the other near-best sentences only restate the subject.
+            chosen = [listing]
         parts, citations = [], []
-        listed = False
         for cand in chosen:
             parts.append(f"{_as_sentence(cand.text)} [{self._cite(citations, cand.hit, cand.text)}]")
-            count = None if listed else announced_count(question, cand.text)
-            items = items_after(cand.hit, cand.end, count, self.read_on) if count else []
-            if items:
-                listed = True
+            if cand is listing:
                 parts.append("\n" + "\n".join(f"• {item.text} [{self._cite(citations, item.hit, item.text)}]"
                                                 for item in items) + "\n")
         text = ""
         for part in parts:  # sentences run on; a list stands on its own lines
             text += part if part.startswith("\n") or not text or text.endswith("\n") else " " + part
         return text.strip(), citations
+
+    def _listing(self, question: str, chosen: list[Candidate]) -> tuple[Candidate | None, list]:
+        """The first chosen sentence that announces the items the question asks for, with all of
+        them found after it ("6 core components (A to F)" and A to F); (None, []) when there is none."""
+        for cand in chosen:
+            count = announced_count(question, cand.text)
+            items = items_after(cand.hit, cand.end, count, self.read_on) if count else []
+            if items:
+                return cand, items
+        return None, []
 
     @staticmethod
     def _cite(citations: list[Citation], hit: Hit, quote: str) -> int:

@@ -78,3 +78,15 @@ def test_a_lead_in_to_a_list_of_what_was_asked_is_quoted_with_its_list_over_a_se
     answerer = ExtractiveAnswerer(lambda term: 1.0, None)
     ranked = answerer.ranked("Which domains will NHS England publish domain scores for?", [chunk(text, 0, 0)])
     assert ranked[0].text.startswith("We will provide domain scores for:") and "patient safety" in ranked[0].text
+
+
+def test_a_list_read_in_full_is_the_whole_answer():
+    """Sentences that only restate the subject ("the six core components ... should be brought
+    together") no longer trail after the six items, where they read as part of the last one."""
+    hits = appendix()
+    hits[0] = chunk(f"Appendix 1\n\n{LEAD_IN}\n\nEvery effective service should bring its six core components "
+                    "together with local partners.", 0, 0)
+    answerer = ExtractiveAnswerer(lambda term: 1.0, None, read_on=lambda hit: hits[hits.index(hit) + 1:])
+    text, citations = answerer.answer("What are the six core components of an effective service?", hits[:1])
+    assert [c.quote for c in citations] == [LEAD_IN] + [f"{l}. {n}" for l, n in zip("ABCDEF", COMPONENTS)]
+    assert text.rstrip().endswith("• F. Urgent neighbourhood services [7]")
