@@ -31,10 +31,17 @@ class Candidate:
     bonuses: int = 0  # a number for a "how many" question, a name for a "who" question
     penalty: float = 0.0  # passage rank, an overlong sentence
     states: bool = False  # states the specific thing the question asks for (assistant/asked.py)
+    # Where the sentence itself ends, when ``end`` reaches on over the lines of a list it introduces
+    sentence_end: int | None = None
 
     @property
     def text(self) -> str:
         return self.hit.text[self.start:self.end]
+
+    @property
+    def sentence(self) -> str:
+        """The sentence alone, without the lines of a list it introduces."""
+        return self.hit.text[self.start:self.sentence_end or self.end]
 
 
 # Questions whose answer is a number, a dose, a date or a duration.
@@ -130,7 +137,10 @@ class ExtractiveAnswerer:
             chosen = [listing]
         parts, citations = [], []
         for cand in chosen:
-            parts.append(f"{_as_sentence(cand.text)} [{self._cite(citations, cand.hit, cand.text)}]")
+            # A list read in full is quoted item by item, after the sentence announcing it alone
+            # (not the table caption and column headings between them).
+            quote = cand.sentence if cand is listing else cand.text
+            parts.append(f"{_as_sentence(quote)} [{self._cite(citations, cand.hit, quote)}]")
             if cand is listing:
                 parts.append("\n" + "\n".join(f"• {item.text} [{self._cite(citations, item.hit, item.text)}]"
                                                 for item in items) + "\n")
@@ -144,7 +154,7 @@ class ExtractiveAnswerer:
         them found after it ("6 core components (A to F)" and A to F); (None, []) when there is none."""
         for cand in chosen:
             count = announced_count(question, cand.text)
-            items = items_after(cand.hit, cand.end, count, self.read_on) if count else []
+            items = items_after(cand.hit, cand.sentence_end or cand.end, count, self.read_on) if count else []
             if items:
                 return cand, items
         return None, []
@@ -231,7 +241,8 @@ class ExtractiveAnswerer:
                 # other words than the question's.
                 score = (p.word_score["words"] * coverage + p.word_score["passage"] * max(hit.similarity, 0.0)
                          + p.word_score["bonus"] * bonuses + penalty)
-                candidates.append(Candidate(rank, hit, start, end, score, coverage, bonuses, penalty, states))
+                candidates.append(Candidate(rank, hit, start, end, score, coverage, bonuses, penalty, states,
+                                            sentence_end=plain_end))
         return candidates
 
 

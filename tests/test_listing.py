@@ -90,3 +90,15 @@ def test_a_list_read_in_full_is_the_whole_answer():
     text, citations = answerer.answer("What are the six core components of an effective service?", hits[:1])
     assert [c.quote for c in citations] == [LEAD_IN] + [f"{l}. {n}" for l, n in zip("ABCDEF", COMPONENTS)]
     assert text.rstrip().endswith("• F. Urgent neighbourhood services [7]")
+
+
+def test_a_list_is_quoted_after_its_lead_in_sentence_alone():
+    """"The six core components shown below." is followed by a table's caption and column headings
+    before the first item: the lead-in is quoted without them."""
+    hits = appendix()
+    lead_in = "This appendix describes the 6 core components of an effective service shown below."
+    hits[0] = chunk(f"Appendix 1\n\n{lead_in}\n\nTable 1: Components\n\nComponent\n\nDescription", 0, 0)
+    answerer = ExtractiveAnswerer(lambda term: 1.0, None, read_on=lambda hit: hits[hits.index(hit) + 1:])
+    text, citations = answerer.answer("What are the six core components of an effective service?", hits[:1])
+    assert citations[0].quote == lead_in
+    assert [c.quote for c in citations[1:]] == [f"{l}. {n}" for l, n in zip("ABCDEF", COMPONENTS)]
