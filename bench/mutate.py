@@ -283,7 +283,7 @@ MUTANTS = [
            ["tests/test_signin_browser.py"]),
     Mutant("announced-list-not-read-on",
            "a list question is answered with the numbered or lettered items after the sentence announcing them",
-           [("assistant/extractive.py", "items = items_after(cand.hit, cand.end, count, self.read_on) if count else []",
+           [("assistant/extractive.py", "items = items_after(cand.hit, cand.sentence_end or cand.end, count, self.read_on) if count else []",
              "items = []")],
            ["tests/test_listing.py"]),
     Mutant("count-of-another-thing-states",
