@@ -127,8 +127,7 @@ _COUNTED = re.compile(rf"(?<![\w.,£$])(?:\d[\d,]*|{_NUMBER_WORDS})\s+((?:[a-z-]
 
 def _counted(sentence: str) -> list[str]:
     """The stems of the things a sentence's figures count."""
-    return [tokens(match.group(1).split()[-1])[-1] for match in _COUNTED.finditer(sentence)
-            if tokens(match.group(1).split()[-1])]
+    return [stems[-1] for match in _COUNTED.finditer(sentence) if (stems := tokens(match.group(1).split()[-1]))]
 
 
 # The measure words a question names ("what kappa score", "what vacancy rate"): the figure answers

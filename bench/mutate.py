@@ -212,7 +212,7 @@ MUTANTS = [
            ["tests/test_ruled.py"]),
     Mutant("table-cells-from-clipping-paths",
            "a PDF table's cells come from painted lines only: a clipping grid draws no table",
-           [("ingest/ruled.py", "        if operator == b\"n\":\n            self._path_start = len(self.segments)\n            return\n", "")],
+           [("ingest/ruled.py", "        if operator == b\"n\":\n            self._path.clear()\n            return\n", "")],
            ["tests/test_ruled.py"]),
     Mutant("table-text-placed-by-baseline",
            "a PDF table cell's text is placed by a point inside its glyphs, not by a baseline on the rule",

@@ -39,20 +39,19 @@ class PageDrawing:
         # bottom; without a height they read bottom to top (enough to count them).
         self.page_height = page_height
         self._cells: list[list[tuple]] | None = None
-        self.segments: list[tuple[float, float, float, float]] = []
         self.painted: list[tuple[float, float, float, float]] = []  # the segments of painted paths
         self.texts: list[tuple[str, float, float]] = []  # (text, x, y) where each piece starts
-        self._path_start = 0  # where the path being built begins in ``segments``
+        self._path: list[tuple[float, float, float, float]] = []  # the segments of the path being built
         self._start: tuple[float, float] | None = None
         self._point: tuple[float, float] | None = None
 
     def visit(self, operator: bytes, operands: list, cm: list) -> None:
         if operator in _PAINT:
-            self.painted.extend(self.segments[self._path_start:])
-            self._path_start = len(self.segments)
+            self.painted.extend(self._path)
+            self._path.clear()
             return
         if operator == b"n":
-            self._path_start = len(self.segments)
+            self._path.clear()
             return
         if operator not in _PATH_OPERATORS:
             return
@@ -131,12 +130,12 @@ class PageDrawing:
         corners = [_place(x, y, cm), _place(x + width, y, cm), _place(x + width, y + height, cm),
                    _place(x, y + height, cm)]
         for a, b in zip(corners, corners[1:] + corners[:1]):
-            self.segments.append((*a, *b))
+            self._path.append((*a, *b))
         self._start = self._point = corners[0]
 
     def _segment_to(self, point: tuple[float, float]) -> None:
         if self._point is not None:
-            self.segments.append((*self._point, *point))
+            self._path.append((*self._point, *point))
         else:
             self._start = point
         self._point = point
