@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from .english import STOPWORDS, stem, tokens
+from .english import STOPWORDS, entities, stem, tokens
 
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
                  r"fifty|hundred|thousand|dozen|half|quarter|third|double|twice")
@@ -37,6 +37,12 @@ _DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTH
                    re.I)
 _DAY = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?\b|"
                   r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", re.I)
+# An Act by its name: "the Health and Care Act 2022", "the Care Act".
+_ACT = re.compile(r"\b(?:[A-Z][\w']+\s+(?:(?:and|of|for)\s+)?)+Act\b(?:\s+(?:19|20)\d\d)?")
+# A place by its name after "in" or "at": "in Bradford", "at Leeds General Infirmary". Months,
+# days and whole nations name no particular place.
+_PLACE = re.compile(rf"\b(?:in|at|across)\s+(?!(?:{_MONTHS}|England|the|The|NHS|Wales|Scotland|UK)\b)"
+                    r"(?-i:[A-Z][a-z]+)", re.I)
 _PENALTY = re.compile(r"\b(?:penalt\w*|fines?|fined|sanction\w*|withh[eo]ld\w*|clawback|claw back|"
                       r"deduct\w*|intervention|enforcement|downrat\w*)\b", re.I)
 _QUANTITY = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|\b(?:annual\w*|quarterly|monthly|weekly|daily|yearly|"
@@ -60,7 +66,8 @@ _DURATION_OR_END = re.compile(_DURATION.pattern + rf"|\b(?:until|till|up to|no l
 
 @dataclass(frozen=True)
 class Asked:
-    kind: str  # "amount", "count", "date", "duration", "frequency", "hours", "penalty", "period", "quantity", "role", "share"
+    kind: str  # "act", "amount", "count", "date", "duration", "frequency", "hours", "penalty", "period", "place",
+    #            "quantity", "role", "share"
     label: str  # how the refusal names it: "an amount", "a date"
     stated: re.Pattern
     # What is counted or measured, as stems, when the question names it: "how many neighbourhood
@@ -72,13 +79,17 @@ class Asked:
     # The sentence must name the subject itself, not the thing in other words: a measure ("kappa
     # score") or what a change is of ("cut delayed transfers": "£2bn of funding" is no such cut).
     subject_named: bool = False
+    # The particular names the question asks about, each as its stems: "for the Bradford Inequalities
+    # Research Unit's work" -> (("bradford", "inequ", "research", "unit"),). A figure about another
+    # named thing ("in York, a social return of £4") answers nothing about it.
+    names: tuple[tuple[str, ...], ...] = ()
 
     def stated_in(self, sentence: str, question: str) -> bool:
         """The sentence states one that the question did not already give ("segment 5" in the
         question does not make "placed in segment 5" a number answering "how many"), about the
         question's subject. A year or a name with a number ("2025/26", "10 Year Health Plan") is
         no amount or count."""
-        if self.about_something_else(sentence):
+        if self.about_something_else(sentence) or self.about_another_name(sentence, question):
             return False
         if self.kind == "role":  # the question names the role; the sentence must say who has it
             return bool(self.stated.search(sentence))
@@ -91,6 +102,21 @@ class Asked:
         given = {m.group(0).lower() for m in self.stated.finditer(question)}
         return any(m.group(0).lower() not in given for m in self.stated.finditer(sentence))
 
+
+    def about_another_name(self, sentence: str, question: str) -> bool:
+        """The sentence names another particular name in place of one of the question's: "Changes at
+        NHS England have generated £500 million of savings" says nothing of what ICBs saved, nor "in
+        York, a social return of £4" of Bradford's. A sentence that names nothing particular is given
+        the benefit: a question's name often only places it ("in the Iqbal et al. review", "for the
+        C&P ICB") and the sentence that answers need not repeat it. Where the answer is itself a name
+        (who, which Act, where) other names are what it states."""
+        if not self.names or self.kind in ("role", "act", "place"):
+            return False
+        words = set(tokens(sentence))
+        if all(words.intersection(name) for name in self.names):
+            return False
+        asked = set(tokens(question))  # "includ-Studies" in a broken line names nothing new
+        return any(not asked.intersection(name) for name in _particular_names(sentence))
 
     def about_something_else(self, sentence: str) -> bool:
         """A figure about another thing of the same kind: "170 community diagnostic centres" does
@@ -209,9 +235,9 @@ def _share_of(question: str) -> tuple[str, ...] | None:
 
 
 # A numbered part of a document or scheme names it and counts nothing: "segments 1 and 2",
-# "Step 4", "case study 7", "Table 3".
+# "Step 4", "case study 7", "Table 3", "every Type 1 ED".
 _LABEL = (r"\b(?:segment|step|table|figure|fig|case study|section|chapter|appendix|phase|stage|box|"
-          r"annex|question|recommendation)s?\.?\s+\d+(?:\s*(?:,|and|or|to|-|–)\s*\d+)*\b")
+          r"annex|question|recommendation|type|tier|wave|cohort)s?\.?\s+\d+(?:\s*(?:,|and|or|to|-|–)\s*\d+)*\b")
 _NOT_A_FIGURE = re.compile(r"\b(?:19|20)\d\d(?:\s*(?:/|-|–|to)\s*(?:19|20)?\d\d)?\b(?!\s?%)|"
                            r"\b\d+[- ]year (?:health )?plan\b|\bannex \w\b|" + _LABEL, re.I)
 _MEASURE_VALUE = re.compile(r"\b(?:score|rating|rate|ratio|index|grade)\s+of\s+\d+(?:\.\d+)?\b", re.I)
@@ -221,6 +247,13 @@ _TIME_OF_DAY = re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s?(?:am|pm)\b", re.I)
 
 _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"\b(?:penalt\w*|fines?|fined|sanctions?)\b", re.I), Asked("penalty", "a penalty", _PENALTY)),
+    # "Under which Act?": a named Act ("the Health and Care Act 2022"), not "new legislation".
+    (re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:act|acts|legislation|statute|law)\b", re.I),
+     Asked("act", "the name of an Act", _ACT)),
+    # "In which towns will the first centres open?", "where will the office be based?": a place's name.
+    (re.compile(r"\b(?:in|at)\s+(?:which|what)\s+(?:towns?|cit(?:y|ies)|places?|locations?|areas?|sites?|regions?|counties|county)\b|"
+                r"\bwhere\s+(?:will|would|is|are|should|must)\b.{0,80}\b(?:based|located|built|opened|open|sited|situated|housed)\b", re.I),
+     Asked("place", "a place", _PLACE)),
     # "By how much must costs fall?" is answered by a percentage as well as by a sum.
     # A share of spending is a percentage too.
     # A share is stated as one: "each provider" or "annual" states no percentage.
@@ -233,7 +266,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
      Asked("amount", "an amount", _MONEY_OR_SHARE)),
     (re.compile(r"\bhow (?:much|large|big)\b.*\b(?:fund\w*|capital|cost\w*|budget|money|pay|paid|spend\w*|"
                 r"sav\w*|invest\w*|receive|allocat\w*|bonus|worth|grant)\b|"
-                r"\b(?:what|which)\b.{0,40}\b(?:budget|cost|price|salary|fee|sum|value)\b", re.I),
+                r"\b(?:what|which)\b.{0,40}\b(?:budget|cost|price|salary|fee|sum|value|(?:social |financial )?return)\b", re.I),
      Asked("amount", "an amount", _MONEY)),
     (re.compile(r"\bhow (?:often|frequently)\b|\bwhat frequency\b|\bhow many times\b", re.I),
      Asked("frequency", "a frequency", _FREQUENCY)),
@@ -275,17 +308,43 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
 ]
 
 
+# Names every document of this library carries or that name the documents themselves: the sentence
+# that answers need not repeat them ("How much will the 10 Year Health Plan invest ...?"). Roles and
+# parts of a document written with a capital ("the Chair", "Appendix") name nothing particular.
+_COMMON_NAME_WORDS = frozenset(stem(w) for w in f"""nhs england english uk britain british government
+department health care social plan plans year years framework guidance planning operational priorities
+oversight methodology manual neighbourhood guidelines executive summary national local united kingdom
+secretary state dhsc nhse {_MONTHS.replace('|', ' ')} monday tuesday wednesday thursday friday
+chair chairs board boards member members constitution council committee panel minister director officer
+chief appendix section table figure annex part chapter schedule clause""".split())
+
+
+def _particular_names(question: str) -> tuple[tuple[str, ...], ...]:
+    """The question's names (capitalised runs, acronyms) that are not common to the whole library,
+    each as its particular stems."""
+    found = []
+    for name in entities(question):
+        stems = tuple(dict.fromkeys(t for t in tokens(name) if not t.isdigit() and len(t) > 1
+                                    and t not in _COMMON_NAME_WORDS and t not in STOPWORDS))
+        if stems:
+            found.append(stems)
+    return tuple(found)
+
+
 # "When the headquarters are merged, how much will it save?": the opening clause sets a scene;
 # the question is what follows the comma.
 _SCENE = re.compile(r"^\s*(?:when|if|once|after)\b[^,?]{3,120},\s*(?=(?:how|what|which|who|where|why)\b)", re.I)
 
 
-# "Who will lead the investigation?", "which organisation will host the office?": a name, stated
+# "Who will lead the investigation?", "who has been appointed to chair it?", "which organisation will
+# host the office?": a name, stated
 # only by a sentence saying who does that ("chaired by the Secretary of State"); a sentence that
 # names the body without the role ("establish a new College") states no one.
 _WHO_ROLE = re.compile(r"\b(?:who|which (?:organisation|organization|body|person|team|trust|icb|department))\s+"
                        r"(?:(?:will|should|is to|is going to|would|shall|must|is expected to|is due to)\s+)?"
-                       r"(?:be\s+)?(lead|led|chair|chaired|head|headed|host|hosted)\b", re.I)
+                       r"(?:(?:has|have|had)\s+)?(?:be(?:en)?\s+)?(?:(?:was|were|is|are)\s+)?"
+                       r"(?:(?:appointed|chosen|named|selected|asked|commissioned)\s+(?:as\s+|to\s+)?)?"
+                       r"(lead|led|chair|chaired|head|headed|host|hosted)\b", re.I)
 _ROLE_FORMS = {"lead": r"lead|leads|leading|led", "chair": r"chair|chairs|chaired|chairing|chairman|chairwoman|chairperson",
                "head": r"head|heads|headed|heading", "host": r"host|hosts|hosted|hosting"}
 
@@ -305,16 +364,17 @@ def asked_for(question: str) -> Asked | None:
     assistant, its refusal check and the extractive answerer each ask it of the same question, and
     an ``Asked`` is frozen."""
     question = _SCENE.sub("", question)
+    names = _particular_names(question)
     role = _asked_for_role(question)
     if role:
-        return role
+        return replace(role, names=names)
     for pattern, asked in _KINDS:
         if pattern.search(question):
             share_of = _share_of(question)
             if share_of is not None:
-                return replace(asked, share_of=share_of)
+                return replace(asked, share_of=share_of, names=names)
             counted, changed = _subject(question), _changed(question)
-            return replace(asked, subject=counted or changed, subject_named=bool(changed) and not counted)
+            return replace(asked, subject=counted or changed, subject_named=bool(changed) and not counted, names=names)
     return None
 
 
@@ -327,7 +387,8 @@ _STAFF_TOPICS = re.compile(
     r"overtime|maternity pay|pension contributions?|(?:nhs )?pension scheme|contribution rates?|laptop|printer|wi-?fi|it helpdesk|"
     r"report(?:ing)? (?:my |a )?(?:sickness|sick|absence)|call(?:ing)? in sick|sick note|fit note|shift swaps?|swap(?:ping)? (?:a )?shifts?|"
     r"(?:statutory and )?mandatory training|statutory training|information governance training|e-?learning modules?|"
-    r"dbs checks?|occupational health|uniforms?|annual appraisal|payroll)\b", re.I)
+    r"dbs checks?|occupational health|uniforms?|annual appraisal|payroll|"
+    r"book (?:a |the )?(?:meeting )?rooms?|meeting rooms?|out[- ]of[- ]office)\b", re.I)
 
 
 def staff_topic(question: str) -> str | None:

@@ -72,6 +72,8 @@ def test_a_frequency_states_how_often():
     ("How do I apply for a staff parking permit?", "parking"),
     ("How do I report sickness absence if I wake up unwell before an early shift?", "report sickness"),
     ("Which statutory and mandatory training modules do I need to complete?", "statutory and mandatory training"),
+    ("How do I book a meeting room at the integrated care board's headquarters building?", "book a meeting room"),
+    ("How do I set up an out-of-office automatic reply in NHSmail?", "out-of-office"),
 ])
 def test_staff_matters_are_recognised(question, topic):
     assert staff_topic(question) == topic
@@ -199,11 +201,34 @@ def test_pension_scheme_questions_are_a_staff_matter():
      "Segmentation is refreshed each quarter for every provider.", "Providers stay in the programme for 12 months."),
     ("How long must a driver wait after a hypo before driving again?", "duration",
      "Drivers must check their glucose before every journey.", "Wait 45 minutes after glucose is back to normal."),
+    # a numbered type is a label: "every Type 1 ED" counts no urgent treatment centres
+    ("How many urgent treatment centres will be open by March 2026?", "count",
+     "Increase co-located urgent treatment centres, working towards having a collocated UTC with every Type 1 ED.",
+     "There will be 150 urgent treatment centres open by March 2026."),
+    # a return on investment is an amount
+    ("What social return for every £1 invested was calculated for the integrated neighbourhood work?", "amount",
+     "The social return was calculated for the integrated neighbourhood work.",
+     "A social return of £4 for every £1 invested was calculated for the integrated neighbourhood work."),
+    # which Act: an Act by its name, not "new legislation"
+    ("Under which Act will ICBs be made coterminous with strategic authorities?", "act",
+     "We will bring forward new legislation to make ICBs coterminous with strategic authorities.",
+     "The Health and Care Act 2022 allows ICBs to be made coterminous with strategic authorities."),
+    # where: a place's name, not "in each region" or a month
+    ("Where will the single commissioning office for each region be based?", "place",
+     "Establish a single office in each NHS region by March 2026.", "The office will be based in Leeds."),
+    ("In which towns will the first neighbourhood health centres open?", "place",
+     "The first centres will open in areas where healthy life expectancy is lowest.",
+     "The first centres will open in Bradford and Hull."),
+    # who has been appointed to lead: the role's holder, not the body alone
+    ("Who has been appointed to lead the new College of Executive and Clinical Leadership?", "role",
+     "We will establish a new College of Executive and Clinical Leadership.",
+     "The College of Executive and Clinical Leadership will be led by Dame Jane Smith."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
         "time-of-day-no-count", "exact-date", "what-number", "count-of-another-thing", "who-leads", "who-hosts",
-        "when-published", "how-long", "how-long-minutes"])
+        "when-published", "how-long", "how-long-minutes", "type-is-a-label", "social-return", "which-act",
+        "where-based", "which-towns", "appointed-to-lead"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
@@ -234,3 +259,24 @@ def test_a_role_named_in_the_question_is_not_its_answer():
     assert asked.kind == "role"
     assert asked.stated_in("The taskforce will be chaired by the Secretary of State.", question)
     assert not asked.stated_in("We will set up a national maternity and neonatal taskforce.", question)
+
+
+def test_a_figure_about_another_named_place_does_not_answer():
+    """From a blind tuning set: York's social return is no answer about Bradford's."""
+    question = "What social return for every £1 invested was calculated for the Bradford Inequalities Research Unit?"
+    asked = asked_for(question)
+    assert not asked.stated_in("For example, in York, a social return of £4 for every £1 invested was calculated.",
+                               question)
+    assert asked.stated_in("In Bradford, a social return of £3 for every £1 invested was calculated.", question)
+
+
+def test_a_name_that_only_places_the_question_need_not_be_repeated():
+    """"In the Iqbal et al. review" says where to look; the sentence that answers names no one."""
+    question = "How many studies were included in the Iqbal et al. systematic review?"
+    assert asked_for(question).stated_in("A total of 29 studies met the inclusion criteria.", question)
+
+
+def test_roles_written_with_a_capital_name_no_one_else():
+    question = "How many board meetings in a row can a C&P ICB member miss before removal?"
+    assert asked_for(question).stated_in("The Chair may remove a member who misses three consecutive board meetings.",
+                                         question)
