@@ -349,7 +349,17 @@ _ROLE_FORMS = {"lead": r"lead|leads|leading|led", "chair": r"chair|chairs|chaire
                "head": r"head|heads|headed|heading", "host": r"host|hosts|hosted|hosting"}
 
 
+# "Which organisation will the government partner with to run the scheme?": a partner by name
+# ("in partnership with the Wellcome Trust"), not "partnerships with industry".
+_WHO_PARTNER = re.compile(r"\b(?:who|whom|which (?:organisations?|compan(?:y|ies)|bod(?:y|ies)|partners?|charit(?:y|ies)|"
+                          r"firms?|suppliers?))\b.{0,60}\bpartner(?:s|ed|ing)?\s+with\b|"
+                          r"\bin partnership with (?:whom|which)\b", re.I)
+_PARTNER_NAMED = re.compile(r"\bpartner(?:ship|ships|s|ed|ing)?\s+with\s+(?:the\s+)?(?-i:[A-Z])", re.I)
+
+
 def _asked_for_role(question: str) -> Asked | None:
+    if _WHO_PARTNER.search(question):
+        return Asked("role", "a name", _PARTNER_NAMED)
     match = _WHO_ROLE.search(question)
     if not match:
         return None

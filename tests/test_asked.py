@@ -223,12 +223,16 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("Who has been appointed to lead the new College of Executive and Clinical Leadership?", "role",
      "We will establish a new College of Executive and Clinical Leadership.",
      "The College of Executive and Clinical Leadership will be led by Dame Jane Smith."),
+    # which organisation as a partner: one named, not "partnerships with industry"
+    ("Which organisation will the government partner with to run the new health reward scheme?", "role",
+     "We will create partnerships with industry to run the new health reward scheme.",
+     "The health reward scheme will be run in partnership with the Wellcome Trust."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
         "time-of-day-no-count", "exact-date", "what-number", "count-of-another-thing", "who-leads", "who-hosts",
         "when-published", "how-long", "how-long-minutes", "type-is-a-label", "social-return", "which-act",
-        "where-based", "which-towns", "appointed-to-lead"])
+        "where-based", "which-towns", "appointed-to-lead", "partner-named"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
