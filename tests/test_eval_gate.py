@@ -33,10 +33,12 @@ SETS = [(DEV_SET, THRESHOLDS, False), (HOLDOUT_SET, HOLDOUT_THRESHOLDS, False),
         # written blind at stop 26 as a tuning set for near misses (30 of its 56 questions)
         (EVAL / "integration-nearmiss.jsonl", EVAL / "integration-nearmiss-thresholds.json", True),
         # written blind at stop 26 as a tuning set for refusals: who leads, when published, staff matters
-        (EVAL / "integration-refusals.jsonl", EVAL / "integration-refusals-thresholds.json", True)]
+        (EVAL / "integration-refusals.jsonl", EVAL / "integration-refusals-thresholds.json", True),
+        # written blind at stop 27 as a tuning set for refusals of every form: names, places, Acts, partners
+        (EVAL / "integration-refusals2.jsonl", EVAL / "integration-refusals2-thresholds.json", True)]
 # Measured once when a stop closes, never tuned on; here only every quote is checked for markup.
 TEST_SETS = [(EVAL / "test.jsonl", False), (EVAL / "integration-test2.jsonl", True),
-             (EVAL / "integration-test3.jsonl", True)]
+             (EVAL / "integration-test3.jsonl", True), (EVAL / "integration-test4.jsonl", True)]
 GATES = [(path, thresholds, metric) for path, thresholds, _ in SETS for metric in sorted(load_thresholds(thresholds))]
 
 
