@@ -103,13 +103,10 @@ def fair_errors(truth: str, ocr: str) -> int:
     return min(lev(t, normalise(ocr)), lev(t, in_truth_order(ocr, truth)))
 
 
-def tesseract(image) -> str:
-    import pytesseract
+def tesseract(image, dpi: float = 0) -> str:
+    from ingest.ocr import read_image
 
-    from ingest.ocr import tidy
-    from ingest.scan_cleanup import clean_page
-
-    return tidy(pytesseract.image_to_string(clean_page(image), lang="eng"))  # as ingest/ocr.py reads a page
+    return read_image(image, dpi)  # as ingest/ocr.py reads a page
 
 
 def original_image_boxes(original: Path, number: int) -> list[tuple]:
@@ -136,7 +133,7 @@ def blank_images(image, boxes: list[tuple], pad: float = 0.015):
 _RAPID = None
 
 
-def rapidocr(image) -> str:
+def rapidocr(image, dpi: float = 0) -> str:  # read at the scan's own resolution
     global _RAPID
     import numpy as np
     from rapidocr_onnxruntime import RapidOCR
@@ -177,7 +174,7 @@ def measure(engine: str, limit: int) -> list[dict]:
             raw_truth = raw_page_text(NHS / original, original_page)
             images = [image.image for image in reader.pages[scan_page - 1].images]
             started = time.perf_counter()
-            text = "\n".join(read(image) for image in images)
+            text = "\n".join(read(image, dpi) for image in images)
             seconds += time.perf_counter() - started
             errors += lev(truth, " ".join(text.split()))
             chars += len(truth)
@@ -186,7 +183,7 @@ def measure(engine: str, limit: int) -> list[dict]:
             word_misses.append(missing_words(truth, text))
             if engine == "tesseract":  # once more with the logos blanked: text no text layer holds
                 boxes = original_image_boxes(NHS / original, original_page)
-                text = "\n".join(read(blank_images(image, boxes) if min(image.size) >= 50 else image) for image in images)
+                text = "\n".join(read(blank_images(image, boxes) if min(image.size) >= 50 else image, dpi) for image in images)
                 blanked += fair_errors(raw_truth, text)
         n = min(limit, len(pages))
         wer = sum(word_misses) / max(len(word_misses), 1)
@@ -248,7 +245,7 @@ def measure_made(dpi: int, limit: int) -> dict:
             continue
         image, _ = made_scan(pdf, number, dpi, rng)
         started = time.perf_counter()
-        text = tesseract(image)
+        text = tesseract(image, dpi)
         seconds += time.perf_counter() - started
         errors += lev(page_text(pdf, number), " ".join(text.split()))
         chars += len(page_text(pdf, number))
@@ -256,7 +253,7 @@ def measure_made(dpi: int, limit: int) -> dict:
         fair_chars += len(normalise(raw_truth))
         boxes = original_image_boxes(pdf, number)
         with_images += bool(boxes)
-        blanked += fair_errors(raw_truth, tesseract(blank_images(image, boxes)) if boxes else text)
+        blanked += fair_errors(raw_truth, tesseract(blank_images(image, boxes), dpi) if boxes else text)
         pages += 1
     row = {"engine": "tesseract", "file": f"made here: {pages} NHS pages", "dpi": dpi, "pages": pages,
            "pages_with_images": with_images, "cer": errors / max(chars, 1), "fair_cer": fair / max(fair_chars, 1),

@@ -141,3 +141,15 @@ def test_a_page_without_leaders_or_rules_is_only_turned_grey():
     words = Image.new("L", (600, 200), 235)
     ImageDraw.Draw(words).text((20, 80), "Pooled budgets are agreed each year.", fill=20)
     assert list(clean_page(words).getdata()) == list(words.getdata())
+
+
+def test_a_fine_scan_is_read_at_reading_resolution_and_a_coarse_one_as_it_is():
+    """300-dpi scans read at 150 dpi: Tesseract read their contents lists as letter soup."""
+    from PIL import Image
+
+    from ingest.ocr import READ_DPI, at_reading_resolution
+
+    fine = Image.new("L", (2480, 3508), 255)  # A4 at 300 dpi
+    assert at_reading_resolution(fine, 300).size == (round(2480 * READ_DPI / 300), round(3508 * READ_DPI / 300))
+    coarse = Image.new("L", (1654, 2339), 255)  # A4 at 200 dpi
+    assert at_reading_resolution(coarse, 200) is coarse
