@@ -37,6 +37,9 @@ _DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTH
                    re.I)
 _DAY = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?\b|"
                   r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", re.I)
+# A figure aimed at: "to 4%", "a target of 65%", "below 3 per cent".
+_AIMED_AT = re.compile(r"\b(?:to|target of|aim of|ambition of|goal of|below|under|at least|no more than|less than)\s+"
+                       r"(?:(?:around|about|approximately|just|a maximum of|a minimum of)\s+)?\d+(?:\.\d+)?\s?(?:%|per ?cent)", re.I)
 # An Act by its name: "the Health and Care Act 2022", "the Care Act".
 _ACT = re.compile(r"\b(?:[A-Z][\w']+\s+(?:(?:and|of|for)\s+)?)+Act\b(?:\s+(?:19|20)\d\d)?")
 # A place by its name after "in" or "at": "in Bradford", "at Leeds General Infirmary". Months,
@@ -254,6 +257,11 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"\b(?:in|at)\s+(?:which|what)\s+(?:towns?|cit(?:y|ies)|places?|locations?|areas?|sites?|regions?|counties|county)\b|"
                 r"\bwhere\s+(?:will|would|is|are|should|must)\b.{0,80}\b(?:based|located|built|opened|open|sited|situated|housed)\b", re.I),
      Asked("place", "a place", _PLACE)),
+    # "What sickness rate is the NHS aiming to get down to?": a rate aimed at ("to 4%", "a target of
+    # 4%"), not the rate today ("a sickness rate of 5.1%").
+    (re.compile(r"\bwhat\b.{0,50}\b(?:rate|percentage|proportion|share|level)\b.{0,60}"
+                r"\b(?:aim(?:s|ing|ed)?|ambition|goal|(?:get|bring|brought|got)\s+(?:it\s+|them\s+)?(?:down|up)\s+to)\b", re.I),
+     Asked("quantity", "a target", _AIMED_AT)),
     # "By how much must costs fall?" is answered by a percentage as well as by a sum.
     # A share of spending is a percentage too.
     # A share is stated as one: "each provider" or "annual" states no percentage.

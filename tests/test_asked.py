@@ -227,12 +227,16 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("Which organisation will the government partner with to run the new health reward scheme?", "role",
      "We will create partnerships with industry to run the new health reward scheme.",
      "The health reward scheme will be run in partnership with the Wellcome Trust."),
+    # a rate aimed at: a figure the rate is to reach, not today's
+    ("What sickness absence rate is the NHS aiming to get down to under the plan?", "quantity",
+     "NHS sickness absence is at a rate of 5.1%, and we aim to reduce it to the lowest level on record.",
+     "We aim to reduce the NHS sickness absence rate to 4% by 2030."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
         "time-of-day-no-count", "exact-date", "what-number", "count-of-another-thing", "who-leads", "who-hosts",
         "when-published", "how-long", "how-long-minutes", "type-is-a-label", "social-return", "which-act",
-        "where-based", "which-towns", "appointed-to-lead", "partner-named"])
+        "where-based", "which-towns", "appointed-to-lead", "partner-named", "rate-aimed-at"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
