@@ -69,8 +69,8 @@ _DURATION_OR_END = re.compile(_DURATION.pattern + rf"|\b(?:until|till|up to|no l
 
 @dataclass(frozen=True)
 class Asked:
-    kind: str  # "act", "amount", "count", "date", "duration", "frequency", "hours", "penalty", "period", "place",
-    #            "quantity", "role", "share"
+    kind: str  # "act", "amount", "count", "date", "duration", "frequency", "hours", "named", "penalty", "period",
+    #            "place", "quantity", "role", "share"
     label: str  # how the refusal names it: "an amount", "a date"
     stated: re.Pattern
     # What is counted or measured, as stems, when the question names it: "how many neighbourhood
@@ -96,6 +96,9 @@ class Asked:
             return False
         if self.kind == "role":  # the question names the role; the sentence must say who has it
             return bool(self.stated.search(sentence))
+        if self.kind == "named":  # a name the question does not already hold ("Model Health System")
+            asked = set(tokens(question))
+            return any(set(name) - asked for name in _particular_names(sentence))
         if self.kind not in ("date", "period"):
             sentence, question = _NOT_A_FIGURE.sub(" ", sentence), _NOT_A_FIGURE.sub(" ", question)
         if self.kind != "hours":
@@ -113,7 +116,7 @@ class Asked:
         the benefit: a question's name often only places it ("in the Iqbal et al. review", "for the
         C&P ICB") and the sentence that answers need not repeat it. Where the answer is itself a name
         (who, which Act, where) other names are what it states."""
-        if not self.names or self.kind in ("role", "act", "place"):
+        if not self.names or self.kind in ("role", "act", "place", "named"):
             return False
         words = set(tokens(sentence))
         if all(words.intersection(name) for name in self.names):
@@ -250,6 +253,10 @@ _TIME_OF_DAY = re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s?(?:am|pm)\b", re.I)
 
 _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"\b(?:penalt\w*|fines?|fined|sanctions?)\b", re.I), Asked("penalty", "a penalty", _PENALTY)),
+    # "Which tool did the review use?", "through which system can staff see it?": a tool or system by
+    # its name ("the Mixed Methods Appraisal Tool (MMAT)"), not "validated tools".
+    (re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}(?:tools?|software|platforms?|apps?|products?|system)(?![\w-])", re.I),
+     Asked("named", "a name", re.compile(r"$^"))),
     # "Under which Act?": a named Act ("the Health and Care Act 2022"), not "new legislation".
     (re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:act|acts|legislation|statute|law)\b", re.I),
      Asked("act", "the name of an Act", _ACT)),

@@ -1,16 +1,19 @@
 """OCR engines on the scans in ../shared/datasets/scanned/, against the originals' text layers.
 
-    python bench/bench_ocr.py [--engines tesseract,rapidocr] [--pages N]
+    python bench/bench_ocr.py [--engines tesseract,rapidocr] [--pages N] [--made 300,150] [--no-ingest]
 
 For each engine and each scanned file (each is one dpi: 150, 200 or 300): the character error rate
 (edit distance over the original page's characters, whitespace collapsed; it also counts text read
 in another order than pypdf's, such as a header or a contents list, so it overstates misreadings);
-the fair CER (both sides in Unicode compatibility form with dot leaders as one "…", and the OCR
+the fair CER (both sides in Unicode compatibility form with dot leaders as one "…", dashes, quote
+marks and bullets each in one form, and the OCR
 text's word runs moved into the original's order when that is closer: words are moved, never
 changed, added or dropped, so every misreading still counts); for Tesseract also the fair CER with
 the original's images (logos, whose words no text layer holds) blanked on the scan;
 the word error rate without order (the share of the original's words, as a multiset, that the OCR
-text lacks) and pages a second; then
+text lacks) and pages a second; then the same for Tesseract on pages scanned here the same way
+(`--made`: every NHS PDF's second and middle page, rendered at 300 and 150 dpi, tilted, noisy, JPEG);
+then
 the ingest time of a 20-page scanned document (the 150-dpi IFR scan, four times over) against the
 ingest of its text original, measured in the same run. Pages with a text layer are never OCR'd:
 the NHS PDFs' ingest time is the baseline for that.
@@ -68,12 +71,20 @@ def lev(a: str, b: str) -> int:
 
 
 _DOTS = re.compile(r"(?:\s*[.·]){3,}")
+# Typography, not reading: a dash is a dash whatever its length, a quote mark curly or straight, and
+# a list bullet one mark (a text layer writes a symbol font's sub-bullet as the letter "o").
+_DASHES = re.compile(r"[‐‑‒–—―]")
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+_BULLETS = re.compile(r"(?<!\S)[•◦▪●o*·](?!\S)")
 
 
 def normalise(text: str) -> str:
     """Both sides: compatibility forms (the original's "ﬁ" is "fi" on paper; "…" is "..."), then a
-    dot-leader run of any length as one "…" (its count is typography), whitespace collapsed."""
-    return " ".join(_DOTS.sub(" … ", unicodedata.normalize("NFKC", text)).split())
+    dot-leader run of any length as one "…" (its count is typography), dashes, quote marks and
+    bullets in one form each, whitespace collapsed."""
+    text = _DOTS.sub(" … ", unicodedata.normalize("NFKC", text))
+    text = _BULLETS.sub("•", _DASHES.sub("-", text).translate(_QUOTES))
+    return " ".join(text.split())
 
 
 def in_truth_order(ocr: str, truth: str) -> str:

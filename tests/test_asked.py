@@ -231,12 +231,20 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("What sickness absence rate is the NHS aiming to get down to under the plan?", "quantity",
      "NHS sickness absence is at a rate of 5.1%, and we aim to reduce it to the lowest level on record.",
      "We aim to reduce the NHS sickness absence rate to 4% by 2030."),
+    # which tool or system: one by its name, not "validated tools"
+    ("Which risk stratification tool has NHS England mandated for ICBs?", "named",
+     "NHS England will work with ICBs to enable further signposting to validated tools.",
+     "ICBs must use the Johns Hopkins ACG System to stratify risk."),
+    ("Through which system can NHS staff see the data behind a provider's segment?", "named",
+     "Staff can see the data behind each segment in the system.",
+     "Staff can see the data behind each segment in the Model Health System."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
         "time-of-day-no-count", "exact-date", "what-number", "count-of-another-thing", "who-leads", "who-hosts",
         "when-published", "how-long", "how-long-minutes", "type-is-a-label", "social-return", "which-act",
-        "where-based", "which-towns", "appointed-to-lead", "partner-named", "rate-aimed-at"])
+        "where-based", "which-towns", "appointed-to-lead", "partner-named", "rate-aimed-at", "which-tool",
+        "which-system"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
