@@ -49,16 +49,16 @@ def tidy(text: str) -> str:
     return _LEADER.sub(" … ", _BULLET.sub("• ", text))
 
 
-# Scans finer than this are read at it: on 300-dpi scans of the NHS pages (bench/bench_ocr.py, 16
-# pages scanned there and the 4 shared ones) Tesseract read contents lists as letter soup
-# ("Plain language SUMIMALY") and fair CER was 3.3%; read at 150 dpi it was 1.6%, and about four
-# times fewer pixels to read. Pages at 150-200 dpi are read as they are.
-READ_DPI = 150
+# Scans much finer than this are read at it: on 300-dpi scans of the NHS pages (bench/bench_ocr.py:
+# 16 pages scanned there and the 4 shared ones) Tesseract read contents lists as letter soup ("Plain
+# language SUMIMALY"): fair CER 3.8% over the 20 pages as scanned, 2.5% read at 200 dpi and 2.4% at
+# 150 dpi; 150 dpi lost small bullets on the shared scan, which read best at 200 dpi. Fewer pixels
+# to read too. Scans up to 1.4 times this are read as they are.
+READ_DPI = 200
 
 
 def at_reading_resolution(picture, dpi: float):
-    """The page image resampled to READ_DPI when it is much finer (above 1.4 times that: a 200-dpi
-    scan, read well as it is, stays)."""
+    """The page image resampled to READ_DPI when it is much finer (above 1.4 times that)."""
     if dpi <= READ_DPI * 1.4:
         return picture
     from PIL import Image

@@ -144,7 +144,7 @@ def test_a_page_without_leaders_or_rules_is_only_turned_grey():
 
 
 def test_a_fine_scan_is_read_at_reading_resolution_and_a_coarse_one_as_it_is():
-    """300-dpi scans read at 150 dpi: Tesseract read their contents lists as letter soup."""
+    """300-dpi scans are read at 200 dpi: Tesseract read their contents lists as letter soup."""
     from PIL import Image
 
     from ingest.ocr import READ_DPI, at_reading_resolution
