@@ -108,12 +108,10 @@ class Asked:
         given = {m.group(0).lower() for m in self.stated.finditer(question)}
         return any(m.group(0).lower() not in given for m in self.stated.finditer(sentence))
 
-
     def about_another_name(self, sentence: str, question: str) -> bool:
-        """The sentence names another particular name in place of one of the question's: "Changes at
-        NHS England have generated £500 million of savings" says nothing of what ICBs saved, nor "in
-        York, a social return of £4" of Bradford's. A sentence that names nothing particular is given
-        the benefit: a question's name often only places it ("in the Iqbal et al. review", "for the
+        """The sentence names another particular name in place of one of the question's: "in York, a
+        social return of £4" says nothing of Bradford's. A sentence that names nothing particular is
+        given the benefit: a question's name often only places it ("in the Iqbal et al. review", "for the
         C&P ICB") and the sentence that answers need not repeat it. Where the answer is itself a name
         (who, which Act, where) other names are what it states."""
         if not self.names or self.kind in ("role", "act", "place", "named"):
@@ -256,7 +254,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     # "Which tool did the review use?", "through which system can staff see it?": a tool or system by
     # its name ("the Mixed Methods Appraisal Tool (MMAT)"), not "validated tools".
     (re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}(?:tools?|software|platforms?|apps?|products?|system)(?![\w-])", re.I),
-     Asked("named", "a name", re.compile(r"$^"))),
+     Asked("named", "a name", re.compile(r"(?!)"))),  # stated by the sentence's names (Asked.stated_in)
     # "Under which Act?": a named Act ("the Health and Care Act 2022"), not "new legislation".
     (re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:act|acts|legislation|statute|law)\b", re.I),
      Asked("act", "the name of an Act", _ACT)),
@@ -334,11 +332,11 @@ chair chairs board boards member members constitution council committee panel mi
 chief appendix section table figure annex part chapter schedule clause""".split())
 
 
-def _particular_names(question: str) -> tuple[tuple[str, ...], ...]:
-    """The question's names (capitalised runs, acronyms) that are not common to the whole library,
-    each as its particular stems."""
+def _particular_names(text: str) -> tuple[tuple[str, ...], ...]:
+    """The names in a question or sentence (capitalised runs, acronyms) that are not common to the
+    whole library, each as its particular stems."""
     found = []
-    for name in entities(question):
+    for name in entities(text):
         stems = tuple(dict.fromkeys(t for t in tokens(name) if not t.isdigit() and len(t) > 1
                                     and t not in _COMMON_NAME_WORDS and t not in STOPWORDS))
         if stems:
@@ -352,9 +350,9 @@ _SCENE = re.compile(r"^\s*(?:when|if|once|after)\b[^,?]{3,120},\s*(?=(?:how|what
 
 
 # "Who will lead the investigation?", "who has been appointed to chair it?", "which organisation will
-# host the office?": a name, stated
-# only by a sentence saying who does that ("chaired by the Secretary of State"); a sentence that
-# names the body without the role ("establish a new College") states no one.
+# host the office?": a name, stated only by a sentence saying who does that ("chaired by the
+# Secretary of State"); a sentence that names the body without the role ("establish a new
+# College") states no one.
 _WHO_ROLE = re.compile(r"\b(?:who|which (?:organisation|organization|body|person|team|trust|icb|department))\s+"
                        r"(?:(?:will|should|is to|is going to|would|shall|must|is expected to|is due to)\s+)?"
                        r"(?:(?:has|have|had)\s+)?(?:be(?:en)?\s+)?(?:(?:was|were|is|are)\s+)?"
