@@ -120,7 +120,10 @@ class Asked:
         if all(words.intersection(name) for name in self.names):
             return False
         asked = set(tokens(question))  # "includ-Studies" in a broken line names nothing new
-        return any(not asked.intersection(name) for name in _particular_names(sentence))
+        # A table row's cells and a label's text start with a capital as a sentence does ("Service:
+        # Reablement | Lead partner: Council"): each piece is read as a sentence of its own.
+        return any(not asked.intersection(name) for piece in _PIECES.split(sentence)
+                   for name in _particular_names(piece, classes=False))
 
     def about_something_else(self, sentence: str) -> bool:
         """A figure about another thing of the same kind: "170 community diagnostic centres" does
@@ -332,11 +335,17 @@ chair chairs board boards member members constitution council committee panel mi
 chief appendix section table figure annex part chapter schedule clause""".split())
 
 
-def _particular_names(text: str) -> tuple[tuple[str, ...], ...]:
+_PIECES = re.compile(r"\s*[|:;•]\s*")
+
+
+def _particular_names(text: str, classes: bool = True) -> tuple[tuple[str, ...], ...]:
     """The names in a question or sentence (capitalised runs, acronyms) that are not common to the
-    whole library, each as its particular stems."""
+    whole library, each as its particular stems. Without ``classes``, a plural acronym ("CEOs",
+    "GPs") is left out: in a sentence it names a kind of people or bodies, not a particular one."""
     found = []
     for name in entities(text):
+        if not classes and re.fullmatch(r"[A-Z]{2,}s", name):
+            continue
         stems = tuple(dict.fromkeys(t for t in tokens(name) if not t.isdigit() and len(t) > 1
                                     and t not in _COMMON_NAME_WORDS and t not in STOPWORDS))
         if stems:

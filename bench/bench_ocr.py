@@ -243,9 +243,19 @@ def made_pages() -> list[tuple[Path, int]]:
     return chosen
 
 
-def measure_made(dpi: int, limit: int) -> dict:
-    """Tesseract on pages scanned here at `dpi` (seeded, so each run scans the same pages alike)."""
+def measure_made(dpi: int, limit: int, as_scanned: bool = False) -> dict:
+    """Tesseract on pages scanned here at `dpi` (seeded, so each run scans the same pages alike);
+    with ``as_scanned``, read at the scan's own resolution (the reading before stop 27)."""
     import numpy as np
+
+    from ingest import ocr
+
+    if as_scanned:
+        kept, ocr.READ_DPI = ocr.READ_DPI, 10_000
+        try:
+            return measure_made(dpi, limit)
+        finally:
+            ocr.READ_DPI = kept
 
     rng = np.random.default_rng(20261202)
     errors = chars = fair = fair_chars = blanked = pages = with_images = 0
@@ -306,10 +316,15 @@ def main() -> None:
     parser.add_argument("--made", default="300,150", help="dpis of the scans made here of the NHS pages ('' for none)")
     parser.add_argument("--made-pages", type=int, default=18, help="most pages scanned here per dpi")
     parser.add_argument("--no-ingest", action="store_true", help="skip the 20-page ingest timing")
+    parser.add_argument("--as-scanned", action="store_true",
+                        help="also read the made scans at their own resolution (before stop 27), in the same run")
     args = parser.parse_args()
     for engine in filter(None, args.engines.split(",")):
         measure(engine, args.pages)
     for dpi in filter(None, args.made.split(",")):
+        if args.as_scanned:
+            print("read as scanned:", end=" ")
+            measure_made(int(dpi), args.made_pages, as_scanned=True)
         measure_made(int(dpi), args.made_pages)
     if not args.no_ingest:
         ingest_times()

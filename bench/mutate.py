@@ -328,7 +328,7 @@ MUTANTS = [
            ["tests/test_asked.py"]),
     Mutant("role-named-by-any-sentence",
            "'who will lead X' is answered only by a sentence saying who leads it",
-           [("assistant/asked.py", "    role = _asked_for_role(question)\n    if role:\n        return role\n", "")],
+           [("assistant/asked.py", "    role = _asked_for_role(question)\n    if role:\n        return replace(role, names=names)\n", "")],
            ["tests/test_asked.py"]),
     Mutant("how-long-answered-by-each",
            "'how long' is answered by a length of time or an end, not by 'each quarter'",

@@ -296,3 +296,17 @@ def test_roles_written_with_a_capital_name_no_one_else():
     question = "How many board meetings in a row can a C&P ICB member miss before removal?"
     assert asked_for(question).stated_in("The Chair may remove a member who misses three consecutive board meetings.",
                                          question)
+
+
+def test_a_kind_of_people_in_capitals_is_no_other_name():
+    """"Council CEOs" names no particular body in place of the District Councils Network."""
+    question = "How many council leaders and officers were interviewed for the District Councils Network work?"
+    assert asked_for(question).stated_in("This is the result of interviews with more than 50 council CEOs, mayors "
+                                         "and officers.", question)
+
+
+def test_a_table_rows_labels_are_no_other_names():
+    """A row keeps its header beside each value; "Lead partner" is a column, not a body."""
+    question = "What is the 2025/26 budget for reablement in the Better Care Fund?"
+    assert asked_for(question).stated_in("Service: Reablement | Lead partner: Council | Budget 2025/26: £3.2m",
+                                         question)
