@@ -57,9 +57,10 @@ class PageDrawing:
             return
         try:
             numbers = [float(value) for value in operands]
+            matrix = tuple(float(value) for value in cm)  # once an operator, not once a point
         except (TypeError, ValueError):  # a malformed operator: nothing drawn we can place
             return
-        _PATH_OPERATORS[operator](self, numbers, cm)
+        _PATH_OPERATORS[operator](self, numbers, matrix)
 
     def visit_text(self, text: str, cm: list, tm: list, font, font_size) -> None:
         """pypdf's ``visitor_text``: a piece of extracted text and the matrices where it starts."""
@@ -151,7 +152,7 @@ def _tables(segments: list, page_height: float) -> list[list[tuple]]:
     With a page height the cells are in pdfplumber's top-down space; without, y runs upwards
     (enough to count rows and columns)."""
     edges = [edge for edge in (_edge(segment, page_height) for segment in segments) if edge is not None]
-    if len(edges) < 4:
+    if len(edges) < 4 or not _may_hold_grid(edges):
         return []
     from pdfplumber.table import (TableSettings, cells_to_tables, edges_to_intersections,
                                   intersections_to_cells, merge_edges)
@@ -169,8 +170,22 @@ def _tables(segments: list, page_height: float) -> list[list[tuple]]:
     return cells_to_tables(intersections_to_cells(crossings))
 
 
-def _place(x: float, y: float, cm: list) -> tuple[float, float]:
-    a, b, c, d, e, f = (float(value) for value in cm)
+def _may_hold_grid(edges: list[dict], snap: float = 3.0, min_length: float = 1.0) -> bool:
+    """Whether the edges can make two rows and two columns of cells: that takes horizontal rules at
+    three or more distinct heights and vertical ones at three or more distinct places. Most pages
+    draw a box or a rule or two; this spares them pdfplumber's merging, intersections and cells.
+    Counted in 3-point steps: rules more than 3 points apart always fall in different steps, and
+    pdfplumber snaps nearer ones together, so this never counts fewer places than pdfplumber finds
+    (and short pieces are kept, as pdfplumber joins them before it drops rules under 3 points)."""
+    rows = {round(edge["top"] / snap) for edge in edges if edge["orientation"] == "h" and edge["width"] >= min_length}
+    columns = {round(edge["x0"] / snap) for edge in edges if edge["orientation"] == "v" and edge["height"] >= min_length}
+    return len(rows) >= 3 and len(columns) >= 3
+
+
+def _place(x: float, y: float, cm) -> tuple[float, float]:
+    """A point through the current transformation matrix (six numbers; path operators pass them as
+    floats already)."""
+    a, b, c, d, e, f = cm if type(cm) is tuple else (float(value) for value in cm)
     return a * x + c * y + e, b * x + d * y + f
 
 

@@ -54,8 +54,18 @@ def test_a_grid_drawn_with_lines_not_rectangles_is_seen():
     assert drawing_of("\n".join(lines)).holds_table()
 
 
+def test_the_smallest_grid_three_rules_each_way_is_seen():
+    """Two rows and two columns take three rules each way: the quick check before pdfplumber's
+    geometry (ruled._may_hold_grid) must let exactly this through."""
+    lines = [f"100 {700 - 20 * i} m 400 {700 - 20 * i} l S" for i in range(3)]
+    lines += [f"{100 + 150 * i} 700 m {100 + 150 * i} 660 l S" for i in range(3)]
+    assert drawing_of("\n".join(lines)).holds_table()
+
+
 @pytest.mark.parametrize("content", [
     "BT /F1 10 Tf 1 0 0 1 72 700 Tm (Prose only, nothing drawn.) Tj ET",
+    # two rows of one column: three rules across, two down
+    "100 700 m 400 700 l S 100 680 m 400 680 l S 100 660 m 400 660 l S 100 700 m 100 660 l S 400 700 m 400 660 l S",
     "36 36 523 770 re S",                                  # a border round the page
     "72 400 m 523 400 l S 72 380 m 523 380 l S",           # two rules
     "100 700 300 20 re f 100 660 300 20 re f",             # two shaded bars, apart
