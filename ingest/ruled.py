@@ -67,8 +67,9 @@ class PageDrawing:
         if not text:
             return
         try:
-            x, y = _place(float(tm[4]), float(tm[5]), cm)
-            lift = BASELINE_LIFT * float(font_size or 0) * abs(float(tm[3]) * float(cm[3]))
+            matrix = tuple(float(value) for value in cm)
+            x, y = _place(float(tm[4]), float(tm[5]), matrix)
+            lift = BASELINE_LIFT * float(font_size or 0) * abs(float(tm[3]) * matrix[3])
         except (TypeError, ValueError, IndexError):  # no usable position: the text stays in the page text
             return
         self.texts.append((text, x, y + lift))
@@ -151,14 +152,14 @@ def _tables(segments: list, page_height: float) -> list[list[tuple]]:
     """pdfplumber's tables (lists of cells) from straight segments, with its default settings.
     With a page height the cells are in pdfplumber's top-down space; without, y runs upwards
     (enough to count rows and columns)."""
-    edges = [edge for edge in (_edge(segment, page_height) for segment in segments) if edge is not None]
-    if len(edges) < 4 or not _may_hold_grid(edges):
-        return []
     from pdfplumber.table import (TableSettings, cells_to_tables, edges_to_intersections,
                                   intersections_to_cells, merge_edges)
     from pdfplumber.utils import filter_edges
 
     settings = TableSettings()
+    edges = [edge for edge in (_edge(segment, page_height) for segment in segments) if edge is not None]
+    if len(edges) < 4 or not _may_hold_grid(edges, settings):
+        return []
     edges = merge_edges(filter_edges(edges, min_length=settings.edge_min_length_prefilter),
                         snap_x_tolerance=settings.snap_x_tolerance,
                         snap_y_tolerance=settings.snap_y_tolerance,
@@ -170,22 +171,25 @@ def _tables(segments: list, page_height: float) -> list[list[tuple]]:
     return cells_to_tables(intersections_to_cells(crossings))
 
 
-def _may_hold_grid(edges: list[dict], snap: float = 3.0, min_length: float = 1.0) -> bool:
+def _may_hold_grid(edges: list[dict], settings) -> bool:
     """Whether the edges can make two rows and two columns of cells: that takes horizontal rules at
     three or more distinct heights and vertical ones at three or more distinct places. Most pages
     draw a box or a rule or two; this spares them pdfplumber's merging, intersections and cells.
-    Counted in 3-point steps: rules more than 3 points apart always fall in different steps, and
-    pdfplumber snaps nearer ones together, so this never counts fewer places than pdfplumber finds
-    (and short pieces are kept, as pdfplumber joins them before it drops rules under 3 points)."""
-    rows = {round(edge["top"] / snap) for edge in edges if edge["orientation"] == "h" and edge["width"] >= min_length}
-    columns = {round(edge["x0"] / snap) for edge in edges if edge["orientation"] == "v" and edge["height"] >= min_length}
+    Counted in steps of pdfplumber's snap tolerance (3 points): rules farther apart always fall in
+    different steps, and pdfplumber snaps nearer ones together, so this never counts fewer places
+    than pdfplumber finds. Only the pieces its first filter drops are left out, as pdfplumber joins
+    the rest before it drops rules under 3 points."""
+    shortest = settings.edge_min_length_prefilter
+    rows = {round(edge["top"] / settings.snap_y_tolerance) for edge in edges
+            if edge["orientation"] == "h" and edge["width"] >= shortest}
+    columns = {round(edge["x0"] / settings.snap_x_tolerance) for edge in edges
+               if edge["orientation"] == "v" and edge["height"] >= shortest}
     return len(rows) >= 3 and len(columns) >= 3
 
 
-def _place(x: float, y: float, cm) -> tuple[float, float]:
-    """A point through the current transformation matrix (six numbers; path operators pass them as
-    floats already)."""
-    a, b, c, d, e, f = cm if type(cm) is tuple else (float(value) for value in cm)
+def _place(x: float, y: float, cm: tuple[float, ...]) -> tuple[float, float]:
+    """A point through the current transformation matrix (six floats, converted once an operator)."""
+    a, b, c, d, e, f = cm
     return a * x + c * y + e, b * x + d * y + f
 
 
