@@ -97,8 +97,8 @@ class Asked:
         if self.kind == "role":  # the question names the role; the sentence must say who has it
             return bool(self.stated.search(sentence))
         if self.kind == "named":  # a name the question does not already hold ("Model Health System")
-            asked = set(tokens(question))
-            return any(set(name) - asked for name in _particular_names(sentence))
+            asked = _words(question)
+            return any(not asked.issuperset(name) for name in _particular_names(sentence))
         if self.kind not in ("date", "period"):
             sentence, question = _NOT_A_FIGURE.sub(" ", sentence), _NOT_A_FIGURE.sub(" ", question)
         if self.kind != "hours":
@@ -119,7 +119,7 @@ class Asked:
         words = set(tokens(sentence))
         if all(words.intersection(name) for name in self.names):
             return False
-        asked = set(tokens(question))  # "includ-Studies" in a broken line names nothing new
+        asked = _words(question)  # "includ-Studies" in a broken line names nothing new
         # A table row's cells and a label's text start with a capital as a sentence does ("Service:
         # Reablement | Lead partner: Council"): each piece is read as a sentence of its own.
         return any(not asked.intersection(name) for piece in _PIECES.split(sentence)
@@ -333,6 +333,12 @@ oversight methodology manual neighbourhood guidelines executive summary national
 secretary state dhsc nhse {_MONTHS.replace('|', ' ')} monday tuesday wednesday thursday friday
 chair chairs board boards member members constitution council committee panel minister director officer
 chief appendix section table figure annex part chapter schedule clause""".split())
+
+
+@lru_cache(maxsize=512)
+def _words(question: str) -> frozenset[str]:
+    """The question's stems, read once a question rather than once for each sentence weighed."""
+    return frozenset(tokens(question))
 
 
 _PIECES = re.compile(r"\s*[|:;•]\s*")
