@@ -172,6 +172,11 @@ def raw_page_text(pdf: Path, number: int) -> str:
     return _reader(pdf).pages[number - 1].extract_text() or ""
 
 
+def page_errors(truth: str, raw_truth: str, text: str) -> tuple[int, int, int, int]:
+    """One page's (CER errors, characters, fair errors, fair characters) against its original."""
+    return lev(truth, " ".join(text.split())), len(truth), fair_errors(raw_truth, text), len(normalise(raw_truth))
+
+
 def measure(engine: str, limit: int) -> list[dict]:
     read = ENGINES[engine]
     rows = []
@@ -187,10 +192,9 @@ def measure(engine: str, limit: int) -> list[dict]:
             started = time.perf_counter()
             text = "\n".join(read(image, dpi) for image in images)
             seconds += time.perf_counter() - started
-            errors += lev(truth, " ".join(text.split()))
-            chars += len(truth)
-            fair += fair_errors(raw_truth, text)
-            fair_chars += len(normalise(raw_truth))
+            page_cer, page_chars, page_fair, page_fair_chars = page_errors(truth, raw_truth, text)
+            errors, chars, fair, fair_chars = (errors + page_cer, chars + page_chars, fair + page_fair,
+                                               fair_chars + page_fair_chars)
             word_misses.append(missing_words(truth, text))
             if engine == "tesseract":  # once more with the logos blanked: text no text layer holds
                 boxes = original_image_boxes(NHS / original, original_page)
@@ -245,18 +249,11 @@ def made_pages() -> list[tuple[Path, int]]:
 
 def measure_made(dpi: int, limit: int, as_scanned: bool = False) -> dict:
     """Tesseract on pages scanned here at `dpi` (seeded, so each run scans the same pages alike);
-    with ``as_scanned``, read at the scan's own resolution (the reading before stop 27)."""
+    with ``as_scanned``, read at the scan's own resolution (the reading before stop 27: a page
+    whose resolution is not known is read as it is)."""
     import numpy as np
 
-    from ingest import ocr
-
-    if as_scanned:
-        kept, ocr.READ_DPI = ocr.READ_DPI, 10_000
-        try:
-            return measure_made(dpi, limit)
-        finally:
-            ocr.READ_DPI = kept
-
+    read_at = 0 if as_scanned else dpi
     rng = np.random.default_rng(20261202)
     errors = chars = fair = fair_chars = blanked = pages = with_images = 0
     seconds = 0.0
@@ -266,15 +263,14 @@ def measure_made(dpi: int, limit: int, as_scanned: bool = False) -> dict:
             continue
         image, _ = made_scan(pdf, number, dpi, rng)
         started = time.perf_counter()
-        text = tesseract(image, dpi)
+        text = tesseract(image, read_at)
         seconds += time.perf_counter() - started
-        errors += lev(page_text(pdf, number), " ".join(text.split()))
-        chars += len(page_text(pdf, number))
-        fair += fair_errors(raw_truth, text)
-        fair_chars += len(normalise(raw_truth))
+        page_cer, page_chars, page_fair, page_fair_chars = page_errors(page_text(pdf, number), raw_truth, text)
+        errors, chars, fair, fair_chars = (errors + page_cer, chars + page_chars, fair + page_fair,
+                                           fair_chars + page_fair_chars)
         boxes = original_image_boxes(pdf, number)
         with_images += bool(boxes)
-        blanked += fair_errors(raw_truth, tesseract(blank_images(image, boxes), dpi) if boxes else text)
+        blanked += fair_errors(raw_truth, tesseract(blank_images(image, boxes), read_at) if boxes else text)
         pages += 1
     row = {"engine": "tesseract", "file": f"made here: {pages} NHS pages", "dpi": dpi, "pages": pages,
            "pages_with_images": with_images, "cer": errors / max(chars, 1), "fair_cer": fair / max(fair_chars, 1),
