@@ -9,7 +9,8 @@ the fair CER (both sides in Unicode compatibility form with dot leaders as one "
 marks and bullets each in one form, and the OCR
 text's word runs moved into the original's order when that is closer: words are moved, never
 changed, added or dropped, so every misreading still counts); for Tesseract also the fair CER with
-the original's images (logos, whose words no text layer holds) blanked on the scan;
+the original's images (logos, whose words no text layer holds) blanked on the scan; the fair CER
+as indexed (both files' pages after ingest drops running headers and footers, letterheads included);
 the word error rate without order (the share of the original's words, as a multiset, that the OCR
 text lacks) and pages a second; then the same for Tesseract on pages scanned here the same way
 (`--made`: every NHS PDF's second and middle page, rendered at 300 and 150 dpi, tilted, noisy, JPEG);
@@ -177,6 +178,19 @@ def page_errors(truth: str, raw_truth: str, text: str) -> tuple[int, int, int, i
     return lev(truth, " ".join(text.split())), len(truth), fair_errors(raw_truth, text), len(normalise(raw_truth))
 
 
+def as_indexed(reader, read_pages: dict[int, str], ocr: bool = False) -> dict[int, str]:
+    """Pages as ingest keeps them: after ``clean.drop_running_lines`` over the whole file (its other
+    pages' text layers as they are), which drops running headers and footers, letterheads included.
+    The scan's OCR'd pages and the original's text pages go through it alike."""
+    from ingest.clean import drop_running_lines
+    from ingest.documents import Document, Page
+
+    pages = [Page("file", n, read_pages[n], ocr=ocr) if n in read_pages else Page("file", n, page.extract_text() or "")
+             for n, page in enumerate(reader.pages, 1)]
+    drop_running_lines(Document("scan", "", None, "pdf", pages))
+    return {page.page: page.text for page in pages if page.page in read_pages}
+
+
 def measure(engine: str, limit: int) -> list[dict]:
     read = ENGINES[engine]
     rows = []
@@ -185,6 +199,7 @@ def measure(engine: str, limit: int) -> list[dict]:
         errors = chars = fair = fair_chars = blanked = 0
         seconds = 0.0
         word_misses = []
+        read_pages: dict[int, str] = {}
         for scan_page, original_page in list(pages.items())[:limit]:
             truth = page_text(NHS / original, original_page)
             raw_truth = raw_page_text(NHS / original, original_page)
@@ -192,6 +207,7 @@ def measure(engine: str, limit: int) -> list[dict]:
             started = time.perf_counter()
             text = "\n".join(read(image, dpi) for image in images)
             seconds += time.perf_counter() - started
+            read_pages[scan_page] = text
             page_cer, page_chars, page_fair, page_fair_chars = page_errors(truth, raw_truth, text)
             errors, chars, fair, fair_chars = (errors + page_cer, chars + page_chars, fair + page_fair,
                                                fair_chars + page_fair_chars)
@@ -206,8 +222,14 @@ def measure(engine: str, limit: int) -> list[dict]:
                "fair_cer": fair / max(fair_chars, 1), "unordered_wer": wer, "pages_per_s": n / seconds if seconds else 0.0}
         if engine == "tesseract":
             row["fair_cer_logos_blanked"] = blanked / max(fair_chars, 1)
+        kept = as_indexed(reader, read_pages, ocr=True)
+        truth_kept = as_indexed(_reader(NHS / original), {pages[n]: raw_page_text(NHS / original, pages[n]) for n in kept})
+        indexed_chars = sum(len(normalise(text)) for text in truth_kept.values())
+        row["fair_cer_as_indexed"] = sum(
+            fair_errors(truth_kept[pages[n]], text) for n, text in kept.items()) / max(indexed_chars, 1)
         rows.append(row)
         extra = f", logos blanked {row['fair_cer_logos_blanked']:6.2%}" if "fair_cer_logos_blanked" in row else ""
+        extra += f", as indexed {row['fair_cer_as_indexed']:6.2%}"
         print(f"{engine:9} {dpi:3d} dpi {scan[:40]:40} {n} pages: CER {row['cer']:6.2%}, fair CER {row['fair_cer']:6.2%}"
               f"{extra}, words missing {wer:6.2%}, {n / seconds:.2f} pages/s", flush=True)
     return rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,7 +44,7 @@ MONTHS = {m: i for i, m in enumerate(
 def clean_document(doc: Document) -> Document:
     """Return the document with cleaned page text, a title and (where stated) a date."""
     if doc.doc_type == "pdf":
-        _drop_running_lines(doc)
+        drop_running_lines(doc)
     stated = _take_date_header(doc)
     raw_head = _head(doc.pages[0].text) if doc.pages else ""
     for page in doc.pages:
@@ -359,7 +360,7 @@ _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\uf
                             "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
 
 
-def _drop_running_lines(doc: Document) -> None:
+def drop_running_lines(doc: Document) -> None:
     """Remove running headers and footers: lines repeated on most pages (page numbers masked)."""
     if len(doc.pages) < 3:
         return
@@ -367,9 +368,50 @@ def _drop_running_lines(doc: Document) -> None:
     for page in doc.pages:
         for k in {_masked(line) for line in page.text.splitlines() if line.strip()}:
             counts[k] = counts.get(k, 0) + 1
-    running = {k for k, n in counts.items() if n >= max(3, len(doc.pages) // 2) and len(k) < 200}
+    needed = max(3, len(doc.pages) // 2)
+    running = {k for k, n in counts.items() if n >= needed and len(k) < 200}
+    misread = _misread_running_lines(doc, needed)
     for page in doc.pages:
-        page.text = "\n".join(line for line in page.text.splitlines() if _masked(line) not in running)
+        page.text = "\n".join(line for line in page.text.splitlines()
+                              if _masked(line) not in running and (id(page), line) not in misread)
+
+
+# OCR reads the same letterhead a little differently on every page: the scanned insulin-needles
+# leaflet's logo came out "Wcambridceanre & Peterborough Cambridgeshire &", "eombridgesnire &
+# Peterborough Cambridgeshire &" and so on, 0.82-0.91 alike (difflib), where two different
+# headings ("Chapter 1: Introduction", "Chapter 2: Key points") are under 0.7 alike.
+NEAR_RUNNING_RATIO = 0.8
+_EDGE_LINES = 3  # a running line sits among the first or the last lines of a page
+
+
+def _misread_running_lines(doc: Document, needed: int) -> set[tuple[int, str]]:
+    """(page id, line) for each line of an OCR'd page that is nearly the same as a line at the
+    same edge (head or foot) of at least ``needed`` pages, itself included: a running header
+    or footer read differently each time."""
+    edges = [(_edge(page, head=True), _edge(page, head=False)) for page in doc.pages]
+    misread = set()
+    for n, page in enumerate(doc.pages):
+        if not page.ocr:
+            continue
+        for side in (0, 1):
+            for line, key in edges[n][side]:
+                alike = 1 + sum(any(_near(key, other) for _, other in edges[m][side])
+                                for m in range(len(doc.pages)) if m != n)
+                if alike >= needed:
+                    misread.add((id(page), line))
+    return misread
+
+
+def _edge(page, head: bool) -> list[tuple[str, str]]:
+    lines = [line for line in page.text.splitlines() if line.strip()]
+    lines = lines[:_EDGE_LINES] if head else lines[-_EDGE_LINES:]
+    return [(line, _masked(line)) for line in lines if len(line.strip()) < 200]
+
+
+def _near(a: str, b: str) -> bool:
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    return matcher.real_quick_ratio() >= NEAR_RUNNING_RATIO and matcher.quick_ratio() >= NEAR_RUNNING_RATIO \
+        and matcher.ratio() >= NEAR_RUNNING_RATIO
 
 
 def _masked(line: str) -> str:

@@ -134,6 +134,48 @@ def test_pdf_running_headers_and_footers_are_removed():
     assert "4mm" in " ".join(p.text for p in needles.pages).replace(" ", "")  # the body stays
 
 
+def _scanned(*texts: str):
+    from ingest.documents import Document, Page
+
+    return Document("scan.pdf", "", None, "pdf", [Page("scan.pdf", n, text, ocr=True) for n, text in enumerate(texts, 1)])
+
+
+def test_a_letterhead_ocr_reads_differently_on_each_page_is_removed_as_a_running_line():
+    """Tesseract's four readings of the insulin-needles leaflet's logo (the 300-dpi scan), each on
+    a line of its own as Tesseract gives them."""
+    from ingest.clean import drop_running_lines
+
+    doc = _scanned("Wcambridceanre & Peterborough Cambridgeshire &\nPrescribing of Insulin Pen Needles",
+                   "Teeembridgestira & Peterborough Cambridgeshire &\nKey points\n• All needles are for single use only.",
+                   "eombridgesnire & Peterborough Cambridgeshire &\nInsulin pen needles are compatible with all pens.",
+                   "MCeembrdgestiie & Peterborough Cambridgeshire &\nReferences\n• FIT UK recommendations.")
+    drop_running_lines(doc)
+    assert [page.text for page in doc.pages] == [
+        "Prescribing of Insulin Pen Needles", "Key points\n• All needles are for single use only.",
+        "Insulin pen needles are compatible with all pens.", "References\n• FIT UK recommendations."]
+
+
+def test_headings_that_differ_on_scanned_pages_are_kept():
+    from ingest.clean import drop_running_lines
+
+    texts = ["Chapter 1: Introduction\nBody one.", "Chapter 2: Key points\nBody two.",
+             "Chapter 3: Safety needles\nBody three.", "Chapter 4: References\nBody four."]
+    doc = _scanned(*texts)
+    drop_running_lines(doc)
+    assert [page.text for page in doc.pages] == texts
+
+
+def test_lines_nearly_alike_on_text_pages_are_kept():
+    """Only OCR misreads a line that repeats: a text layer's near-repeats are the document's own."""
+    from ingest.clean import drop_running_lines
+
+    doc = _scanned("Region North: 12 sites\nA.", "Region South: 12 sites\nB.", "Region East: 12 sites\nC.")
+    for page in doc.pages:
+        page.ocr = False
+    drop_running_lines(doc)
+    assert doc.pages[0].text == "Region North: 12 sites\nA."
+
+
 def test_docx_tables_are_read_in_document_order(tmp_path):
     import docx
 

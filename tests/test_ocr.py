@@ -61,6 +61,17 @@ def test_a_question_about_a_scanned_page_is_answered_and_the_citation_says_ocr(s
     assert scanned[0].to_dict()["ocr"] is True
 
 
+def test_a_scanned_letterhead_is_not_indexed(scanned_store):
+    """The insulin leaflet's logo is printed on every page and read a little differently each time
+    ("Wcambridceanre & Peterborough", "eombridgesnire & Peterborough"): page furniture, as the
+    text original's logo (an image) gives no text at all."""
+    settings, _ = scanned_store
+    texts = [chunk.text for chunk in ChromaStore(settings).all_chunks()
+             if chunk.metadata["source"].endswith("insulin-needles-scanned-300dpi.pdf")]
+    assert texts and not any("Peterborough Cambridgeshire" in text for text in texts)
+    assert any("4mm" in text.replace(" ", "") for text in texts)
+
+
 def test_ocr_text_matches_the_original_closely():
     """Page 2 of the 300-dpi scan against the original's text layer: over 90% the same characters."""
     import difflib
