@@ -38,7 +38,8 @@ _DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTH
 _DAY = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?\b|"
                   r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", re.I)
 # A figure aimed at: "to 4%", "a target of 65%", "below 3 per cent".
-_AIMED_AT = re.compile(r"\b(?:to|target of|aim of|ambition of|goal of|below|under|at least|no more than|less than)\s+"
+_AIMED_AT = re.compile(r"\b(?:to|target of|aim of|ambition of|goal of|below|under|at least|no more than|less than|"
+                       r"(?:a\s+)?(?:minimum|maximum)(?:\s+of)?)\s+"
                        r"(?:(?:around|about|approximately|just|a maximum of|a minimum of)\s+)?\d+(?:\.\d+)?\s?(?:%|per ?cent)", re.I)
 # An Act by its name: "the Health and Care Act 2022", "the Care Act".
 _ACT = re.compile(r"\b(?:[A-Z][\w']+\s+(?:(?:and|of|for)\s+)?)+Act\b(?:\s+(?:19|20)\d\d)?")
@@ -69,8 +70,8 @@ _DURATION_OR_END = re.compile(_DURATION.pattern + rf"|\b(?:until|till|up to|no l
 
 @dataclass(frozen=True)
 class Asked:
-    kind: str  # "act", "amount", "count", "date", "duration", "frequency", "hours", "named", "penalty", "period",
-    #            "place", "quantity", "role", "share"
+    kind: str  # "act", "amount", "count", "date", "duration", "frequency", "hours", "list", "named", "penalty",
+    #            "period", "place", "quantity", "role", "share"
     label: str  # how the refusal names it: "an amount", "a date"
     stated: re.Pattern
     # What is counted or measured, as stems, when the question names it: "how many neighbourhood
@@ -86,15 +87,25 @@ class Asked:
     # Research Unit's work" -> (("bradford", "inequ", "research", "unit"),). A figure about another
     # named thing ("in York, a social return of £4") answers nothing about it.
     names: tuple[tuple[str, ...], ...] = ()
+    # The figures the question places its ask by, as (unit, values): "the 2% to 4% of the
+    # population" -> (("%", (2.0, 4.0)),), "within 30 minutes" -> (("minute", (30.0,)),). Years
+    # are under "year", a financial year as both its years ("2025/26" -> 2025.0, 2026.0).
+    figures: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    # The question asks for a figure as it stands now ("what is the current rate"): a figure
+    # aimed at ("to 65% by March 2026", "will fall to 150 days") is not one.
+    current: bool = False
 
     def stated_in(self, sentence: str, question: str) -> bool:
         """The sentence states one that the question did not already give ("segment 5" in the
         question does not make "placed in segment 5" a number answering "how many"), about the
         question's subject. A year or a name with a number ("2025/26", "10 Year Health Plan") is
         no amount or count."""
-        if self.about_something_else(sentence) or self.about_another_name(sentence, question):
+        if self.about_something_else(sentence) or self.about_another_name(sentence, question) \
+                or self.about_another_figure(sentence) or _about_the_opposite(sentence, question):
             return False
-        if self.kind == "role":  # the question names the role; the sentence must say who has it
+        if self.current:
+            sentence = _AIMED_FIGURE.sub(" ", sentence)
+        if self.kind in ("role", "list"):  # the question names the role or list; the sentence must speak of it
             return bool(self.stated.search(sentence))
         if self.kind == "named":  # a name the question does not already hold ("Model Health System")
             asked = _words(question)
@@ -125,6 +136,20 @@ class Asked:
         return any(not asked.intersection(name) for piece in _PIECES.split(sentence)
                    for name in _particular_names(piece, classes=False))
 
+    def about_another_figure(self, sentence: str) -> bool:
+        """The sentence gives figures in a unit the question places its ask by, and none of the
+        question's: "around 7% of the population ... 46% of hospital costs" says nothing of "the 2%
+        to 4%"; "within 15 minutes ... no longer than 45 minutes" nothing of 30 minutes; "by March
+        2025" nothing of March 2027. A sentence without that unit is given the benefit. A year
+        is the answer where the question asks for a date or a period, not a place for it."""
+        stated = dict(_figures(sentence))
+        for unit, values in self.figures:
+            if unit == "year" and self.kind in ("date", "period"):
+                continue
+            if unit in stated and not set(values).intersection(stated[unit]):
+                return True
+        return False
+
     def about_something_else(self, sentence: str) -> bool:
         """A figure about another thing of the same kind: "170 community diagnostic centres" does
         not answer "how many neighbourhood health centres", and a count of studies is no "kappa
@@ -152,6 +177,55 @@ class Asked:
             return any(counted != head for counted in _counted(sentence))
         return any(word == head and index > 0 and words[index - 1] not in qualifiers
                    for index, word in enumerate(words))
+
+
+_NON = re.compile(r"\bnon-([a-z]{3,})\b", re.I)
+
+
+def _about_the_opposite(sentence: str, question: str) -> bool:
+    """The question asks about the "non-urgent" and the sentence speaks of the urgent only:
+    "additional urgent appointments" says nothing of routine (non-urgent) ones."""
+    for match in _NON.finditer(question):
+        word = re.escape(match.group(1))
+        if re.search(rf"\bnon[- ]?{word}\b", sentence, re.I):
+            continue
+        if re.search(rf"\b{word}\b", sentence, re.I):
+            return True
+    return False
+
+
+_NUMBER_VALUES = {word: float(n) for n, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())} | {
+    "fifteen": 15.0, "twenty": 20.0, "thirty": 30.0, "forty": 40.0, "fifty": 50.0}
+_FIGURE_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|" + "|".join(_NUMBER_VALUES)
+# A figure with its unit, or a range of them: "2% to 4%", "2-4%", "30 minutes", "18-week", "two hours".
+_UNIT_FIGURE = re.compile(rf"(?<![\w.£$,])({_FIGURE_NUMBER})(?:\s*%?\s*(?:-|–|to)\s*({_FIGURE_NUMBER}))?"
+                          r"[\s-]*(%|per ?cent\b|minutes?\b|hours?\b|days?\b|weeks?\b|months?\b)", re.I)
+_YEAR_FIGURE = re.compile(r"(?<![\w/£$.,])((?:19|20)\d\d)(?:\s*(?:/|-|–)\s*(\d\d))?(?![\w%.,]\d|\s?%)")
+
+
+def _figures(text: str) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    """The text's figures with a unit, by unit: "%", "minute", "hour", "day", "week", "month" and
+    "year". Years are read without a unit ("March 2027", "2025/26")."""
+    found: dict[str, set[float]] = {}
+    for match in _UNIT_FIGURE.finditer(text):
+        unit = match.group(3).lower()
+        unit = "%" if unit.startswith(("%", "per")) else unit.rstrip("s")
+        for number in filter(None, match.group(1, 2)):
+            found.setdefault(unit, set()).add(_NUMBER_VALUES.get(number.lower()) or float(number.replace(",", "")))
+    for match in _YEAR_FIGURE.finditer(text):
+        first = float(match.group(1))
+        found.setdefault("year", set()).update({first, first + 1} if match.group(2) else {first})
+    return tuple((unit, tuple(sorted(values))) for unit, values in found.items())
+
+
+# A figure aimed at, not as it stands: "to 65% nationally", "will fall to 150 days", "a minimum
+# 5% point improvement", "a target of £2bn".
+_AIMED_FIGURE = re.compile(r"\b(?:to|target(?: of)?|aim of|ambition of|goal of|at least|no more than|"
+                           r"(?:a )?(?:minimum|maximum)(?: of)?)\s+(?:(?:around|about|approximately|just|a|an)\s+)?"
+                           r"£?\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|per ?cent|bn|billion|million|m|k)\b|%|"
+                           r"\s+(?:minutes|hours|days|weeks|months|years)\b)?", re.I)
+_CURRENT = re.compile(r"\b(?:current(?:ly)?|at present|presently|to date|today(?:'s)?)\b", re.I)
 
 
 # A figure and the plural noun it counts, up to two words on: "170 community diagnostic centres".
@@ -254,9 +328,15 @@ _TIME_OF_DAY = re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s?(?:am|pm)\b", re.I)
 
 _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"\b(?:penalt\w*|fines?|fined|sanctions?)\b", re.I), Asked("penalty", "a penalty", _PENALTY)),
+    # "What criteria must a system meet?", "which indicators will the evaluation use?": a sentence
+    # that speaks of such a list ("the IFR criteria", "the following metrics"); one that only
+    # repeats the phrase asked about ("in mature, highly performing systems") lists none.
+    (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+){0,2}(?:criteria|criterion|indicators|metrics|thresholds)\b", re.I),
+     Asked("list", "the criteria", re.compile(r"\b(?:criteri(?:a|on)|indicators?|metrics?|measures|thresholds?|"
+                                              r"conditions|requirements|tests)\b", re.I))),
     # "Which tool did the review use?", "through which system can staff see it?": a tool or system by
     # its name ("the Mixed Methods Appraisal Tool (MMAT)"), not "validated tools".
-    (re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}(?:tools?|software|platforms?|apps?|products?|system)(?![\w-])", re.I),
+    (re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}(?:tools?|software|platforms?|apps?|products?|system|compan(?:y|ies)|firms?|suppliers?|vendors?|contractors?)(?![\w-])", re.I),
      Asked("named", "a name", re.compile(r"(?!)"))),  # stated by the sentence's names (Asked.stated_in)
     # "Under which Act?": a named Act ("the Health and Care Act 2022"), not "new legislation".
     (re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:act|acts|legislation|statute|law)\b", re.I),
@@ -268,12 +348,12 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     # "What sickness rate is the NHS aiming to get down to?": a rate aimed at ("to 4%", "a target of
     # 4%"), not the rate today ("a sickness rate of 5.1%").
     (re.compile(r"\bwhat\b.{0,50}\b(?:rate|percentage|proportion|share|level)\b.{0,60}"
-                r"\b(?:aim(?:s|ing|ed)?|ambition|goal|(?:get|bring|brought|got)\s+(?:it\s+|them\s+)?(?:down|up)\s+to)\b", re.I),
+                r"\b(?:aim(?:s|ing|ed)?|ambition|goal|target|(?:get|bring|brought|got)\s+(?:it\s+|them\s+)?(?:down|up)\s+to)\b", re.I),
      Asked("quantity", "a target", _AIMED_AT)),
     # "By how much must costs fall?" is answered by a percentage as well as by a sum.
     # A share of spending is a percentage too.
     # A share is stated as one: "each provider" or "annual" states no percentage.
-    (re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(?:share|proportion|percentage)\b|"
+    (re.compile(r"\b(?:what|which)\s+(?:(?:is|are|was|were)\s+the\s+)?(?:\w+\s+){0,2}(?:share|proportion|percentage)\b|"
                 r"\bby what (?:share|proportion|percentage)\b", re.I),
      Asked("share", "a figure", _SHARE)),
     (re.compile(r"\bby how much\b|\b(?:share|proportion|percentage|per cent)\b", re.I),
@@ -372,7 +452,7 @@ _WHO_ROLE = re.compile(r"\b(?:who|which (?:organisation|organization|body|person
                        r"(?:(?:will|should|is to|is going to|would|shall|must|is expected to|is due to)\s+)?"
                        r"(?:(?:has|have|had)\s+)?(?:be(?:en)?\s+)?(?:(?:was|were|is|are)\s+)?"
                        r"(?:(?:appointed|chosen|named|selected|asked|commissioned)\s+(?:as\s+|to\s+)?)?"
-                       r"(lead|led|chair|chaired|head|headed|host|hosted)\b", re.I)
+                       r"(lead|leads|led|chair|chairs|chaired|head|heads|headed|host|hosts|hosted)\b", re.I)
 _ROLE_FORMS = {"lead": r"lead|leads|leading|led", "chair": r"chair|chairs|chaired|chairing|chairman|chairwoman|chairperson",
                "head": r"head|heads|headed|heading", "host": r"host|hosts|hosted|hosting"}
 
@@ -391,8 +471,8 @@ def _asked_for_role(question: str) -> Asked | None:
     match = _WHO_ROLE.search(question)
     if not match:
         return None
-    role = {"led": "lead", "chaired": "chair", "headed": "head", "hosted": "host"}.get(match.group(1).lower(),
-                                                                                    match.group(1).lower())
+    word = match.group(1).lower()
+    role = next(role for role in _ROLE_FORMS if word in (role, role + "s", role + "ed") or (role, word) == ("lead", "led"))
     return Asked("role", "a name", re.compile(rf"\b(?:{_ROLE_FORMS[role]})\b", re.I))
 
 
@@ -402,17 +482,19 @@ def asked_for(question: str) -> Asked | None:
     assistant, its refusal check and the extractive answerer each ask it of the same question, and
     an ``Asked`` is frozen."""
     question = _SCENE.sub("", question)
-    names = _particular_names(question)
+    names, figures = _particular_names(question), _figures(question)
     role = _asked_for_role(question)
     if role:
-        return replace(role, names=names)
+        return replace(role, names=names, figures=figures)
     for pattern, asked in _KINDS:
         if pattern.search(question):
+            placed = replace(asked, names=names, figures=figures,
+                             current=asked.kind in ("share", "quantity", "amount", "count") and bool(_CURRENT.search(question)))
             share_of = _share_of(question)
             if share_of is not None:
-                return replace(asked, share_of=share_of, names=names)
+                return replace(placed, share_of=share_of)
             counted, changed = _subject(question), _changed(question)
-            return replace(asked, subject=counted or changed, subject_named=bool(changed) and not counted, names=names)
+            return replace(placed, subject=counted or changed, subject_named=bool(changed) and not counted)
     return None
 
 
@@ -426,7 +508,9 @@ _STAFF_TOPICS = re.compile(
     r"report(?:ing)? (?:my |a )?(?:sickness|sick|absence)|call(?:ing)? in sick|sick note|fit note|shift swaps?|swap(?:ping)? (?:a )?shifts?|"
     r"(?:statutory and )?mandatory training|statutory training|information governance training|e-?learning modules?|"
     r"dbs checks?|occupational health|uniforms?|annual appraisal|payroll|"
-    r"book (?:a |the )?(?:meeting )?rooms?|meeting rooms?|out[- ]of[- ]office)\b", re.I)
+    r"book (?:a |the )?(?:meeting )?rooms?|meeting rooms?|out[- ]of[- ]office|"
+    r"(?:staff )?canteen|staff restaurant|cafeteria|(?:carer'?s|compassionate|bereavement|parental|paternity|"
+    r"special|study|unpaid) leave|salary sacrifice|car lease|lease car|id badges?|staff discounts?)\b", re.I)
 
 
 def staff_topic(question: str) -> str | None:

@@ -109,6 +109,7 @@ def repair_converted_text(text: str) -> str:
     paragraph ("com-" / "munity-based"), page headers repeated through the text, and lost "ll"
     ligatures ("wil", "al ocated")."""
     text = _drop_repeated_furniture(text)
+    text = _BROKEN_LINK.sub("\n", _MAILTO.sub("", text))
     # Words split at a line end are joined first: "lenges to scalability and com" alone reads as shards.
     text = _SPLIT_HYPHEN.sub(r"\1\2", text)
     text = _drop_debris(text)
@@ -119,6 +120,16 @@ def repair_converted_text(text: str) -> str:
     return repair_ligatures(_drop_shard_runs(text))
 
 
+# A link a conversion broke into shards, after a statement ("; available: https:// www. crd. york.
+# ac. uk/ prosp ero/"), goes to a line of its own, judged (and dropped) as debris there: the statement
+# before it ("Trial Registration PROSPERO ID: CRD42024597197") stays. A reference's link ("NHS
+# England. Website: https:// www. engla nd.") stays on its line, which goes as a reference. An address written out and again as its link
+# ("nhs.oversightandassessment@nhs.net (mailto:nhs.oversightandassessment@nhs.net)") stays once.
+_BROKEN_LINK = re.compile(r"(?<=\S)[ \t]*;[ \t]*available(?:[ \t]+(?:at|from))?:?[ \t]*(?=https?://\s)", re.I)
+_MAILTO = re.compile(r"[ \t]*\(mailto:[^)\s]+\)")
+# The rest of a broken link on the next line: "php? Recor dID= 597197."
+_LINK_QUERY = re.compile(r"^\s*[\w./ -]*\w\?\s*[\w ]+=\s*[\w%-]+\.?\s*$")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _SPLIT_HYPHEN = re.compile(r"([a-z])[\u2011\u2010-][ \t]*\n(?:[ \t]*\n){0,3}[ \t]*([a-z])")
 _SOFT_BREAK = re.compile(r"([^\s.!?:;\u2022])[ \t]*\n(?:[ \t]*\n){0,3}[ \t]*(?=[a-z,;)\u2019])")
 
@@ -146,8 +157,9 @@ def _drop_debris(text: str) -> str:
     kept = []
     for line in text.split("\n"):
         # A list's letter ("C. Standardising ...") is no word shard.
-        letters = re.findall(r"[A-Za-z]+", _LIST_MARK.sub("", line))
-        if line.strip() and not re.search(r"[A-Za-z]{2}", line):
+        # An email address is contact detail, not shards ("nhs.oversightandassessment@nhs.net").
+        letters = re.findall(r"[A-Za-z]+", _LIST_MARK.sub("", _EMAIL.sub(" ", line)))
+        if line.strip() and not re.search(r"[A-Za-z]{2}", line) or _LINK_QUERY.match(line):
             continue
         if vocabulary and len(letters) >= 4:
             known = sum(1 for w in letters if _known(w, vocabulary) or (w.isupper() and len(w) >= 2))
@@ -199,6 +211,7 @@ def _is_shards(line: str) -> bool:
     """A line of a table flattened into word ends: half its words short shards, or nearly a third
     fragments of any length. Prose of the six guidance documents stays under both; the review's
     flattened tables ("Communit ticipation can lead to ser that needs munit ness") do not."""
+    line = _EMAIL.sub(" ", line)  # "Fahad M. Iqbal f.iqbal@imperial.ac.uk" is a name and an address
     return _shard_share(line) >= 0.4 or _unknown_share(line) >= 0.3
 
 

@@ -9,6 +9,8 @@ from assistant.asked import asked_for, mentions, staff_topic
 @pytest.mark.parametrize("question,kind", [
     ("How much capital funding will each new neighbourhood health centre receive?", "amount"),
     ("What financial penalty does a trust face in segment 5?", "penalty"),
+    ("Which technology company will build the NHS HealthStore?", "named"),
+    ("What percentage sickness absence rate does the 10 Year Health Plan set as its target?", "quantity"),
     ("What is the maximum hourly rate trusts may pay bank staff?", "quantity"),
     ("How many studies were included in the review?", "count"),
     ("By when must ICBs put action plans in place?", "date"),
@@ -74,6 +76,8 @@ def test_a_frequency_states_how_often():
     ("Which statutory and mandatory training modules do I need to complete?", "statutory and mandatory training"),
     ("How do I book a meeting room at the integrated care board's headquarters building?", "book a meeting room"),
     ("How do I set up an out-of-office automatic reply in NHSmail?", "out-of-office"),
+    ("What are the staff canteen's opening hours?", "staff canteen"),
+    ("How many days of carer's leave can I take to care for my elderly parent?", "carer's leave"),
 ])
 def test_staff_matters_are_recognised(question, topic):
     assert staff_topic(question) == topic
@@ -310,3 +314,83 @@ def test_a_table_rows_labels_are_no_other_names():
     question = "What is the 2025/26 budget for reablement in the Better Care Fund?"
     assert asked_for(question).stated_in("Service: Reablement | Lead partner: Council | Budget 2025/26: £3.2m",
                                          question)
+
+
+def test_a_figure_for_another_group_does_not_answer():
+    """From a blind tuning set: the 46% of hospital costs belongs to the 7% cohort, not to the 2% to 4%."""
+    question = "What share of hospital costs is associated with the 2% to 4% of the population systems prioritise first?"
+    asked = asked_for(question)
+    assert not asked.stated_in("This cohort has been estimated at around 7% of the population and associated with "
+                               "around 46% of hospital costs.", question)
+    assert asked.stated_in("The 2-4% of the population with the most complex needs account for 30% of hospital costs.",
+                           question)
+
+
+def test_a_figure_for_another_time_limit_does_not_answer():
+    question = "What is the target for ambulance handovers completed within 30 minutes?"
+    asked = asked_for(question)
+    assert not asked.stated_in("Deliver handovers within 15 minutes, and none longer than 45 minutes.", question)
+    assert asked.stated_in("At least 95% of handovers should be completed within 30 minutes.", question)
+
+
+def test_a_figure_for_another_year_does_not_answer():
+    question = "What is the minimum percentage of patients to be seen within 4 hours in A&E in March 2027?"
+    asked = asked_for(question)
+    assert not asked.stated_in("A minimum of 78% of patients seen within 4 hours in March 2026.", question)
+    assert asked.stated_in("A minimum of 82% of patients seen within 4 hours in March 2027.", question)
+    # a financial year holds both its years, and a sentence without a year is given the benefit
+    assert asked.stated_in("Across 2026/27, a minimum of 82% of patients seen within 4 hours.", question)
+    assert asked.stated_in("A minimum of 82% of patients should be seen within 4 hours.", question)
+
+
+def test_a_year_is_the_answer_when_a_date_is_asked_for():
+    question = "By when must the 2025 plans be published?"
+    assert asked_for(question).stated_in("Plans must be published by 31 March 2026.", question)
+
+
+def test_figures_are_read_with_their_units():
+    from assistant.asked import _figures
+
+    assert dict(_figures("a two-hour response, an 18-week wait, 2-4% of people, 1,200 days, in 2025/26, "
+                         "the 10 Year Health Plan")) == {
+        "hour": (2.0,), "week": (18.0,), "%": (2.0, 4.0), "day": (1200.0,), "year": (2025.0, 2026.0)}
+
+
+def test_a_target_is_no_answer_to_what_the_figure_is_now():
+    question = "What is the current national percentage of patients waiting no longer than 18 weeks?"
+    asked = asked_for(question)
+    assert asked.current
+    assert not asked.stated_in("Improve the percentage waiting no longer than 18 weeks to 65% nationally by March "
+                               "2026, with every trust expected to deliver a minimum 5% point improvement.", question)
+    assert asked.stated_in("Today 59% of patients wait no longer than 18 weeks.", question)
+
+
+def test_a_figure_for_the_urgent_does_not_answer_for_the_non_urgent():
+    question = "How many additional routine (non-urgent) dental appointments must ICBs commission?"
+    asked = asked_for(question)
+    assert not asked.stated_in("Commission additional urgent appointments towards 700,000 more.", question)
+    assert asked.stated_in("Commission 200,000 non-urgent dental appointments.", question)
+
+
+@pytest.mark.parametrize("role_question", ["Who chairs the joint neighbourhood health taskforce?",
+                                           "Who leads the joint neighbourhood health taskforce?"])
+def test_who_chairs_in_the_present_asks_for_the_holder(role_question):
+    asked = asked_for(role_question)
+    assert asked.kind == "role"
+    assert not asked.stated_in("A joint neighbourhood health taskforce comprising senior leaders from each "
+                               "organisation.", role_question)
+
+
+def test_criteria_are_stated_only_by_a_sentence_that_speaks_of_them():
+    question = "What criteria must a system meet to count as a mature, highly performing system?"
+    asked = asked_for(question)
+    assert asked.kind == "list"
+    assert not asked.stated_in("In mature, highly performing systems, providers will lead local planning.", question)
+    assert asked.stated_in("A system is mature when it meets three conditions: a shared plan, pooled budgets and "
+                           "joint leadership.", question)
+
+
+def test_a_list_refusal_reads_in_the_plural():
+    from assistant.assistant import not_stated
+
+    assert "cannot give them" in not_stated(asked_for("Which indicators will the evaluation framework use?"), [])

@@ -123,6 +123,23 @@ def test_reference_list_lines_are_kept_out_of_the_text():
     assert repair_converted_text(text) == "The review included 29 studies."
 
 
+def test_a_statement_before_a_broken_link_stays_and_the_link_goes():
+    """The review's registration, on one line with its link broken into shards by the conversion."""
+    text = ("Trial Registration PROSPERO ID: CRD42024597197; available: https:// www. crd. york. ac. uk/ prosp ero/ "
+            "displ ay_ record.\n\nphp? Recor dID= 597197.\n\nKeywords Integrated health care systems")
+    assert repair_converted_text(text).split("\n\n") == ["Trial Registration PROSPERO ID: CRD42024597197",
+                                                          "Keywords Integrated health care systems"]
+
+
+def test_an_email_address_is_kept_once_and_not_taken_for_shards():
+    text = ("If you have any queries regarding the methodology, please contact us at\n\n"
+            "nhs.oversightandassessment@nhs.net (mailto:nhs.oversightandassessment@nhs.net)\n\nCorrespondence:\n\n"
+            "Fahad M. Iqbal\n\nf.iqbal@imperial.ac.uk")
+    cleaned = repair_converted_text(text)
+    assert "contact us at nhs.oversightandassessment@nhs.net" in cleaned and "mailto" not in cleaned
+    assert "Fahad M. Iqbal f.iqbal@imperial.ac.uk" in cleaned
+
+
 def test_repeated_page_furniture_is_dropped():
     text = "\n".join(f"Iqbal et al. BMC Public Health (2025) 25:1374\nPage {n} of 28\nText of page {n} here."
                      for n in range(1, 8))

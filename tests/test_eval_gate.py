@@ -35,7 +35,10 @@ SETS = [(DEV_SET, THRESHOLDS, False), (HOLDOUT_SET, HOLDOUT_THRESHOLDS, False),
         # written blind at stop 26 as a tuning set for refusals: who leads, when published, staff matters
         (EVAL / "integration-refusals.jsonl", EVAL / "integration-refusals-thresholds.json", True),
         # written blind at stop 27 as a tuning set for refusals of every form: names, places, Acts, partners
-        (EVAL / "integration-refusals2.jsonl", EVAL / "integration-refusals2-thresholds.json", True)]
+        (EVAL / "integration-refusals2.jsonl", EVAL / "integration-refusals2-thresholds.json", True),
+        # written blind at stop 28 as a tuning set weighted to near misses: another group, year or time
+        # limit, a target for today's figure, criteria, the holder of a role
+        (EVAL / "integration-refusals3.jsonl", EVAL / "integration-refusals3-thresholds.json", True)]
 # Measured once when a stop closes, never tuned on; here only every quote is checked for markup.
 TEST_SETS = [(EVAL / "test.jsonl", False), (EVAL / "integration-test2.jsonl", True),
              (EVAL / "integration-test3.jsonl", True), (EVAL / "integration-test4.jsonl", True)]
