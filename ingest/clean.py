@@ -3,6 +3,7 @@ and find a title and a stated publication date."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 import unicodedata
 from datetime import date
 from difflib import SequenceMatcher
@@ -279,6 +280,7 @@ def _drop_bibliography(text: str) -> str:
 def _drop_repeated_furniture(text: str) -> str:
     """Lines carrying a number that recur five or more times ("Page 2 of 28", a journal's running
     head "Iqbal et al. BMC Public Health (2025) 25:1374") are page furniture."""
+    text = _strip_running_head(text)
     counts: dict[str, int] = {}
     for line in text.splitlines():
         k = _masked(line)
@@ -288,6 +290,24 @@ def _drop_repeated_furniture(text: str) -> str:
     if not furniture:
         return text
     return "\n".join(line for line in text.splitlines() if _masked(line) not in furniture)
+
+
+def _strip_running_head(text: str) -> str:
+    """A page's running head that the conversion glued to the page's first line ("2025/26 priorities
+    and operational planning guidance Foreword from the NHS Chief Executive", 20 times in the
+    planning guidance) is cut from those lines, and dropped where it stands alone: a line of 3 to 12
+    words that stands alone at least twice and starts at least three other lines. Quoted, it read
+    as part of the sentence."""
+    lines = text.split("\n")
+    alone = Counter(line.strip() for line in lines if 3 <= len(line.split()) <= 12)
+    for head, count in alone.most_common():
+        if count < 2:
+            break
+        glued = sum(1 for line in lines if line.lstrip().startswith(head + " "))
+        if glued >= 3:
+            lines = [line.lstrip()[len(head):].lstrip() if line.lstrip().startswith(head + " ") else
+                     "" if line.strip() == head else line for line in lines]
+    return "\n".join(lines)
 
 
 # Words whose "ll" a PDF font dropped, seen standalone: "wil be", "al parts", "ful vision".

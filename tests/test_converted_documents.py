@@ -140,6 +140,25 @@ def test_an_email_address_is_kept_once_and_not_taken_for_shards():
     assert "Fahad M. Iqbal f.iqbal@imperial.ac.uk" in cleaned
 
 
+def test_a_running_head_glued_to_a_pages_first_line_is_cut():
+    """The planning guidance's conversion starts each page's first line with the guidance's title."""
+    head = "2025/26 priorities and operational planning guidance"
+    text = (f"{head} Foreword from the NHS Chief Executive\n\nThe NHS faces twin challenges.\n\n{head}\n\n"
+            f"{head} delivery plans that are assured by boards.\n\n{head}\n\n{head} Introduction\n\n"
+            "Boards of providers are responsible for delivering the priorities in the 2025/26 priorities and "
+            "operational planning guidance.")
+    cleaned = repair_converted_text(text)
+    assert cleaned.split("\n\n") == ["Foreword from the NHS Chief Executive", "The NHS faces twin challenges.",
+                                      "delivery plans that are assured by boards.", "Introduction",
+                                      "Boards of providers are responsible for delivering the priorities in the "
+                                      "2025/26 priorities and operational planning guidance."]
+
+
+def test_a_heading_repeated_at_line_starts_without_standing_alone_stays():
+    text = "\n\n".join(["Delivering our national priorities will need every system."] * 4)
+    assert repair_converted_text(text) == text
+
+
 def test_repeated_page_furniture_is_dropped():
     text = "\n".join(f"Iqbal et al. BMC Public Health (2025) 25:1374\nPage {n} of 28\nText of page {n} here."
                      for n in range(1, 8))
