@@ -333,7 +333,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     # repeats the phrase asked about ("in mature, highly performing systems") lists none.
     (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+){0,2}(?:criteria|criterion|indicators|metrics|thresholds)\b", re.I),
      Asked("list", "the criteria", re.compile(r"\b(?:criteri(?:a|on)|indicators?|metrics?|measures|thresholds?|"
-                                              r"conditions|requirements|tests)\b", re.I))),
+                                              r"conditions)\b", re.I))),
     # "Which tool did the review use?", "through which system can staff see it?": a tool or system by
     # its name ("the Mixed Methods Appraisal Tool (MMAT)"), not "validated tools".
     (re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}(?:tools?|software|platforms?|apps?|products?|system|compan(?:y|ies)|firms?|suppliers?|vendors?|contractors?)(?![\w-])", re.I),
