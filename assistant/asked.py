@@ -453,6 +453,7 @@ _WHO_ROLE = re.compile(r"\b(?:who|which (?:organisation|organization|body|person
                        r"(?:(?:has|have|had)\s+)?(?:be(?:en)?\s+)?(?:(?:was|were|is|are)\s+)?"
                        r"(?:(?:appointed|chosen|named|selected|asked|commissioned)\s+(?:as\s+|to\s+)?)?"
                        r"(lead|leads|led|chair|chairs|chaired|head|heads|headed|host|hosts|hosted)\b", re.I)
+_ROLE_OF = {"led": "lead"} | {form: role for role in ("lead", "chair", "head", "host") for form in (role, role + "s", role + "ed")}
 _ROLE_FORMS = {"lead": r"lead|leads|leading|led", "chair": r"chair|chairs|chaired|chairing|chairman|chairwoman|chairperson",
                "head": r"head|heads|headed|heading", "host": r"host|hosts|hosted|hosting"}
 
@@ -471,8 +472,7 @@ def _asked_for_role(question: str) -> Asked | None:
     match = _WHO_ROLE.search(question)
     if not match:
         return None
-    word = match.group(1).lower()
-    role = next(role for role in _ROLE_FORMS if word in (role, role + "s", role + "ed") or (role, word) == ("lead", "led"))
+    role = _ROLE_OF[match.group(1).lower()]
     return Asked("role", "a name", re.compile(rf"\b(?:{_ROLE_FORMS[role]})\b", re.I))
 
 

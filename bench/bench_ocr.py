@@ -1,6 +1,6 @@
 """OCR engines on the scans in ../shared/datasets/scanned/, against the originals' text layers.
 
-    python bench/bench_ocr.py [--engines tesseract,rapidocr] [--pages N] [--made 300,150] [--no-ingest]
+    python bench/bench_ocr.py [--engines tesseract,rapidocr] [--pages N] [--made 300,150] [--no-ingest] [--text-pdfs N]
 
 For each engine and each scanned file (each is one dpi: 150, 200 or 300): the character error rate
 (edit distance over the original page's characters, whitespace collapsed; it also counts text read
@@ -327,6 +327,28 @@ def ingest_times() -> None:
                   f"failed {len(report.failed)}", flush=True)
 
 
+def text_pdf_ingest(rounds: int) -> None:
+    """The NHS folder (text PDFs and a DOCX) ingested into a fresh store with OCR on and with it off,
+    alternating, ``rounds`` times each: OCR must cost text PDFs nothing (issue 15)."""
+    import statistics
+
+    import ingest
+    from index.settings import Settings
+
+    times: dict[bool, list[float]] = {True: [], False: []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(rounds):
+            for ocr in ((True, False) if n % 2 == 0 else (False, True)):
+                started = time.perf_counter()
+                report = ingest.run([NHS], Settings(store=Path(tmp) / f"store-{n}-{ocr}", ocr=ocr))
+                times[ocr].append(time.perf_counter() - started)
+                read_by_ocr = sum(f.get("ocr_pages", 0) for f in report.files)
+                print(f"round {n + 1}: OCR {'on ' if ocr else 'off'} {times[ocr][-1]:.1f} s, {report.total_chunks} chunks, "
+                      f"pages read by OCR {read_by_ocr}, failed {len(report.failed)}", flush=True)
+    on, off = statistics.median(times[True]), statistics.median(times[False])
+    print(f"ingest of nhs-policy-pdfs, median of {rounds}: OCR on {on:.1f} s, OCR off {off:.1f} s ({on / off:.2f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default="tesseract,rapidocr")
@@ -334,6 +356,8 @@ def main() -> None:
     parser.add_argument("--made", default="300,150", help="dpis of the scans made here of the NHS pages ('' for none)")
     parser.add_argument("--made-pages", type=int, default=18, help="most pages scanned here per dpi")
     parser.add_argument("--no-ingest", action="store_true", help="skip the 20-page ingest timing")
+    parser.add_argument("--text-pdfs", type=int, default=0, metavar="N",
+                        help="also ingest the NHS folder with OCR on and off, N alternating rounds each")
     parser.add_argument("--as-scanned", action="store_true",
                         help="also read the made scans at their own resolution (before stop 27), in the same run")
     args = parser.parse_args()
@@ -346,6 +370,8 @@ def main() -> None:
         measure_made(int(dpi), args.made_pages)
     if not args.no_ingest:
         ingest_times()
+    if args.text_pdfs:
+        text_pdf_ingest(args.text_pdfs)
 
 
 if __name__ == "__main__":

@@ -299,15 +299,29 @@ def _strip_running_head(text: str) -> str:
     words that stands alone at least twice and starts at least three other lines. Quoted, it read
     as part of the sentence."""
     lines = text.split("\n")
-    alone = Counter(line.strip() for line in lines if 3 <= len(line.split()) <= 12)
-    for head, count in alone.most_common():
-        if count < 2:
-            break
-        glued = sum(1 for line in lines if line.lstrip().startswith(head + " "))
-        if glued >= 3:
-            lines = [line.lstrip()[len(head):].lstrip() if line.lstrip().startswith(head + " ") else
-                     "" if line.strip() == head else line for line in lines]
-    return "\n".join(lines)
+    alone = Counter(" ".join(line.split()) for line in lines if 3 <= len(line.split()) <= 12)
+    heads = {head for head, count in alone.items() if count >= 2}
+    glued = Counter(head for line in lines for head in _leading_heads(line.split(), heads))
+    running = {head for head in heads if glued[head] >= 3}
+    if not running:
+        return text
+    kept = []
+    for line in lines:
+        words = line.split()
+        head = next(_leading_heads(words, running), None)
+        if head:
+            line = " ".join(words[len(head.split()):])
+        elif " ".join(words) in running:
+            line = ""
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def _leading_heads(words: list[str], heads: set[str]):
+    """The heads a line starts with and runs on past, longest first."""
+    for n in range(min(12, len(words) - 1), 2, -1):
+        if " ".join(words[:n]) in heads:
+            yield " ".join(words[:n])
 
 
 # Words whose "ll" a PDF font dropped, seen standalone: "wil be", "al parts", "ful vision".
