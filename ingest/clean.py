@@ -3,8 +3,8 @@ and find a title and a stated publication date."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 import unicodedata
+from collections import Counter
 from datetime import date
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -124,8 +124,9 @@ def repair_converted_text(text: str) -> str:
 # A link a conversion broke into shards, after a statement ("; available: https:// www. crd. york.
 # ac. uk/ prosp ero/"), goes to a line of its own, judged (and dropped) as debris there: the statement
 # before it ("Trial Registration PROSPERO ID: CRD42024597197") stays. A reference's link ("NHS
-# England. Website: https:// www. engla nd.") stays on its line, which goes as a reference. An address written out and again as its link
-# ("nhs.oversightandassessment@nhs.net (mailto:nhs.oversightandassessment@nhs.net)") stays once.
+# England. Website: https:// www. engla nd.") stays on its line, which goes as a reference. An
+# address written out and again as its link ("nhs.oversightandassessment@nhs.net
+# (mailto:nhs.oversightandassessment@nhs.net)") stays once.
 _BROKEN_LINK = re.compile(r"(?<=\S)[ \t]*;[ \t]*available(?:[ \t]+(?:at|from))?:?[ \t]*(?=https?://\s)", re.I)
 _MAILTO = re.compile(r"[ \t]*\(mailto:[^)\s]+\)")
 # The rest of a broken link on the next line: "php? Recor dID= 597197."
@@ -160,7 +161,7 @@ def _drop_debris(text: str) -> str:
         # A list's letter ("C. Standardising ...") is no word shard.
         # An email address is contact detail, not shards ("nhs.oversightandassessment@nhs.net").
         letters = re.findall(r"[A-Za-z]+", _LIST_MARK.sub("", _EMAIL.sub(" ", line)))
-        if line.strip() and not re.search(r"[A-Za-z]{2}", line) or _LINK_QUERY.match(line):
+        if (line.strip() and not re.search(r"[A-Za-z]{2}", line)) or _LINK_QUERY.match(line):
             continue
         if vocabulary and len(letters) >= 4:
             known = sum(1 for w in letters if _known(w, vocabulary) or (w.isupper() and len(w) >= 2))
@@ -442,10 +443,13 @@ def _misread_running_lines(doc: Document, needed: int) -> set[tuple[int, str]]:
             continue
         for side in (0, 1):
             for line, key in edges[n][side]:
-                alike = 1 + sum(any(_near(key, other) for _, other in edges[m][side])
-                                for m in range(len(doc.pages)) if m != n)
-                if alike >= needed:
-                    misread.add((id(page), line))
+                alike = 1
+                for m in range(len(doc.pages)):
+                    if m != n and any(_near(key, other) for _, other in edges[m][side]):
+                        alike += 1
+                        if alike >= needed:  # enough: the rest of a long document need not be read
+                            misread.add((id(page), line))
+                            break
     return misread
 
 
