@@ -212,7 +212,8 @@ def _figures(text: str) -> tuple[tuple[str, tuple[float, ...]], ...]:
         unit = match.group(3).lower()
         unit = "%" if unit.startswith(("%", "per")) else unit.rstrip("s")
         for number in filter(None, match.group(1, 2)):
-            found.setdefault(unit, set()).add(_NUMBER_VALUES.get(number.lower()) or float(number.replace(",", "")))
+            value = _NUMBER_VALUES.get(number.lower())  # "zero-hours" is 0.0, which is no word to parse
+            found.setdefault(unit, set()).add(float(number.replace(",", "")) if value is None else value)
     for match in _YEAR_FIGURE.finditer(text):
         first = float(match.group(1))
         found.setdefault("year", set()).update({first, first + 1} if match.group(2) else {first})

@@ -350,6 +350,12 @@ def test_figures_are_read_with_their_units():
         "hour": (2.0,), "week": (18.0,), "%": (2.0, 4.0), "day": (1200.0,), "year": (2025.0, 2026.0)}
 
 
+def test_a_figure_of_zero_is_read_as_one():
+    """"Zero-hours contracts" once raised ValueError, failing the whole question."""
+    question = "How many zero-hours contracts does the plan allow?"
+    assert dict(asked_for(question).figures) == {"hour": (0.0,)}
+
+
 def test_a_target_is_no_answer_to_what_the_figure_is_now():
     question = "What is the current national percentage of patients waiting no longer than 18 weeks?"
     asked = asked_for(question)
