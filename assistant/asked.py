@@ -14,8 +14,11 @@ from functools import lru_cache
 
 from .english import STOPWORDS, entities, stem, tokens
 
-_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
-                 r"fifty|hundred|thousand|dozen|half|quarter|third|double|twice")
+# Number words and their values; in a pattern, also the words that count without a value.
+_NUMBER_VALUES = {word: float(n) for n, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())} | {
+    "fifteen": 15.0, "twenty": 20.0, "thirty": 30.0, "forty": 40.0, "fifty": 50.0}
+_NUMBER_WORDS = "|".join(word for word in _NUMBER_VALUES if word != "zero") + "|hundred|thousand|dozen|half|quarter|third|double|twice"
 _MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|december|"
            r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
 
@@ -91,6 +94,8 @@ class Asked:
     # population" -> (("%", (2.0, 4.0)),), "within 30 minutes" -> (("minute", (30.0,)),). Years
     # are under "year", a financial year as both its years ("2025/26" -> 2025.0, 2026.0).
     figures: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    # The words the question asks about in the negative: "routine (non-urgent)" -> ("urgent",).
+    negated: tuple[str, ...] = ()
     # The question asks for a figure as it stands now ("what is the current rate"): a figure
     # aimed at ("to 65% by March 2026", "will fall to 150 days") is not one.
     current: bool = False
@@ -101,7 +106,7 @@ class Asked:
         question's subject. A year or a name with a number ("2025/26", "10 Year Health Plan") is
         no amount or count."""
         if self.about_something_else(sentence) or self.about_another_name(sentence, question) \
-                or self.about_another_figure(sentence) or _about_the_opposite(sentence, question):
+                or self.about_another_figure(sentence) or self.about_the_opposite(sentence):
             return False
         if self.current:
             sentence = _AIMED_FIGURE.sub(" ", sentence)
@@ -150,6 +155,17 @@ class Asked:
                 return True
         return False
 
+    def about_the_opposite(self, sentence: str) -> bool:
+        """The question asks about the "non-urgent" and the sentence speaks of the urgent only:
+        "additional urgent appointments" says nothing of routine (non-urgent) ones."""
+        for word in self.negated:
+            word = re.escape(word)
+            if re.search(rf"\bnon[- ]?{word}\b", sentence, re.I):
+                continue
+            if re.search(rf"\b{word}\b", sentence, re.I):
+                return True
+        return False
+
     def about_something_else(self, sentence: str) -> bool:
         """A figure about another thing of the same kind: "170 community diagnostic centres" does
         not answer "how many neighbourhood health centres", and a count of studies is no "kappa
@@ -182,21 +198,6 @@ class Asked:
 _NON = re.compile(r"\bnon-([a-z]{3,})\b", re.I)
 
 
-def _about_the_opposite(sentence: str, question: str) -> bool:
-    """The question asks about the "non-urgent" and the sentence speaks of the urgent only:
-    "additional urgent appointments" says nothing of routine (non-urgent) ones."""
-    for match in _NON.finditer(question):
-        word = re.escape(match.group(1))
-        if re.search(rf"\bnon[- ]?{word}\b", sentence, re.I):
-            continue
-        if re.search(rf"\b{word}\b", sentence, re.I):
-            return True
-    return False
-
-
-_NUMBER_VALUES = {word: float(n) for n, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())} | {
-    "fifteen": 15.0, "twenty": 20.0, "thirty": 30.0, "forty": 40.0, "fifty": 50.0}
 _FIGURE_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|" + "|".join(_NUMBER_VALUES)
 # A figure with its unit, or a range of them: "2% to 4%", "2-4%", "30 minutes", "18-week", "two hours".
 _UNIT_FIGURE = re.compile(rf"(?<![\w.£$,])({_FIGURE_NUMBER})(?:\s*%?\s*(?:-|–|to)\s*({_FIGURE_NUMBER}))?"
@@ -482,14 +483,15 @@ def asked_for(question: str) -> Asked | None:
     """The specific kind of thing the question asks for, or None for an open question. Cached: the
     assistant, its refusal check and the extractive answerer each ask it of the same question, and
     an ``Asked`` is frozen."""
+    negated = tuple(match.group(1) for match in _NON.finditer(question))  # a scene's too, as stated_in read it
     question = _SCENE.sub("", question)
     names, figures = _particular_names(question), _figures(question)
     role = _asked_for_role(question)
     if role:
-        return replace(role, names=names, figures=figures)
+        return replace(role, names=names, figures=figures, negated=negated)
     for pattern, asked in _KINDS:
         if pattern.search(question):
-            placed = replace(asked, names=names, figures=figures,
+            placed = replace(asked, names=names, figures=figures, negated=negated,
                              current=asked.kind in ("share", "quantity", "amount", "count") and bool(_CURRENT.search(question)))
             share_of = _share_of(question)
             if share_of is not None:
