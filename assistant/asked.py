@@ -96,6 +96,11 @@ class Asked:
     figures: tuple[tuple[str, tuple[float, ...]], ...] = ()
     # The words the question asks about in the negative: "routine (non-urgent)" -> ("urgent",).
     negated: tuple[str, ...] = ()
+    # The numbered parts or kinds the question is about, as (label, numbers): "category 1 ambulance
+    # response time" -> (("category", ("1",)),). A figure for Category 2 says nothing of Category 1.
+    labels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The question asks for a figure per person ("in pounds per head"): a total is no answer.
+    per_head: bool = False
     # The question asks for a figure as it stands now ("what is the current rate"): a figure
     # aimed at ("to 65% by March 2026", "will fall to 150 days") is not one.
     current: bool = False
@@ -106,7 +111,10 @@ class Asked:
         question's subject. A year or a name with a number ("2025/26", "10 Year Health Plan") is
         no amount or count."""
         if self.about_something_else(sentence) or self.about_another_name(sentence, question) \
-                or self.about_another_figure(sentence) or self.about_the_opposite(sentence):
+                or self.about_another_figure(sentence) or self.about_the_opposite(sentence) \
+                or self.about_another_label(sentence):
+            return False
+        if self.per_head and not _PER_HEAD.search(sentence):
             return False
         if self.current:
             sentence = _AIMED_FIGURE.sub(" ", sentence)
@@ -114,7 +122,7 @@ class Asked:
             return bool(self.stated.search(sentence))
         if self.kind == "named":  # a name the question does not already hold ("Model Health System")
             asked = _words(question)
-            return any(not asked.issuperset(name) for name in _particular_names(sentence))
+            return any(not asked.issuperset(name) for name in _particular_names(sentence, classes=False))
         if self.kind not in ("date", "period"):
             sentence, question = _NOT_A_FIGURE.sub(" ", sentence), _NOT_A_FIGURE.sub(" ", question)
         if self.kind != "hours":
@@ -154,6 +162,13 @@ class Asked:
             if unit in stated and not set(values).intersection(stated[unit]):
                 return True
         return False
+
+    def about_another_label(self, sentence: str) -> bool:
+        """The sentence speaks of another numbered part or kind, and not of the question's: "Category 2
+        response times should average 30 minutes" says nothing of Category 1, nor "segment 3" of
+        segment 4. A sentence naming no such part is given the benefit."""
+        stated = dict(_labels(sentence))
+        return any(label in stated and not set(numbers).intersection(stated[label]) for label, numbers in self.labels)
 
     def about_the_opposite(self, sentence: str) -> bool:
         """The question asks about the "non-urgent" and the sentence speaks of the urgent only:
@@ -205,6 +220,22 @@ _UNIT_FIGURE = re.compile(rf"(?<![\w.£$,])({_FIGURE_NUMBER})(?:\s*%?\s*(?:-|–
 _YEAR_FIGURE = re.compile(r"(?<![\w/£$.,])((?:19|20)\d\d)(?:\s*(?:/|-|–)\s*(\d\d))?(?![\w%.,]\d|\s?%)")
 
 
+# A numbered part or kind: "segment 4", "Category 2", "cat 1", "tiers 1 and 2".
+_NUMBERED_LABEL = re.compile(r"\b(segment|category|cat|tier|step|phase|stage|wave|cohort|band|level|type)s?\.?\s+"
+                             r"(\d+(?:\s*(?:,|and|or|to|-|–)\s*\d+)*)\b", re.I)
+_LABEL_NAMES = {"cat": "category"}
+
+
+def _labels(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The text's numbered parts or kinds, by label: "Category 2 and segment 3 or 4" ->
+    (("category", ("2",)), ("segment", ("3", "4")))."""
+    found: dict[str, set[str]] = {}
+    for match in _NUMBERED_LABEL.finditer(text):
+        label = match.group(1).lower()
+        found.setdefault(_LABEL_NAMES.get(label, label), set()).update(re.findall(r"\d+", match.group(2)))
+    return tuple((label, tuple(sorted(numbers))) for label, numbers in found.items())
+
+
 def _figures(text: str) -> tuple[tuple[str, tuple[float, ...]], ...]:
     """The text's figures with a unit, by unit: "%", "minute", "hour", "day", "week", "month" and
     "year". Years are read without a unit ("March 2027", "2025/26")."""
@@ -227,6 +258,8 @@ _AIMED_FIGURE = re.compile(r"\b(?:to|target(?: of)?|aim of|ambition of|goal of|a
                            r"(?:a )?(?:minimum|maximum)(?: of)?)\s+(?:(?:around|about|approximately|just|a|an)\s+)?"
                            r"£?\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|per ?cent|bn|billion|million|m|k)\b|%|"
                            r"\s+(?:minutes|hours|days|weeks|months|years)\b)?", re.I)
+_PER_HEAD = re.compile(r"\bper\s+(?:head|person|capita|patient|resident|registered patient|weighted (?:head|population))\b|"
+                       r"\b(?:for |of )?each (?:patient|person|resident)\b", re.I)
 _CURRENT = re.compile(r"\b(?:current(?:ly)?|at present|presently|to date|today(?:'s)?)\b", re.I)
 
 
@@ -241,7 +274,7 @@ def _counted(sentence: str) -> list[str]:
 
 # The measure words a question names ("what kappa score", "what vacancy rate"): the figure answers
 # only when the sentence names the measure too.
-_MEASURES = frozenset(stem(w) for w in ("score", "rate", "ratio", "rating", "index"))
+_MEASURES = frozenset(stem(w) for w in ("score", "rate", "ratio", "rating", "index", "kappa", "agreement", "coefficient"))
 
 
 # Verbs that follow "how many X" ("how many people need to be in the room", "how many studies
@@ -261,7 +294,7 @@ def _subject(question: str) -> tuple[str, ...]:
     """The stems of what "how many X" (or "the number of X") counts or "what X score" measures:
     the words after the question words, up to the first stopword or verb (at most four)."""
     match = re.search(r"\b(?:how many|number of)\s+(.*)|\bwhat\s+(?:(?:is|are|was|were|will be)\s+)?(?:the\s+)?"
-                      r"((?:[(\w-]+\s+){0,3}\(?(?:score|rate|ratio|rating|index))\b(.*)", question, re.I)
+                      r"((?:[(\w-]+\s+){0,3}\(?(?:score|rate|ratio|rating|index|kappa|agreement|coefficient))\b(.*)", question, re.I)
     if not match:
         return ()
     # After "how many", a word in -ed is a verb: "how many studies ended up being included".
@@ -340,11 +373,18 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     # its name ("the Mixed Methods Appraisal Tool (MMAT)"), not "validated tools".
     (re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}(?:tools?|software|platforms?|apps?|products?|system|compan(?:y|ies)|firms?|suppliers?|vendors?|contractors?)(?![\w-])", re.I),
      Asked("named", "a name", re.compile(r"(?!)"))),  # stated by the sentence's names (Asked.stated_in)
+    # "What are the two new GP contracts called?", "which ICBs are clustering?": particular names
+    # ("Cambridgeshire and Peterborough ICB"), not "2 new contracts" or "where ICBs are entering into
+    # clustering arrangements".
+    (re.compile(r"\bwhat\s+(?:is|are|was|were|will)\b.{0,80}\bcalled\b|\bwhat\s+(?:is|are)\s+the\s+names?\s+of\b|"
+                r"\bwhich\s+(?:[\w-]+\s+)?(?:icbs|trusts|councils|local authorities)\b", re.I),
+     Asked("named", "a name", re.compile(r"(?!)"))),
     # "Under which Act?": a named Act ("the Health and Care Act 2022"), not "new legislation".
     (re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:act|acts|legislation|statute|law)\b", re.I),
      Asked("act", "the name of an Act", _ACT)),
     # "In which towns will the first centres open?", "where will the office be based?": a place's name.
     (re.compile(r"\b(?:in|at)\s+(?:which|what)\s+(?:towns?|cit(?:y|ies)|places?|locations?|areas?|sites?|regions?|counties|county)\b|"
+                r"\bwhich\s+(?:[\w-]+\s+)?(?:places|towns|cities|localities)\b|"
                 r"\bwhere\s+(?:will|would|is|are|should|must)\b.{0,80}\b(?:based|located|built|opened|open|sited|situated|housed)\b", re.I),
      Asked("place", "a place", _PLACE)),
     # "What sickness rate is the NHS aiming to get down to?": a rate aimed at ("to 4%", "a target of
@@ -359,6 +399,12 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"\bby what (?:share|proportion|percentage)\b", re.I),
      Asked("share", "a figure", _SHARE)),
     (re.compile(r"\bby how much\b|\b(?:share|proportion|percentage|per cent)\b", re.I),
+     Asked("quantity", "a figure", _QUANTITY)),
+    # "What agency spend reduction are we expected to hit?", "what productivity improvement": a change
+    # is asked for by its size, and "reduce agency expenditure as far as possible" gives none.
+    (re.compile(r"\bwhat(?:'s|\s+is|\s+are|\s+was)?\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?"
+                r"(?:reduction|cut|increase|improvement|uplift|rise|growth)s?\b"
+                r"(?!\s+(?:plans?|programmes?|schemes?|approach|strateg\w*|measures?|actions?)\b)", re.I),
      Asked("quantity", "a figure", _QUANTITY)),
     (re.compile(r"\bhow much\b.*\b(?:cut|reduc|lower|increas|rais|grow)\w*", re.I),
      Asked("amount", "an amount", _MONEY_OR_SHARE)),
@@ -377,6 +423,10 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     # "Which financial years should the plans cover?": a year or a span of them answers.
     # "Over what period" asks as often for days ("a sensor lasts 10 days") as for years: not a period.
     (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?years\b", re.I), Asked("period", "a period", _PERIOD)),
+    # "What is the Category 2 ambulance response time?": a length of time ("30 minutes"), not a share
+    # of calls or a count of ambulances.
+    (re.compile(r"\bwhat(?:'s|\s+is|\s+are|\s+should)?\b.{0,60}\b(?:response|waiting|wait|turnaround|handover)\s+times?\b", re.I),
+     Asked("duration", "a length of time", _DURATION)),
     # "How long must a provider stay?": a length of time ("45 minutes", "three years") or an end
     # ("until March 2026"); "each quarter" is neither.
     (re.compile(r"\bhow long\b", re.I), Asked("duration", "a length of time", _DURATION_OR_END)),
@@ -401,7 +451,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bwhat (?:is the )?(?:\w+\s+)?target\b(?!s)", re.I),
      Asked("quantity", "a figure", _COUNT)),
     (re.compile(r"\bhow (?:much|often|long|old)\b|"
-                r"\bwhat (?:rate|percentage|proportion|ratio)\b|\bwhat (?:[(\w-]+\s+){0,3}\(?(?:score|rating)\b", re.I),
+                r"\bwhat (?:rate|percentage|proportion|ratio)\b|\bwhat (?:[(\w-]+\s+){0,3}\(?(?:score|rating|kappa|agreement|coefficient)\b", re.I),
      Asked("quantity", "a figure", _QUANTITY)),
 ]
 
@@ -468,9 +518,19 @@ _WHO_PARTNER = re.compile(r"\b(?:who|whom|which (?:organisations?|compan(?:y|ies
 _PARTNER_NAMED = re.compile(r"\bpartner(?:ship|ships|s|ed|ing)?\s+with\s+(?:the\s+)?(?-i:[A-Z])", re.I)
 
 
+# "Who carries the clinical accountability?", "who is responsible for signing it off?": a sentence
+# that says who is accountable or responsible, not one listing the members of a team.
+_WHO_ACCOUNTABLE = re.compile(r"\bwho(?:'s)?\s+(?:(?:is|are|will be|would be|carries|holds|has|bears|takes)\s+)?(?:the\s+)?"
+                              r"(?:(?:overall|ultimate|ultimately|clinical|legal|final|statutory)\s+)?"
+                              r"(?:accountab\w*|responsib\w*|liab\w*)", re.I)
+_ACCOUNTABLE = re.compile(r"\b(?:accountab\w*|responsib\w*|liab\w*)", re.I)
+
+
 def _asked_for_role(question: str) -> Asked | None:
     if _WHO_PARTNER.search(question):
         return Asked("role", "a name", _PARTNER_NAMED)
+    if _WHO_ACCOUNTABLE.search(question):
+        return Asked("role", "a name", _ACCOUNTABLE)
     match = _WHO_ROLE.search(question)
     if not match:
         return None
@@ -485,13 +545,14 @@ def asked_for(question: str) -> Asked | None:
     an ``Asked`` is frozen."""
     negated = tuple(match.group(1) for match in _NON.finditer(question))  # a scene's too, as stated_in read it
     question = _SCENE.sub("", question)
-    names, figures = _particular_names(question), _figures(question)
+    names, figures, labels = _particular_names(question), _figures(question), _labels(question)
     role = _asked_for_role(question)
     if role:
-        return replace(role, names=names, figures=figures, negated=negated)
+        return replace(role, names=names, figures=figures, negated=negated, labels=labels)
     for pattern, asked in _KINDS:
         if pattern.search(question):
-            placed = replace(asked, names=names, figures=figures, negated=negated,
+            placed = replace(asked, names=names, figures=figures, negated=negated, labels=labels,
+                             per_head=bool(_PER_HEAD.search(question)),
                              current=asked.kind in ("share", "quantity", "amount", "count") and bool(_CURRENT.search(question)))
             share_of = _share_of(question)
             if share_of is not None:
@@ -514,6 +575,25 @@ _STAFF_TOPICS = re.compile(
     r"book (?:a |the )?(?:meeting )?rooms?|meeting rooms?|out[- ]of[- ]office|"
     r"(?:staff )?canteen|staff restaurant|cafeteria|(?:carer'?s|compassionate|bereavement|parental|paternity|"
     r"special|study|unpaid) leave|salary sacrifice|car lease|lease car|id badges?|staff discounts?)\b", re.I)
+
+
+# The asker speaking of themselves: "how do I reset my password", "can I carry over leave". No
+# answerable question of the tuning sets is put this way, and 58 of their off-topic ones are.
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|[Mm]e|[Mm]y|[Mm]ine|[Mm]yself)\b")
+# "Part I", "Type I", "Annex I" number a part or a kind; nobody is speaking.
+_ROMAN_ONE = re.compile(r"\b(?:part|type|annex|schedule|phase|tier|section|chapter|appendix|volume|stage|"
+                        r"level|class|category|wave|article)\s+I\b", re.I)
+
+
+# "My patient takes gliclazide ...", "what must my ICB publish": a professional asking about the
+# people or the body they work for, which policy documents do speak to.
+_MY_WORK = re.compile(r"\b[Mm]y\s+(?:[\w-]+\s+)?(?:patients?|clients?|service users?|residents?|caseload|population|"
+                      r"icb|trust|council|local authority|system|area|practice|pcn|organisation|organization)\b", re.I)
+
+
+def personal(question: str) -> bool:
+    """The question is about the asker's own circumstances (in the first person singular)."""
+    return bool(_FIRST_PERSON.search(_MY_WORK.sub(" ", _ROMAN_ONE.sub(" ", question))))
 
 
 def staff_topic(question: str) -> str | None:

@@ -12,7 +12,7 @@ from index.settings import Settings
 from index.store import ChromaStore, FileRecord
 
 from .answers import Answer, Answerer, Draft, Hit
-from .asked import asked_for, mentions, staff_topic
+from .asked import asked_for, mentions, personal, staff_topic
 from .citations import verify
 from .currency import Change, Catalogue, annotate, changes, prefer_current
 from .english import normalise_question, tokens
@@ -38,6 +38,9 @@ def not_stated(asked, hits: list[Hit]) -> str:
 OFF_TOPIC = ("The documents in the index are health and social care policy and guidance; none of them covers "
              "{topic}, so I cannot answer this from them. Staff matters such as pay, leave, parking, tax and IT "
              "are for your organisation's HR, payroll or IT service.")
+PERSONAL = ("The documents in the index are health and social care policy and guidance; none of them answers "
+            "this question about your own circumstances, so I cannot answer it from them. Staff matters such as "
+            "pay, leave, parking, tax and IT are for your organisation's HR, payroll or IT service.")
 NOT_IN_CHOSEN = ("The documents chosen in the search filters do not answer this question. Clear the filters "
                  "to search every document.")
 NOT_IN_CHOSEN_ELSEWHERE = ("The documents chosen in the search filters do not answer this question; {where}, outside "
@@ -294,6 +297,8 @@ class Assistant:
         topic = staff_topic(query)
         if topic and not any(mentions(topic, c.text) for c in ranked):
             return OFF_TOPIC.format(topic=topic)
+        if personal(query) and ranked[0].score < self.settings.refusal_personal_score:
+            return PERSONAL
         asked = asked_for(query)
         if asked and not self._states(ranked):
             return not_stated(asked, hits)

@@ -118,6 +118,7 @@ class ExtractiveAnswerer:
                               + p.weights["passage"] * max(cand.hit.similarity, 0.0)
                               + p.bonus * cand.bonuses + cand.penalty)
             candidates.sort(key=lambda c: -c.score)
+        _read_on_to_what_states(candidates)
         return candidates
 
     def search_query(self, question: str, history: list[dict] | None) -> str:
@@ -257,6 +258,38 @@ class ExtractiveAnswerer:
             if term.startswith(prefix) and len(rest) >= 3 and self.idf(rest) < absent - 1e-9:
                 return rest
         return term
+
+
+# A sentence that goes on about the one before it: "The schemes - which include initiatives in East
+# Sussex, ..." after "NHS England has also highlighted five schemes".
+_GOES_ON = re.compile(r"^\W*(?:(?:The|These|Those|Such)\s+([\w-]+)|They|It|This|Each|All of them)\b")
+
+
+def _read_on_to_what_states(candidates: list[Candidate]) -> None:
+    """A sentence that states what the question asks for, going on from a better one just before it
+    in the same passage, answers as well as that one: the question's words are in the sentence that
+    announces the thing ("five schemes"), its particulars in the next. It is ranked right after it.
+    ``candidates`` are sorted best first, and stay so."""
+    lifted = False
+    for cand in candidates:
+        goes_on = _GOES_ON.match(cand.sentence) if cand.states else None
+        if not goes_on:
+            continue
+        for before in candidates:
+            if before.score <= cand.score or before.hit.chunk_id != cand.hit.chunk_id or before.end > cand.start:
+                continue
+            between = cand.hit.text[before.end:cand.start]
+            if goes_on.group(1):
+                # "The schemes" goes on from a sentence about schemes, one sentence back at most
+                if len(sentence_spans(between.strip())) > 1 \
+                        or not set(tokens(goes_on.group(1))).intersection(tokens(before.sentence)):
+                    continue
+            elif between.strip():
+                continue  # "They", "It": the sentence just before
+            cand.score, lifted = before.score - 1e-3, True
+            break
+    if lifted:
+        candidates.sort(key=lambda c: -c.score)
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

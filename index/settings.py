@@ -94,6 +94,11 @@ class Settings(BaseSettings):
                                         "number, date, penalty or figure, when no sentence stating one "
                                         "scores this share of the best sentence's score (a near miss; "
                                         "`bench/fit_refusal_share.py` re-fits it).")
+    refusal_personal_score: float = Field(0.62, description="... or, when the question is about the "
+                                          "asker's own circumstances (\"how do I\", \"my\"), when no sentence "
+                                          "scores this high: policy documents rarely answer a personal "
+                                          "matter, so it needs a sentence as good as most answers have "
+                                          "(`bench/fit_personal_score.py` re-fits it).")
     refusal_filter_gap: float = Field(0.25, description="... or, under a search filter, when the whole "
                                       "library's best sentence scores this much more than the chosen "
                                       "documents' best, from a document outside the filter (the reply "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.asked import asked_for, mentions, staff_topic
+from assistant.asked import asked_for, mentions, personal, staff_topic
 
 
 @pytest.mark.parametrize("question,kind", [
@@ -81,6 +81,21 @@ def test_a_frequency_states_how_often():
 ])
 def test_staff_matters_are_recognised(question, topic):
     assert staff_topic(question) == topic
+
+
+@pytest.mark.parametrize("question, is_personal", [
+    ("How do I reset my NHSmail password?", True),
+    ("My tax code looks wrong on my payslip - who can fix it?", True),
+    ("Can I carry over unused leave?", True),
+    ("What does the plan mean for me as a district nurse?", True),
+    ("What must ICBs include in their operational plans?", False),
+    ("My patient takes gliclazide - what should happen to it?", False),  # a professional's patient
+    ("What must my ICB publish about its plan?", False),
+    ("What does Part I of the framework cover?", False),  # a roman numeral, not the asker
+    ("How are Type I and Type 2 diabetes care funded?", False),
+])
+def test_questions_in_the_first_person_are_personal(question, is_personal):
+    assert personal(question) is is_personal
 
 
 def test_policy_questions_are_no_staff_matter():
@@ -253,13 +268,42 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("How many additional routine (non-urgent) dental appointments must ICBs commission?", "count",
      "Commission additional urgent appointments towards 700,000 more.",
      "Commission 200,000 non-urgent dental appointments."),
+    # the size of a change, not the wish for one
+    ("What agency spend reduction are systems expected to deliver in 2025/26?", "quantity",
+     "Reduce agency expenditure as far as possible, as part of optimising cost and productivity.",
+     "As a minimum all systems are expected to deliver a 30% reduction in agency spend."),
+    # a response time: another category's says nothing of this one
+    ("What is the Category 1 ambulance response time this year?", "duration",
+     "Category 2 ambulance response times should average no more than 30 minutes across 2025/26.",
+     "Category 1 response times should average 7 minutes."),
+    # what it is called: a name, not "2 new contracts"
+    ("What are the two new GP contracts in the 10 Year Plan called?", "named",
+     "We will introduce 2 new contracts to encourage GPs to work over larger geographies.",
+     "The two contracts are the Single Neighbourhood Provider contract and the Multi-Neighbourhood Provider contract."),
+    ("Which ICBs are going into clustering arrangements ahead of a merger?", "named",
+     "Where ICBs are entering into clustering arrangements ahead of a merger they will plan together.",
+     "Cheshire and Merseyside ICB is entering a clustering arrangement ahead of a merger."),
+    # which places: places by name
+    ("Which places have been picked for the first phase of the implementation programme?", "place",
+     "These places will already be demonstrating a more developed approach to delivery.",
+     "The first phase includes places in Bradford and Cornwall."),
+    # per head: a figure per person, not a total
+    ("What is the ICB running cost allowance for 2025/26, in pounds per head of population?", "amount",
+     "Changes have already generated nearly £500 million of savings to support frontline services.",
+     "The running cost allowance is £19 per head of population in 2025/26."),
+    # who is accountable: a sentence saying who is, not the members of a team
+    ("Who carries the clinical accountability for care given by a neighbourhood MDT?", "role",
+     "Teams could include GPs, specialist nurses, district nurses and social workers.",
+     "The GP practice remains clinically accountable for care given by the MDT."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
         "time-of-day-no-count", "exact-date", "what-number", "count-of-another-thing", "who-leads", "who-hosts",
         "when-published", "how-long", "how-long-minutes", "type-is-a-label", "social-return", "which-act",
         "where-based", "which-towns", "appointed-to-lead", "partner-named", "rate-aimed-at", "which-tool",
-        "which-system", "figure-for-another-group", "figure-for-another-time-limit", "urgent-is-not-non-urgent"])
+        "which-system", "figure-for-another-group", "figure-for-another-time-limit", "urgent-is-not-non-urgent",
+        "size-of-a-change", "response-time-of-another-category", "what-it-is-called", "which-icbs", "which-places",
+        "per-head", "who-is-accountable"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind

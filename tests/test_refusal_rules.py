@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.assistant import NOT_IN_CHOSEN, OFF_TOPIC, REFUSAL
+from assistant.assistant import NOT_IN_CHOSEN, OFF_TOPIC, PERSONAL, REFUSAL
 from assistant.extractive import Candidate
 from assistant.answers import Hit
 
@@ -66,6 +66,20 @@ def test_a_staff_matter_the_passages_do_not_mention_is_off_topic(assistant):
     # The same question is answered when a passage does mention the matter.
     mentioned = passage(MANDATE_SENTENCE + " Overtime for council staff is paid at the usual rate.")
     assert assistant._refusal(question, [mentioned], [scored(mentioned)]) is None
+
+
+def test_a_question_about_the_askers_own_circumstances_needs_a_strong_answer(assistant):
+    """ "What did the NHS mandate say about my council?" passes the general floor with a sentence
+    scoring under `refusal_personal_score`, and is refused as a personal matter; the same sentence
+    scoring above it answers."""
+    question = "What did the NHS mandate say about my council?"
+    hit = passage()
+    bar = assistant.settings.refusal_personal_score
+    assert assistant.settings.refusal_min_score < bar - 0.05
+    assert assistant._refusal(question, [hit], [scored(hit, score=bar - 0.05)]) == PERSONAL
+    assert assistant._refusal(question, [hit], [scored(hit, score=bar + 0.05)]) is None
+    # Put impersonally, the weaker sentence answers.
+    assert assistant._refusal(PLAIN_QUESTION, [hit], [scored(hit, score=bar - 0.05)]) is None
 
 
 def test_a_figure_the_passages_do_not_state_is_a_near_miss(assistant):

@@ -155,3 +155,23 @@ def test_a_who_question_is_answered_by_a_role_as_well_as_by_a_name():
     ranked = answerer().ranked("Who should be the point of contact for each person a neighbourhood team supports?",
                                [hit(text)])
     assert "care coordinator" in ranked[0].text and ranked[0].bonuses == 1
+
+
+def test_a_sentence_going_on_with_the_particulars_ranks_with_the_one_it_goes_on_from():
+    """ "NHS England highlighted five telecare schemes." holds the question's words; "The schemes - in
+    Bradford and Hull - ..." one sentence on holds the places asked for, and ranks right after it."""
+    text = ("NHS England highlighted five telecare alarm schemes run by councils. "
+            "This is the result of interviews with more than fifty council officers. "
+            "The schemes, which include initiatives in Bradford and Hull, showed that trust is crucial.")
+    ranked = answerer().ranked("In which places are the telecare alarm schemes NHS England highlighted?", [hit(text)])
+    assert ranked[0].text.startswith("NHS England highlighted")
+    assert ranked[1].text.startswith("The schemes, which include") and ranked[1].states
+    assert ranked[1].score > ranked[0].score - 0.01
+
+
+def test_a_sentence_about_another_thing_does_not_go_on_from_the_best():
+    text = ("NHS England highlighted five telecare alarm schemes run by councils. "
+            "The officers, who work in Bradford and Hull, were interviewed.")
+    ranked = answerer().ranked("In which places are the telecare alarm schemes NHS England highlighted?", [hit(text)])
+    officers = next(c for c in ranked if c.text.startswith("The officers"))
+    assert officers.score < 0.9 * ranked[0].score
