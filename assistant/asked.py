@@ -73,8 +73,8 @@ _DURATION_OR_END = re.compile(_DURATION.pattern + rf"|\b(?:until|till|up to|no l
 
 @dataclass(frozen=True)
 class Asked:
-    kind: str  # "act", "amount", "count", "date", "duration", "frequency", "hours", "list", "named", "penalty",
-    #            "period", "place", "quantity", "role", "share"
+    kind: str  # "act", "amount", "count", "date", "duration", "frequency", "hours", "list", "method", "named",
+    #            "penalty", "period", "place", "quantity", "ranking", "role", "share"
     label: str  # how the refusal names it: "an amount", "a date"
     stated: re.Pattern
     # What is counted or measured, as stems, when the question names it: "how many neighbourhood
@@ -118,7 +118,7 @@ class Asked:
             return False
         if self.current:
             sentence = _AIMED_FIGURE.sub(" ", sentence)
-        if self.kind in ("role", "list"):  # the question names the role or list; the sentence must speak of it
+        if self.kind in ("role", "list", "method", "ranking"):  # the sentence must speak of the role, list, way or order
             return bool(self.stated.search(sentence))
         if self.kind == "named":  # a name the question does not already hold ("Model Health System")
             asked = _words(question)
@@ -301,6 +301,16 @@ def _subject(question: str) -> tuple[str, ...]:
     return _leading_terms(match.group(1) if match.group(1) is not None else match.group(2), stop_at_ed=True)
 
 
+_WORKED_OUT = re.compile(r"\bhow (?:is|are|was|were|will)\s+(?:the\s+|an?\s+|each\s+)?([\w' -]{3,60}?)\s+(?:be\s+)?"
+                         r"(?:worked out|calculated|computed|derived|determined|weighted|scored)\b", re.I)
+
+
+def _worked_out(question: str) -> tuple[str, ...]:
+    """The stems of what "how is X worked out" asks the working of ("capabl", "rate")."""
+    match = _WORKED_OUT.search(question)
+    return _leading_terms(match.group(1), stop_at_ed=False) if match else ()
+
+
 def _changed(question: str) -> tuple[str, ...]:
     """The stems of what "by how much ... cut X" changes ("delayed transfers", "running costs")."""
     match = _CHANGED.search(question)
@@ -423,6 +433,20 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     # "Which financial years should the plans cover?": a year or a span of them answers.
     # "Over what period" asks as often for days ("a sensor lasts 10 days") as for years: not a period.
     (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?years\b", re.I), Asked("period", "a period", _PERIOD)),
+    # "How is the capability rating worked out?": a sentence that says how ("calculated as", "weighted",
+    # "based on"), not one that only says the rating is used.
+    (re.compile(r"\bhow (?:is|are|was|were|will)\s+(?:the\s+|an?\s+|each\s+)?[\w' -]{3,60}?\s+(?:be\s+)?"
+                r"(?:worked out|calculated|computed|derived|determined|weighted|scored)\b", re.I),
+     Asked("method", "how it is worked out", re.compile(
+         r"\b(?:calculat\w*|comput\w*|derived|formula|weight\w*|based on|(?:sum|average|mean) of|combin\w*|"
+         r"aggregat\w*|determined by|worked out|scored (?:by|on|against|using)|multipl\w*|divid\w*|ratio of)\b", re.I))),
+    # "Which of the seven domains had the biggest effect?": a sentence that compares them, not one
+    # that lists them.
+    (re.compile(r"\bwhich\b.{0,80}\b(?:had|has|have|was|were|is|are|made|makes|gave|gives|showed|shows)\s+(?:the\s+)?"
+                r"(?:biggest|largest|greatest|strongest|highest|best|worst|lowest|smallest|most|least)\b", re.I),
+     Asked("ranking", "which came first", re.compile(
+         r"\b(?:biggest|largest|greatest|strongest|highest|best|worst|lowest|smallest|most|least|more|less|fewer|"
+         r"compared|than|ranked|top)\b", re.I))),
     # "What is the Category 2 ambulance response time?": a length of time ("30 minutes"), not a share
     # of calls or a count of ambulances.
     (re.compile(r"\bwhat(?:'s|\s+is|\s+are|\s+should)?\b.{0,60}\b(?:response|waiting|wait|turnaround|handover)\s+times?\b", re.I),
@@ -504,9 +528,12 @@ _WHO_ROLE = re.compile(r"\b(?:who|which (?:organisation|organization|body|person
                        r"(?:(?:will|should|is to|is going to|would|shall|must|is expected to|is due to)\s+)?"
                        r"(?:(?:has|have|had)\s+)?(?:be(?:en)?\s+)?(?:(?:was|were|is|are)\s+)?"
                        r"(?:(?:appointed|chosen|named|selected|asked|commissioned)\s+(?:as\s+|to\s+)?)?"
-                       r"(lead|leads|led|chair|chairs|chaired|head|heads|headed|host|hosts|hosted)\b", re.I)
-_ROLE_OF = {"led": "lead"} | {form: role for role in ("lead", "chair", "head", "host") for form in (role, role + "s", role + "ed")}
-_ROLE_FORMS = {"lead": r"lead|leads|leading|led", "chair": r"chair|chairs|chaired|chairing|chairman|chairwoman|chairperson",
+                       r"(lead|leads|led|chair|chairs|chaired|head|heads|headed|host|hosts|hosted|"
+                       r"approve|approves|approved|signs? off|signed off)\b", re.I)
+_ROLE_OF = {"led": "lead", "sign off": "approve", "signs off": "approve", "signed off": "approve",
+            "approves": "approve", "approved": "approve"} | {
+    form: role for role in ("lead", "chair", "head", "host", "approve") for form in (role, role + "s", role + "ed")}
+_ROLE_FORMS = {"approve": r"approv\w*|sign(?:s|ed|ing)?[- ]off|agreed by|sign-off|authoris\w*|authoriz\w*", "lead": r"lead|leads|leading|led", "chair": r"chair|chairs|chaired|chairing|chairman|chairwoman|chairperson",
                "head": r"head|heads|headed|heading", "host": r"host|hosts|hosted|hosting"}
 
 
@@ -558,6 +585,8 @@ def asked_for(question: str) -> Asked | None:
             if share_of is not None:
                 return replace(placed, share_of=share_of)
             counted, changed = _subject(question), _changed(question)
+            if placed.kind == "method":  # "how is the capability rating worked out": said of that rating
+                counted, changed = (), _worked_out(question)
             return replace(placed, subject=counted or changed, subject_named=bool(changed) and not counted)
     return None
 

@@ -295,6 +295,18 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("Who carries the clinical accountability for care given by a neighbourhood MDT?", "role",
      "Teams could include GPs, specialist nurses, district nurses and social workers.",
      "The GP practice remains clinically accountable for care given by the MDT."),
+    # who signs off: a sentence saying who approves, not who nominates
+    ("How does a trust apply to become an integrated health organisation, and who signs off the application?", "role",
+     "This Partner Member is jointly nominated by the NHS trusts which provide services in the ICB's area.",
+     "Applications will be approved by the NHS England board."),
+    # how a rating is worked out: a sentence saying how, about that rating
+    ("How is the capability rating worked out for a segment 4 trust?", "method",
+     "The region will consider the trust's capability rating and decide whether it enters the programme.",
+     "The capability rating is calculated from the board's self-assessment and the region's view."),
+    # which had the biggest effect: a sentence that compares, not one that lists
+    ("Which of the seven domains in the framework had the biggest effect on hospital admissions?", "ranking",
+     "The seven domains are governance, workforce, data, finance, estates, culture and outcomes.",
+     "Workforce integration had the largest effect on admissions of the seven domains."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -303,7 +315,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "where-based", "which-towns", "appointed-to-lead", "partner-named", "rate-aimed-at", "which-tool",
         "which-system", "figure-for-another-group", "figure-for-another-time-limit", "urgent-is-not-non-urgent",
         "size-of-a-change", "response-time-of-another-category", "what-it-is-called", "which-icbs", "which-places",
-        "per-head", "who-is-accountable"])
+        "per-head", "who-is-accountable", "who-signs-off", "how-it-is-worked-out", "which-had-the-biggest-effect"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
