@@ -221,8 +221,9 @@ _YEAR_FIGURE = re.compile(r"(?<![\w/£$.,])((?:19|20)\d\d)(?:\s*(?:/|-|–)\s*(\
 
 
 # A numbered part or kind: "segment 4", "Category 2", "cat 1", "tiers 1 and 2".
-_NUMBERED_LABEL = re.compile(r"\b(segment|category|cat|tier|step|phase|stage|wave|cohort|band|level|type)s?\.?\s+"
-                             r"(\d+(?:\s*(?:,|and|or|to|-|–)\s*\d+)*)\b", re.I)
+_NUMBERED_LABEL = re.compile(r"\b(segment|category|cat|tier|step|phase|stage|wave|cohort|band|level|type|section|annex|"
+                             r"appendix|schedule|chapter|table|figure|paragraph|recommendation|principle|domain|"
+                             r"objective|standard)s?\.?[\s-]+(\d+(?:\s*(?:,|and|or|to|-|–)\s*\d+)*)\b", re.I)
 _LABEL_NAMES = {"cat": "category"}
 
 
@@ -234,6 +235,18 @@ def _labels(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         label = match.group(1).lower()
         found.setdefault(_LABEL_NAMES.get(label, label), set()).update(re.findall(r"\d+", match.group(2)))
     return tuple((label, tuple(sorted(numbers))) for label, numbers in found.items())
+
+
+def labels_not_found(question: str, texts: list[str]) -> list[str]:
+    """The numbered parts or kinds the question names ("section 75", "Category 1") that none of the
+    texts names with that number: a question about section 75 agreements is not answered by
+    passages that never speak of section 75, however close their other words."""
+    stated: dict[str, set[str]] = {}
+    for text in texts:
+        for label, numbers in _labels(text):
+            stated.setdefault(label, set()).update(numbers)
+    return [f"{label} {number}" for label, numbers in _labels(question) for number in numbers
+            if number not in stated.get(label, ())]
 
 
 def _figures(text: str) -> tuple[tuple[str, tuple[float, ...]], ...]:

@@ -12,7 +12,7 @@ from index.settings import Settings
 from index.store import ChromaStore, FileRecord
 
 from .answers import Answer, Answerer, Draft, Hit
-from .asked import asked_for, mentions, personal, staff_topic
+from .asked import asked_for, labels_not_found, mentions, personal, staff_topic
 from .citations import verify
 from .currency import Change, Catalogue, annotate, changes, prefer_current
 from .english import normalise_question, tokens
@@ -290,6 +290,12 @@ class Assistant:
             names = " or ".join(f"“{word}”" for word in unknown)
             return (f"The documents in the index do not mention {names}, so they do not cover this question. "
                     "Check the spelling, or rephrase it with the names, programmes or documents you have in mind.")
+        # A label in a document's title or file name places all of its passages ("Tirzepatide for type 2 diabetes").
+        missing = labels_not_found(query, [f"{h.title or ''}\n{Path(h.source).stem.replace('-', ' ')}\n{h.text}" for h in hits])
+        if hits and missing:
+            names = " or ".join(f"“{label}”" for label in missing)
+            return (f"The passages closest to this question do not mention {names}, so the documents do not answer "
+                    "it. Check the number, or ask without it to see what they say on the subject.")
         if not hits or max(h.similarity for h in hits) < self.settings.refusal_min_similarity:
             return NOT_IN_CHOSEN if filtered else REFUSAL
         if not ranked or ranked[0].score < self.settings.refusal_min_score:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.asked import asked_for, mentions, personal, staff_topic
+from assistant.asked import asked_for, labels_not_found, mentions, personal, staff_topic
 
 
 @pytest.mark.parametrize("question,kind", [
@@ -443,3 +443,16 @@ def test_a_list_refusal_reads_in_the_plural():
     from assistant.assistant import not_stated
 
     assert "cannot give them" in not_stated(asked_for("Which indicators will the evaluation framework use?"), [])
+
+
+def test_a_numbered_part_no_passage_names_is_not_found():
+    question = "Does the guidance require the ICB and the council to have a section 75 agreement?"
+    assert labels_not_found(question, ["Councils and ICBs should agree pooled budgets."]) == ["section 75"]
+    assert labels_not_found(question, ["Pooled budgets under section 76 are one option."]) == ["section 75"]
+    assert labels_not_found(question, ["A Section 75 agreement lets them pool budgets."]) == []
+
+
+def test_labels_are_read_in_their_written_forms():
+    assert labels_not_found("What is the Cat 1 response time?", ["Category 1 calls: 7 minutes."]) == []
+    assert labels_not_found("What is the starting dose for type 2 diabetes?", ["adults with type-2 diabetes"]) == []
+    assert labels_not_found("Which trusts are in segments 3 or 4?", ["Trusts in segment 4 ..."]) == ["segment 3"]

@@ -69,10 +69,10 @@ def test_a_staff_matter_the_passages_do_not_mention_is_off_topic(assistant):
 
 
 def test_a_question_about_the_askers_own_circumstances_needs_a_strong_answer(assistant):
-    """ "What did the NHS mandate say about my council?" passes the general floor with a sentence
+    """ "What did the NHS mandate tell me about councils?" passes the general floor with a sentence
     scoring under `refusal_personal_score`, and is refused as a personal matter; the same sentence
     scoring above it answers."""
-    question = "What did the NHS mandate say about my council?"
+    question = "What did the NHS mandate tell me about councils?"
     hit = passage()
     bar = assistant.settings.refusal_personal_score
     assert assistant.settings.refusal_min_score < bar - 0.05
@@ -80,6 +80,15 @@ def test_a_question_about_the_askers_own_circumstances_needs_a_strong_answer(ass
     assert assistant._refusal(question, [hit], [scored(hit, score=bar + 0.05)]) is None
     # Put impersonally, the weaker sentence answers.
     assert assistant._refusal(PLAIN_QUESTION, [hit], [scored(hit, score=bar - 0.05)]) is None
+
+
+def test_a_numbered_part_no_passage_names_is_refused_by_that_label(assistant):
+    question = "What did the NHS mandate say about councils in segment 4?"
+    hit = passage()
+    refusal = assistant._refusal(question, [hit], [scored(hit)])
+    assert refusal is not None and "do not mention “segment 4”" in refusal
+    named = passage(MANDATE_SENTENCE + " Councils in segment 4 get support.")
+    assert assistant._refusal(question, [named], [scored(named)]) is None
 
 
 def test_a_figure_the_passages_do_not_state_is_a_near_miss(assistant):
