@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from .english import STOPWORDS, entities, stem, tokens
+from .english import STOPWORDS, entities, sentence_spans, stem, tokens
 
 # Number words and their values; in a pattern, also the words that count without a value.
 _NUMBER_VALUES = {word: float(n) for n, word in enumerate(
@@ -634,8 +634,12 @@ _MY_WORK = re.compile(r"\b[Mm]y\s+(?:[\w-]+\s+)?(?:patients?|clients?|service us
 
 
 def personal(question: str) -> bool:
-    """The question is about the asker's own circumstances (in the first person singular)."""
-    return bool(_FIRST_PERSON.search(_MY_WORK.sub(" ", _ROMAN_ONE.sub(" ", question))))
+    """The question is about the asker's own circumstances: the question itself is put in the first
+    person singular. A sentence of context before it ("Our PCN might host a hub so I'm reading up.")
+    does not make it personal."""
+    sentences = [question[start:end] for start, end in sentence_spans(question)] or [question]
+    asking = [s for s in sentences if "?" in s] or sentences[-1:]
+    return any(_FIRST_PERSON.search(_MY_WORK.sub(" ", _ROMAN_ONE.sub(" ", s))) for s in asking)
 
 
 def staff_topic(question: str) -> str | None:

@@ -112,10 +112,14 @@ def entities(text: str) -> list[str]:
         words = phrase.split()
         if not words or not words[0][0].isupper():
             continue
-        if len(words) == 1 and (match.start() == 0 or words[0].lower() in STOPWORDS | ANAPHORA):
-            continue  # a capital at the start of a question is grammar, not a name
+        if len(words) == 1 and (match.start() == 0 or words[0].lower() in STOPWORDS | ANAPHORA
+                                or _AFTER_SENTENCE_END.search(text[:match.start()])):
+            continue  # a capital at the start of a question, or of a sentence in it, is grammar, not a name
         found.append(phrase)
     return found
+
+
+_AFTER_SENTENCE_END = re.compile(r"[.?!]\s*[\"'“‘(]?\s*$")
 
 
 def specific_words(text: str) -> list[tuple[str, str]]:
@@ -131,7 +135,9 @@ def specific_words(text: str) -> list[tuple[str, str]]:
             continue
         stemmed = stem(lowered)
         # Long stems are specific ("ibuprofen"); long inflections of short ones are not ("stretched").
-        if (word[0].isupper() and match.start() > 0) or len(word) >= 10 or len(stemmed) >= 9:
+        # A capital after a sentence's end is the sentence's, not a name's ("... a cohort. Roughly what share").
+        sentence_start = not text[:match.start()].strip() or bool(_AFTER_SENTENCE_END.search(text[:match.start()]))
+        if (word[0].isupper() and not sentence_start) or len(word) >= 10 or len(stemmed) >= 9:
             found.append((word, stemmed))
     return found
 

@@ -89,6 +89,8 @@ def test_staff_matters_are_recognised(question, topic):
     ("Can I carry over unused leave?", True),
     ("What does the plan mean for me as a district nurse?", True),
     ("What must ICBs include in their operational plans?", False),
+    ("I'm locked out of my NHSmail account. How do I reset my password?", True),
+    ("Our PCN might host a hub so I'm reading up. What opening hours will the centres have?", False),  # context
     ("My patient takes gliclazide - what should happen to it?", False),  # a professional's patient
     ("What must my ICB publish about its plan?", False),
     ("What does Part I of the framework cover?", False),  # a roman numeral, not the asker

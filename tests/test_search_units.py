@@ -89,3 +89,20 @@ def test_a_year_filter_through_the_assistant_keeps_that_years_documents(assistan
     hits = assistant.search("Whitehall wellbeing department", date_from="2016", date_to="2016")
     assert hits and all(h.date and h.date.startswith("2016") for h in hits)
     assert any(h.source.endswith("002_8975fbdea5563a37.txt") for h in hits)
+
+
+def test_a_capital_that_starts_a_sentence_names_nothing():
+    """ "... a cohort with complex needs. Roughly what share ...?" was refused: "the documents do not
+    mention “Roughly”". A capital after a sentence's end is the sentence's; mid-sentence it is a name's."""
+    from assistant.english import specific_words
+
+    words = [word for word, _ in specific_words("The guidance mentions a cohort. Roughly what share is that?")]
+    assert "Roughly" not in words and "The" not in words
+    assert [word for word, _ in specific_words("What did the Quixotic Trust say?")] == ["Quixotic", "Trust"]
+
+
+def test_a_single_capitalised_word_that_starts_a_sentence_is_no_entity():
+    from assistant.english import entities
+
+    assert entities("The guidelines mention a cohort. Roughly what share is that?") == []
+    assert entities("What did Sir Merrick Cockell say? Roughly what share?") == ["Sir Merrick Cockell"]
