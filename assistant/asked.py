@@ -101,6 +101,9 @@ class Asked:
     labels: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # The question asks for a figure per person ("in pounds per head"): a total is no answer.
     per_head: bool = False
+    # The thing the question asks a figure for each of, as a stem ("per PCN" -> "pcn"), when it is
+    # no person: "30 care coordinators across the ICB" is no figure per PCN.
+    per_unit: str = ""
     # The question asks for a figure as it stands now ("what is the current rate"): a figure
     # aimed at ("to 65% by March 2026", "will fall to 150 days") is not one.
     current: bool = False
@@ -115,6 +118,9 @@ class Asked:
                 or self.about_another_label(sentence):
             return False
         if self.per_head and not _PER_HEAD.search(sentence):
+            return False
+        if self.per_unit and not any(stem(unit.lower()) == self.per_unit for unit in _PER_UNIT.findall(sentence)) \
+                and not re.search(rf"\b(?:each|every|a|one|an)\s+{re.escape(self.per_unit)}", " ".join(tokens(sentence))):
             return False
         if self.current:
             sentence = _AIMED_FIGURE.sub(" ", sentence)
@@ -273,6 +279,18 @@ _AIMED_FIGURE = re.compile(r"\b(?:to|target(?: of)?|aim of|ambition of|goal of|a
                            r"\s+(?:minutes|hours|days|weeks|months|years)\b)?", re.I)
 _PER_HEAD = re.compile(r"\bper\s+(?:head|person|capita|patient|resident|registered patient|weighted (?:head|population))\b|"
                        r"\b(?:for |of )?each (?:patient|person|resident)\b", re.I)
+# "How many care coordinators per PCN?": a figure for each of them, not a total.
+_PER_UNIT = re.compile(r"\bper\s+(?!cent\b)([A-Za-z]{2,})\b")
+def _per_unit(question: str) -> str:
+    """The stem of what the question asks a figure for each of ("per PCN" -> "pcn"); "" for a person
+    (Asked.per_head reads those) or none."""
+    if _PER_HEAD.search(question):
+        return ""
+    match = _PER_UNIT.search(question)
+    word = match.group(1).lower() if match else ""
+    return stem(word) if word and word not in STOPWORDS and word not in ("year", "annum", "week", "month", "day") else ""
+
+
 _CURRENT = re.compile(r"\b(?:current(?:ly)?|at present|presently|to date|today(?:'s)?)\b", re.I)
 
 
@@ -287,7 +305,7 @@ def _counted(sentence: str) -> list[str]:
 
 # The measure words a question names ("what kappa score", "what vacancy rate"): the figure answers
 # only when the sentence names the measure too.
-_MEASURES = frozenset(stem(w) for w in ("score", "rate", "ratio", "rating", "index", "kappa", "agreement", "coefficient"))
+_MEASURES = frozenset(stem(w) for w in ("score", "rate", "ratio", "rating", "index", "kappa", "agreement", "coefficient", "size"))
 
 
 # Verbs that follow "how many X" ("how many people need to be in the room", "how many studies
@@ -306,12 +324,20 @@ _CHANGED = re.compile(r"\b(?:by what (?:share|proportion|percentage)|by how much
 def _subject(question: str) -> tuple[str, ...]:
     """The stems of what "how many X" (or "the number of X") counts or "what X score" measures:
     the words after the question words, up to the first stopword or verb (at most four)."""
-    match = re.search(r"\b(?:how many|number of)\s+(.*)|\bwhat\s+(?:(?:is|are|was|were|will be)\s+)?(?:the\s+)?"
-                      r"((?:[(\w-]+\s+){0,3}\(?(?:score|rate|ratio|rating|index|kappa|agreement|coefficient))\b(.*)", question, re.I)
+    match = re.search(r"\b(?:how many|number of)\s+(?:(?:exactly|precisely|roughly|approximately|in total|altogether)\b\W*)?(.*)|"
+                      r"\bwhat\s+(?:(?:is|are|was|were|will be)\s+)?(?:the\s+)?"
+                      r"((?:[(\w-]+\s+){0,3}\(?(?:score|rate|ratio|rating|index|kappa|agreement|coefficient|effect size))\b(.*)",
+                      question, re.I)
     if not match:
         return ()
     # After "how many", a word in -ed is a verb: "how many studies ended up being included".
-    return _leading_terms(match.group(1) if match.group(1) is not None else match.group(2), stop_at_ed=True)
+    counted = _leading_terms(match.group(1), stop_at_ed=True) if match.group(1) is not None \
+        else _leading_terms(match.group(2), stop_at_ed=False)  # "what pooled effect size"
+    if not counted and match.group(1) is not None:
+        # "... will train thousands more GPs - how many exactly?": what the question said there are more of
+        more = re.search(r"\b(?:more|extra|new|additional)\s+([A-Za-z-]+s)\b", question)
+        counted = tuple(tokens(more.group(1))) if more else ()
+    return counted
 
 
 _WORKED_OUT = re.compile(r"\bhow (?:is|are|was|were|will)\s+(?:the\s+|an?\s+|each\s+)?([\w' -]{3,60}?)\s+(?:be\s+)?"
@@ -400,7 +426,9 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     # ("Cambridgeshire and Peterborough ICB"), not "2 new contracts" or "where ICBs are entering into
     # clustering arrangements".
     (re.compile(r"\bwhat\s+(?:is|are|was|were|will)\b.{0,80}\bcalled\b|\bwhat\s+(?:is|are)\s+the\s+names?\s+of\b|"
-                r"\bwhich\s+(?:[\w-]+\s+)?(?:icbs|trusts|councils|local authorities)\b", re.I),
+                r"\bwhich\s+(?:[\w-]+\s+)?(?:icbs|trusts|councils|local authorities)\b|"
+                r"\bwhich\s+(?:[\w-]+\s+)?(?:areas|sites|systems|organisations|providers)\s+(?:have|has|were|was|are|will)\s+"
+                r"(?:been\s+|be\s+)?(?:chosen|selected|picked|named|identified|announced|designated|approved)\b", re.I),
      Asked("named", "a name", re.compile(r"(?!)"))),
     # "Under which Act?": a named Act ("the Health and Care Act 2022"), not "new legislation".
     (re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:act|acts|legislation|statute|law)\b", re.I),
@@ -485,10 +513,12 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     # "The exact date": a day of a month, not a month or a year.
     (re.compile(r"\b(?:exact|precise|specific) date\b", re.I), Asked("date", "a date", _DAY)),
     # A maximum or a target is a figure: "assign a care coordinator to every person" states none.
-    (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bwhat (?:is the )?(?:\w+\s+)?target\b(?!s)", re.I),
+    (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bwhat (?:is the )?(?:\w+\s+)?target\b(?!s)|"
+                r"\bis there (?:a|an|any) (?:[\w-]+\s+){0,2}(?:target|limit|cap|threshold|ceiling)\b", re.I),
      Asked("quantity", "a figure", _COUNT)),
     (re.compile(r"\bhow (?:much|often|long|old)\b|"
-                r"\bwhat (?:rate|percentage|proportion|ratio)\b|\bwhat (?:[(\w-]+\s+){0,3}\(?(?:score|rating|kappa|agreement|coefficient)\b", re.I),
+                r"\bwhat (?:rate|percentage|proportion|ratio)\b|\bwhat (?:[(\w-]+\s+){0,3}\(?(?:score|rating|kappa|agreement|coefficient|"
+                r"effect size|odds ratio|hazard ratio|relative risk|confidence interval)\b", re.I),
      Asked("quantity", "a figure", _QUANTITY)),
 ]
 
@@ -592,7 +622,7 @@ def asked_for(question: str) -> Asked | None:
     for pattern, asked in _KINDS:
         if pattern.search(question):
             placed = replace(asked, names=names, figures=figures, negated=negated, labels=labels,
-                             per_head=bool(_PER_HEAD.search(question)),
+                             per_head=bool(_PER_HEAD.search(question)), per_unit=_per_unit(question),
                              current=asked.kind in ("share", "quantity", "amount", "count") and bool(_CURRENT.search(question)))
             share_of = _share_of(question)
             if share_of is not None:

@@ -309,6 +309,20 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("Which of the seven domains in the framework had the biggest effect on hospital admissions?", "ranking",
      "The seven domains are governance, workforce, data, finance, estates, culture and outcomes.",
      "Workforce integration had the largest effect on admissions of the seven domains."),
+    # is there a target: a figure, not the cohort it would be for
+    ("Is there a national target for cutting emergency admissions among people with frailty?", "quantity",
+     "Adults with moderate or severe frailty are a cohort systems may prioritise.",
+     "Cut emergency admissions among people with frailty by 10%."),
+    # an effect size is named by the sentence that gives one
+    ("What pooled effect size did the review report for hospital admissions?", "quantity",
+     "Studies reported 29 outcomes on hospital admissions.", "The pooled effect size for hospital admissions was 0.3."),
+    # per PCN: a figure for each, not a total
+    ("How many care coordinators per PCN should there be?", "count",
+     "Systems will employ 300 care coordinators.", "There should be 2 care coordinators per PCN."),
+    # which areas have been chosen: by name
+    ("Which areas have been chosen as the learning and evidence sites?", "named",
+     "A very small number of learning and evidence sites will test the model.",
+     "The learning and evidence sites are Bradford and Cornwall."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -317,7 +331,8 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "where-based", "which-towns", "appointed-to-lead", "partner-named", "rate-aimed-at", "which-tool",
         "which-system", "figure-for-another-group", "figure-for-another-time-limit", "urgent-is-not-non-urgent",
         "size-of-a-change", "response-time-of-another-category", "what-it-is-called", "which-icbs", "which-places",
-        "per-head", "who-is-accountable", "who-signs-off", "how-it-is-worked-out", "which-had-the-biggest-effect"])
+        "per-head", "who-is-accountable", "who-signs-off", "how-it-is-worked-out", "which-had-the-biggest-effect",
+        "is-there-a-target", "effect-size", "per-pcn", "which-areas-chosen"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
@@ -458,3 +473,7 @@ def test_labels_are_read_in_their_written_forms():
     assert labels_not_found("What is the Cat 1 response time?", ["Category 1 calls: 7 minutes."]) == []
     assert labels_not_found("What is the starting dose for type 2 diabetes?", ["adults with type-2 diabetes"]) == []
     assert labels_not_found("Which trusts are in segments 3 or 4?", ["Trusts in segment 4 ..."]) == ["segment 3"]
+
+
+def test_how_many_exactly_counts_what_the_question_said_there_are_more_of():
+    assert asked_for("The plan will train thousands more GPs - how many exactly?").subject == ("gps",)
