@@ -73,8 +73,8 @@ _DURATION_OR_END = re.compile(_DURATION.pattern + rf"|\b(?:until|till|up to|no l
 
 @dataclass(frozen=True)
 class Asked:
-    kind: str  # "act", "amount", "count", "date", "duration", "frequency", "hours", "list", "method", "named",
-    #            "penalty", "period", "place", "quantity", "ranking", "role", "share"
+    kind: str  # "act", "amount", "comparison", "count", "date", "duration", "frequency", "hours", "list",
+    #            "method", "named", "penalty", "period", "place", "quantity", "ranking", "role", "share"
     label: str  # how the refusal names it: "an amount", "a date"
     stated: re.Pattern
     # What is counted or measured, as stems, when the question names it: "how many neighbourhood
@@ -99,6 +99,9 @@ class Asked:
     # The numbered parts or kinds the question is about, as (label, numbers): "category 1 ambulance
     # response time" -> (("category", ("1",)),). A figure for Category 2 says nothing of Category 1.
     labels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # What the question compares its subject with, as stems of the words only that side names: "how
+    # does the NHS's sickness rate compare with the rate in adult social care" -> ("adult", "social").
+    compared_with: tuple[str, ...] = ()
     # The question asks for a figure per person ("in pounds per head"): a total is no answer.
     per_head: bool = False
     # The thing the question asks a figure for each of, as a stem ("per PCN" -> "pcn"), when it is
@@ -117,6 +120,8 @@ class Asked:
                 or self.about_another_figure(sentence) or self.about_the_opposite(sentence) \
                 or self.about_another_label(sentence):
             return False
+        if self.compared_with and not _names_enough(self.compared_with, set(tokens(sentence))):
+            return False  # "far higher than the private sector" compares with something else
         if self.per_head and not _PER_HEAD.search(sentence):
             return False
         if self.per_unit and not any(stem(unit.lower()) == self.per_unit for unit in _PER_UNIT.findall(sentence)) \
@@ -124,7 +129,7 @@ class Asked:
             return False
         if self.current:
             sentence = _AIMED_FIGURE.sub(" ", sentence)
-        if self.kind in ("role", "list", "method", "ranking"):  # the sentence must speak of the role, list, way or order
+        if self.kind in ("role", "list", "method", "ranking", "comparison"):  # the sentence must speak of it
             return bool(self.stated.search(sentence))
         if self.kind == "named":  # a name the question does not already hold ("Model Health System")
             asked = _words(question)
@@ -281,6 +286,28 @@ _PER_HEAD = re.compile(r"\bper\s+(?:head|person|capita|patient|resident|register
                        r"\b(?:for |of )?each (?:patient|person|resident)\b", re.I)
 # "How many care coordinators per PCN?": a figure for each of them, not a total.
 _PER_UNIT = re.compile(r"\bper\s+(?!cent\b)([A-Za-z]{2,})\b")
+# "How does X compare with Y?": a sentence that compares, and names Y.
+_COMPARE = re.compile(r"\bhow\s+(?:does|do|did|will|would|is|are)\b(.{3,120}?)\bcompare[sd]?\s+(?:with|to|against)\s+(.+)", re.I)
+_COMPARING = re.compile(r"\b(?:than|compared|comparison|comparable|higher|lower|more|less|fewer|greater|smaller|"
+                        r"similar|same as|whereas|versus|vs|relative to|above|below)\b", re.I)
+
+
+def _compared_with(question: str) -> tuple[str, ...]:
+    """The stems only the compared-with side of "how does X compare with Y" names; () for none."""
+    match = _COMPARE.search(question)
+    if not match:
+        return ()
+    one_side = set(tokens(match.group(1)))
+    return tuple(dict.fromkeys(t for t in tokens(match.group(2)) if t not in one_side and not t.isdigit()
+                               and t not in _GENERIC_GROUPS))
+
+
+def _names_enough(terms: tuple[str, ...], words: set[str]) -> bool:
+    """One or two particular words are all needed; of more, at least two and at least half."""
+    needed = min(len(terms), max(2, (len(terms) + 1) // 2))
+    return sum(term in words for term in terms) >= needed
+
+
 def _per_unit(question: str) -> str:
     """The stem of what the question asks a figure for each of ("per PCN" -> "pcn"); "" for a person
     (Asked.per_head reads those) or none."""
@@ -488,6 +515,9 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
      Asked("ranking", "which came first", re.compile(
          r"\b(?:biggest|largest|greatest|strongest|highest|best|worst|lowest|smallest|most|least|more|less|fewer|"
          r"compared|than|ranked|top)\b", re.I))),
+    # "How does the NHS's sickness rate compare with the rate in adult social care?": a sentence that
+    # compares, with what the question names (Asked.compared_with).
+    (_COMPARE, Asked("comparison", "a comparison", _COMPARING)),
     # "What is the Category 2 ambulance response time?": a length of time ("30 minutes"), not a share
     # of calls or a count of ambulances.
     (re.compile(r"\bwhat(?:'s|\s+is|\s+are|\s+should)?\b.{0,60}\b(?:response|waiting|wait|turnaround|handover)\s+times?\b", re.I),
@@ -623,6 +653,7 @@ def asked_for(question: str) -> Asked | None:
         if pattern.search(question):
             placed = replace(asked, names=names, figures=figures, negated=negated, labels=labels,
                              per_head=bool(_PER_HEAD.search(question)), per_unit=_per_unit(question),
+                             compared_with=_compared_with(question),
                              current=asked.kind in ("share", "quantity", "amount", "count") and bool(_CURRENT.search(question)))
             share_of = _share_of(question)
             if share_of is not None:

@@ -323,6 +323,10 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("Which areas have been chosen as the learning and evidence sites?", "named",
      "A very small number of learning and evidence sites will test the model.",
      "The learning and evidence sites are Bradford and Cornwall."),
+    # how X compares with Y: a sentence that compares, with Y
+    ("How does the NHS's 5.1% sickness absence rate compare with the rate in adult social care?", "comparison",
+     "The NHS sickness rate of 5.1% is far higher than the average in the private sector.",
+     "The NHS sickness rate of 5.1% is higher than the 4.2% rate in adult social care."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -332,7 +336,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "which-system", "figure-for-another-group", "figure-for-another-time-limit", "urgent-is-not-non-urgent",
         "size-of-a-change", "response-time-of-another-category", "what-it-is-called", "which-icbs", "which-places",
         "per-head", "who-is-accountable", "who-signs-off", "how-it-is-worked-out", "which-had-the-biggest-effect",
-        "is-there-a-target", "effect-size", "per-pcn", "which-areas-chosen"])
+        "is-there-a-target", "effect-size", "per-pcn", "which-areas-chosen", "compared-with"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
