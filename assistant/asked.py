@@ -521,7 +521,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     # "What is the Category 2 ambulance response time?": a length of time ("30 minutes"), not a share
     # of calls or a count of ambulances.
     (re.compile(r"\bwhat(?:'s|\s+is|\s+are|\s+should)?\b.{0,60}\b(?:response|waiting|wait|turnaround|handover)\s+times?\b", re.I),
-     Asked("duration", "a length of time", _DURATION)),
+     Asked("duration", "a time", _DURATION)),
     # "How long must a provider stay?": a length of time ("45 minutes", "three years") or an end
     # ("until March 2026"); "each quarter" is neither.
     (re.compile(r"\bhow long\b", re.I), Asked("duration", "a length of time", _DURATION_OR_END)),

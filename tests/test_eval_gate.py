@@ -38,7 +38,11 @@ SETS = [(DEV_SET, THRESHOLDS, False), (HOLDOUT_SET, HOLDOUT_THRESHOLDS, False),
         (EVAL / "integration-refusals2.jsonl", EVAL / "integration-refusals2-thresholds.json", True),
         # written blind at stop 28 as a tuning set weighted to near misses: another group, year or time
         # limit, a target for today's figure, criteria, the holder of a role
-        (EVAL / "integration-refusals3.jsonl", EVAL / "integration-refusals3-thresholds.json", True)]
+        (EVAL / "integration-refusals3.jsonl", EVAL / "integration-refusals3-thresholds.json", True),
+        # written blind at stop 29 as tuning sets in staff's own words: what a thing is called, how it
+        # is worked out, comparisons, numbered parts, personal matters; -refusals5 measured once before tuning
+        (EVAL / "integration-refusals4.jsonl", EVAL / "integration-refusals4-thresholds.json", True),
+        (EVAL / "integration-refusals5.jsonl", EVAL / "integration-refusals5-thresholds.json", True)]
 # Measured once when a stop closes, never tuned on; here only every quote is checked for markup.
 TEST_SETS = [(EVAL / "test.jsonl", False), (EVAL / "integration-test2.jsonl", True),
              (EVAL / "integration-test3.jsonl", True), (EVAL / "integration-test4.jsonl", True)]

@@ -91,6 +91,14 @@ def test_a_numbered_part_no_passage_names_is_refused_by_that_label(assistant):
     assert assistant._refusal(question, [named], [scored(named)]) is None
 
 
+def test_a_numbered_part_in_a_documents_title_places_all_its_passages(assistant):
+    """ "Tirzepatide for type 2 diabetes" names type 2 in its title; its dosing passage need not."""
+    question = "What did the NHS mandate say about councils in segment 4?"
+    hit = Hit(chunk_id="c1", source="/docs/segment-4-mandate.txt", title="The NHS mandate for segment 4 councils",
+              page=None, text=MANDATE_SENTENCE, score=1.0, similarity=0.8)
+    assert assistant._refusal(question, [hit], [scored(hit)]) is None
+
+
 def test_a_figure_the_passages_do_not_state_is_a_near_miss(assistant):
     question = "How much money did the NHS mandate give councils?"
     hit = passage()
