@@ -124,8 +124,7 @@ class Asked:
             return False  # "far higher than the private sector" compares with something else
         if self.per_head and not _PER_HEAD.search(sentence):
             return False
-        if self.per_unit and not any(stem(unit.lower()) == self.per_unit for unit in _PER_UNIT.findall(sentence)) \
-                and not re.search(rf"\b(?:each|every|a|one|an)\s+{re.escape(self.per_unit)}", " ".join(tokens(sentence))):
+        if self.per_unit and not _for_each(sentence, self.per_unit):
             return False
         if self.current:
             sentence = _AIMED_FIGURE.sub(" ", sentence)
@@ -306,6 +305,13 @@ def _names_enough(terms: tuple[str, ...], words: set[str]) -> bool:
     """One or two particular words are all needed; of more, at least two and at least half."""
     needed = min(len(terms), max(2, (len(terms) + 1) // 2))
     return sum(term in words for term in terms) >= needed
+
+
+def _for_each(sentence: str, unit: str) -> bool:
+    """The sentence gives a figure for each ``unit`` (a stem): "per PCN", "each PCN", "a PCN"."""
+    words = re.findall(r"[A-Za-z]+", sentence)
+    return any(stem(word.lower()) == unit and index and words[index - 1].lower() in ("per", "each", "every", "a", "an", "one")
+               for index, word in enumerate(words))
 
 
 def _per_unit(question: str) -> str:
@@ -606,7 +612,8 @@ _WHO_ROLE = re.compile(r"\b(?:who|which (?:organisation|organization|body|person
 _ROLE_OF = {"led": "lead", "sign off": "approve", "signs off": "approve", "signed off": "approve",
             "approves": "approve", "approved": "approve"} | {
     form: role for role in ("lead", "chair", "head", "host", "approve") for form in (role, role + "s", role + "ed")}
-_ROLE_FORMS = {"approve": r"approv\w*|sign(?:s|ed|ing)?[- ]off|agreed by|sign-off|authoris\w*|authoriz\w*", "lead": r"lead|leads|leading|led", "chair": r"chair|chairs|chaired|chairing|chairman|chairwoman|chairperson",
+_ROLE_FORMS = {"approve": r"approv\w*|sign(?:s|ed|ing)?[- ]off|agreed by|sign-off|authoris\w*|authoriz\w*",
+               "lead": r"lead|leads|leading|led", "chair": r"chair|chairs|chaired|chairing|chairman|chairwoman|chairperson",
                "head": r"head|heads|headed|heading", "host": r"host|hosts|hosted|hosting"}
 
 

@@ -15,6 +15,7 @@ fit_refusal_share.py only; the test sets are never read here.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -53,8 +54,6 @@ def main() -> None:
     answered, personal_scores = [], []
     for name, files in TUNING.items():
         folder, paths = folders[name]
-        from pathlib import Path
-
         settings = store_for(Path(folder), paths).model_copy(update={"refusal_personal_score": 0.0})
         helper = Assistant(settings=settings)
         helper.warm_up()

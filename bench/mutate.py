@@ -360,7 +360,7 @@ MUTANTS = [
            ["tests/test_asked.py"]),
     Mutant("per-pcn-total-answers",
            "'how many per PCN' is not answered by a total",
-           [("assistant/asked.py", "        if self.per_unit and not any(", "        if False and not any(")],
+           [("assistant/asked.py", "        if self.per_unit and not _for_each(sentence, self.per_unit):\n", "        if False:\n")],
            ["tests/test_asked.py"]),
     Mutant("target-answers-what-it-is-now",
            "a figure aimed at ('to 65% by March 2026') does not say what the figure is now",
