@@ -90,7 +90,7 @@ class Settings(BaseSettings):
                                           "than this from the question (cosine similarity).")
     refusal_min_score: float = Field(0.40, description="... or when no sentence scores this high as an "
                                      "answer (calibrated with the extractive weights on dev + holdout).")
-    refusal_stated_share: float = Field(0.85, description="... or, when the question asks for an amount, "
+    refusal_stated_share: float = Field(0.87, description="... or, when the question asks for an amount, "
                                         "number, date, penalty or figure, when no sentence stating one "
                                         "scores this share of the best sentence's score (a near miss; "
                                         "`bench/fit_refusal_share.py` re-fits it).")
