@@ -233,7 +233,8 @@ _YEAR_FIGURE = re.compile(r"(?<![\w/£$.,])((?:19|20)\d\d)(?:\s*(?:/|-|–)\s*(\
 # A numbered part or kind: "segment 4", "Category 2", "cat 1", "tiers 1 and 2".
 _NUMBERED_LABEL = re.compile(r"\b(segment|category|cat|tier|step|phase|stage|wave|cohort|band|level|type|section|annex|"
                              r"appendix|schedule|chapter|table|figure|paragraph|recommendation|principle|domain|"
-                             r"objective|standard)s?\.?[\s-]+(\d+(?:\s*(?:,|and|or|to|-|–)\s*\d+)*)\b", re.I)
+                             r"objective|standard)s?\.?[\s-]+(\d+(?:\s*(?:,|and|or|to|-|–)\s*\d+)*)\b"
+                             r"(?![\s-]*(?:year|month|week|day|point)s?\b)", re.I)  # "figure 10 Year Health Plan": a plan's name
 _LABEL_NAMES = {"cat": "category"}
 
 
@@ -455,13 +456,8 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     # its name ("the Mixed Methods Appraisal Tool (MMAT)"), not "validated tools".
     (re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}(?:tools?|software|platforms?|apps?|products?|system|compan(?:y|ies)|firms?|suppliers?|vendors?|contractors?)(?![\w-])", re.I),
      Asked("named", "a name", re.compile(r"(?!)"))),  # stated by the sentence's names (Asked.stated_in)
-    # "What are the two new GP contracts called?", "which ICBs are clustering?": particular names
-    # ("Cambridgeshire and Peterborough ICB"), not "2 new contracts" or "where ICBs are entering into
-    # clustering arrangements".
-    (re.compile(r"\bwhat\s+(?:is|are|was|were|will)\b.{0,80}\bcalled\b|\bwhat\s+(?:is|are)\s+the\s+names?\s+of\b|"
-                r"\bwhich\s+(?:[\w-]+\s+)?(?:icbs|trusts|councils|local authorities)\b|"
-                r"\bwhich\s+(?:[\w-]+\s+)?(?:areas|sites|systems|organisations|providers)\s+(?:have|has|were|was|are|will)\s+"
-                r"(?:been\s+|be\s+)?(?:chosen|selected|picked|named|identified|announced|designated|approved)\b", re.I),
+    # "What are the two new GP contracts called?": particular names, not "2 new contracts".
+    (re.compile(r"\bwhat\s+(?:is|are|was|were|will)\b.{0,80}\bcalled\b|\bwhat\s+(?:is|are)\s+the\s+names?\s+of\b", re.I),
      Asked("named", "a name", re.compile(r"(?!)"))),
     # "Under which Act?": a named Act ("the Health and Care Act 2022"), not "new legislation".
     (re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:act|acts|legislation|statute|law)\b", re.I),
@@ -537,6 +533,12 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
      Asked("duration", "a length of time", _DURATION)),
     (re.compile(r"\bhow many\b|\b(?:what|which)\s+(?:is\s+the\s+)?(?:\w+\s+)?number\b|"
                 r"\b(?:below|above|under|over) what\b", re.I), Asked("count", "a number", _COUNT)),
+    # "Which ICBs are clustering?", "which areas have been chosen?": particular names, after a count
+    # ("how many sites will there be, and which ICBs host them?" asks first for the number).
+    (re.compile(r"\bwhich\s+(?:[\w-]+\s+)?(?:icbs|trusts|councils|local authorities)\b|"
+                r"\bwhich\s+(?:[\w-]+\s+)?(?:areas|sites|systems|organisations|providers)\s+(?:have|has|were|was|are|will)\s+"
+                r"(?:been\s+|be\s+)?(?:chosen|selected|picked|named|identified|announced|designated|approved)\b", re.I),
+     Asked("named", "a name", re.compile(r"(?!)"))),
     # A date: "by when", "deadline", "what date". A bare "when" asks as often for circumstances
     # ("When can safety needles be prescribed?") as for a date, so it asks for no kind ...
     (re.compile(r"^(?:and\s+|so\s+)?by\s+when\b|\bdeadline\b|"

@@ -481,3 +481,14 @@ def test_labels_are_read_in_their_written_forms():
 
 def test_how_many_exactly_counts_what_the_question_said_there_are_more_of():
     assert asked_for("The plan will train thousands more GPs - how many exactly?").subject == ("gps",)
+
+
+def test_a_number_that_names_a_plan_is_no_label():
+    """ "sickness rate current figure 10 Year Health Plan" was refused as not mentioning "figure 10"."""
+    assert labels_not_found("NHS staff sickness rate current figure 10 Year Health Plan", ["no labels here"]) == []
+
+
+def test_a_count_asked_first_is_asked_before_the_names():
+    question = "Exactly how many learning and evidence sites will there be, and which ICBs host them?"
+    assert asked_for(question).kind == "count"
+    assert asked_for("Which ICBs are going into clustering arrangements ahead of a merger?").kind == "named"
