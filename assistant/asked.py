@@ -654,7 +654,9 @@ def asked_for(question: str) -> Asked | None:
     an ``Asked`` is frozen."""
     negated = tuple(match.group(1) for match in _NON.finditer(question))  # a scene's too, as stated_in read it
     question = _SCENE.sub("", question)
-    names, figures, labels = _particular_names(question), _figures(question), _labels(question)
+    # The names that place the ask are the asking sentence's: "Our PCN might host a hub so I'm reading
+    # up." sets a scene, and a sentence need not name the PCN to answer what follows.
+    names, figures, labels = _particular_names(_asking(question)), _figures(question), _labels(question)
     role = _asked_for_role(question)
     if role:
         return replace(role, names=names, figures=figures, negated=negated, labels=labels)
@@ -703,13 +705,18 @@ _MY_WORK = re.compile(r"\b[Mm]y\s+(?:[\w-]+\s+)?(?:patients?|clients?|service us
                       r"icb|trust|council|local authority|system|area|practice|pcn|organisation|organization)\b", re.I)
 
 
+def _asking(question: str) -> str:
+    """The sentences of a question that ask (those with a question mark, else the last), without the
+    sentences of context before them."""
+    sentences = [question[start:end] for start, end in sentence_spans(question)] or [question]
+    return " ".join([s for s in sentences if "?" in s] or sentences[-1:])
+
+
 def personal(question: str) -> bool:
     """The question is about the asker's own circumstances: the question itself is put in the first
     person singular. A sentence of context before it ("Our PCN might host a hub so I'm reading up.")
     does not make it personal."""
-    sentences = [question[start:end] for start, end in sentence_spans(question)] or [question]
-    asking = [s for s in sentences if "?" in s] or sentences[-1:]
-    return any(_FIRST_PERSON.search(_MY_WORK.sub(" ", _ROMAN_ONE.sub(" ", s))) for s in asking)
+    return bool(_FIRST_PERSON.search(_MY_WORK.sub(" ", _ROMAN_ONE.sub(" ", _asking(question)))))
 
 
 def staff_topic(question: str) -> str | None:

@@ -492,3 +492,11 @@ def test_a_count_asked_first_is_asked_before_the_names():
     question = "Exactly how many learning and evidence sites will there be, and which ICBs host them?"
     assert asked_for(question).kind == "count"
     assert asked_for("Which ICBs are going into clustering arrangements ahead of a merger?").kind == "named"
+
+
+def test_a_name_in_a_sentence_of_context_does_not_place_the_ask():
+    """ "Our PCN might host a hub so I'm reading up." names a PCN; the cohort's 7% answers what follows."""
+    question = "Our PCN might host a hub so I'm reading up. Roughly what share of the population is in the cohort?"
+    sentence = "This cohort has been estimated at around 7% of the population, according to NHS England analysis."
+    assert asked_for(question).names == ()
+    assert asked_for(question).stated_in(sentence, question)
