@@ -9,6 +9,7 @@ refusal that says what the documents leave out.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -165,6 +166,8 @@ class Asked:
         to 4%"; "within 15 minutes ... no longer than 45 minutes" nothing of 30 minutes; "by March
         2025" nothing of March 2027. A sentence without that unit is given the benefit. A year
         is the answer where the question asks for a date or a period, not a place for it."""
+        if not self.figures:
+            return False
         stated = dict(_figures(sentence))
         for unit, values in self.figures:
             if unit == "year" and self.kind in ("date", "period"):
@@ -177,6 +180,8 @@ class Asked:
         """The sentence speaks of another numbered part or kind, and not of the question's: "Category 2
         response times should average 30 minutes" says nothing of Category 1, nor "segment 3" of
         segment 4. A sentence naming no such part is given the benefit."""
+        if not self.labels:
+            return False
         stated = dict(_labels(sentence))
         return any(label in stated and not set(numbers).intersection(stated[label]) for label, numbers in self.labels)
 
@@ -202,11 +207,9 @@ class Asked:
             return False
         words = tokens(sentence)
         if self.share_of is not None:  # a share of a named group: the sentence must name that group
-            named = [term for term in self.share_of if term not in _GENERIC_GROUPS]
-            # One or two particular words are all needed ("contract value": a contract is not its
-            # value); of more, at least two and at least half.
-            needed = min(len(named), max(2, (len(named) + 1) // 2))
-            return bool(named) and sum(term in words for term in named) < needed
+            named = tuple(term for term in self.share_of if term not in _GENERIC_GROUPS)
+            # "contract value": a contract is not its value, so both words are needed
+            return bool(named) and not _names_enough(named, words)
         *qualifiers, head = self.subject
         if head in _MEASURES:  # named by what it measures ("kappa", "hourly") where the question says
             return not any(term in words for term in qualifiers or [head])
@@ -302,7 +305,7 @@ def _compared_with(question: str) -> tuple[str, ...]:
                                and t not in _GENERIC_GROUPS))
 
 
-def _names_enough(terms: tuple[str, ...], words: set[str]) -> bool:
+def _names_enough(terms: tuple[str, ...], words: Collection[str]) -> bool:
     """One or two particular words are all needed; of more, at least two and at least half."""
     needed = min(len(terms), max(2, (len(terms) + 1) // 2))
     return sum(term in words for term in terms) >= needed
@@ -505,9 +508,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?years\b", re.I), Asked("period", "a period", _PERIOD)),
     # "How is the capability rating worked out?": a sentence that says how ("calculated as", "weighted",
     # "based on"), not one that only says the rating is used.
-    (re.compile(r"\bhow (?:is|are|was|were|will)\s+(?:the\s+|an?\s+|each\s+)?[\w' -]{3,60}?\s+(?:be\s+)?"
-                r"(?:worked out|calculated|computed|derived|determined|weighted|scored)\b", re.I),
-     Asked("method", "how it is worked out", re.compile(
+    (_WORKED_OUT, Asked("method", "how it is worked out", re.compile(
          r"\b(?:calculat\w*|comput\w*|derived|formula|weight\w*|based on|(?:sum|average|mean) of|combin\w*|"
          r"aggregat\w*|determined by|worked out|scored (?:by|on|against|using)|multipl\w*|divid\w*|ratio of)\b", re.I))),
     # "Which of the seven domains had the biggest effect?": a sentence that compares them, not one
