@@ -75,7 +75,8 @@ _DURATION_OR_END = re.compile(_DURATION.pattern + rf"|\b(?:until|till|up to|no l
 @dataclass(frozen=True)
 class Asked:
     kind: str  # "act", "amount", "comparison", "count", "date", "duration", "frequency", "hours", "list",
-    #            "method", "named", "penalty", "period", "place", "quantity", "ranking", "role", "share"
+    #            "method", "named", "penalty", "period", "place", "quantity", "ranking", "recourse", "role", "contact",
+    #            "share", "whether"
     label: str  # how the refusal names it: "an amount", "a date"
     stated: re.Pattern
     # What is counted or measured, as stems, when the question names it: "how many neighbourhood
@@ -129,8 +130,10 @@ class Asked:
             return False
         if self.current:
             sentence = _AIMED_FIGURE.sub(" ", sentence)
-        if self.kind in ("role", "list", "method", "ranking", "comparison"):  # the sentence must speak of it
+        if self.kind in ("role", "list", "method", "ranking", "comparison", "recourse", "contact"):  # the sentence must speak of it
             return bool(self.stated.search(sentence))
+        if self.kind == "whether":  # what is required, or said to exist, is in the sentence: its verb and enough of its object
+            return bool(self.stated.search(sentence)) and _names_enough(self.subject, set(tokens(sentence)))
         if self.kind == "named":  # a name the question does not already hold ("Model Health System")
             asked = _words(question)
             return any(not asked.issuperset(name) for name in _particular_names(sentence, classes=False))
@@ -203,7 +206,7 @@ class Asked:
         is of ("cut delayed transfers"); a counted or changed thing named with other qualifiers and
         none of the question's ("their cost base" for "running costs") is another thing. A sentence that names
         the thing in other words ("276 results" for "how many records") is given the benefit."""
-        if self.share_of is None and not self.subject:
+        if self.share_of is None and not self.subject or self.kind == "whether":
             return False
         words = tokens(sentence)
         if self.share_of is not None:  # a share of a named group: the sentence must name that group
@@ -559,7 +562,61 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"\bwhat (?:rate|percentage|proportion|ratio)\b|\bwhat (?:[(\w-]+\s+){0,3}\(?(?:score|rating|kappa|agreement|coefficient|"
                 r"effect size|odds ratio|hazard ratio|relative risk|confidence interval)\b", re.I),
      Asked("quantity", "a figure", _QUANTITY)),
+    # "Is there an email address for sharing examples?", "what's the phone number": an address or a
+    # number to use ("share with england.ops-planning@nhs.net"), which need not say "email address".
+    (re.compile(r"\b(?:is there|are there|what(?:'s|\s+is|\s+are)|which)\s+(?:[\w-]+\s+){0,3}?(?:e-?mail(?: address)?|contact details|"
+                r"(?:tele)?phone number|web ?(?:site|page|address)|mailbox|url)\b", re.I),
+     Asked("contact", "a contact", re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://|\bwww\.|\b0\d{3,4}\s?\d{3}\s?\d{3,4}\b"))),
+    # "Can a trust appeal its segment?", "will patients be able to opt out?": a sentence that speaks of
+    # an appeal or an opt-out, not one that only describes how segments are given.
+    (re.compile(r"^\s*(?:can|could|may|will|would|do|does|is|are)\b.{0,80}?\b(?:appeal\w*|opt(?:[- ]?out| out)|challenge|"
+                r"contest|dispute|complain\w*|object to)\b", re.I),
+     Asked("recourse", "a way to appeal or opt out", re.compile(
+         r"\b(?:appeal\w*|opt(?:s|ed|ing)?[- ]?out|challeng\w*|contest\w*|disput\w*|complain\w*|objection\w*|"
+         r"request (?:a )?review|review of the decision|right to)\b", re.I))),
 ]
+
+
+# "Do we have to run X through the Provider Selection Regime?", "does the framework require Healthwatch
+# to sign off the plans?", "will patients be able to opt out?", "is there a dedicated funding stream for
+# X?": a yes or no about a requirement or a thing's existence. A sentence answers only when it speaks
+# of what is required or said to exist: the verb, and enough of the words after it. "The ICB will
+# comply with the Provider Selection Regime when commissioning" says nothing of running intermediate
+# care through it.
+_REQUIRED = re.compile(r"^\s*(?:do|does|did|will|would|is|are|can|could|should|must|shall)\b(?P<who>.{0,80}?)\b"
+                       r"(?:(?:have|has|need|needs|ought|going) to|(?:required|obliged|expected|allowed|permitted|able) to|"
+                       r"require[sd]?\s+(?P<whom>(?:[\w'-]+\s+){1,5}?)to)\s+(?:be\s+)?(?P<verb>[a-z]+)\b(?P<what>[^?]*)", re.I)
+_THERE_IS = re.compile(r"^\s*(?:so\s+|and\s+)?(?:is|are)\s+there\s+(?:a|an|any)\s+(?P<what>[^?]*)", re.I)
+# Verbs that say little of their own ("have a pharmacy on site", "set up a pooled budget"): the
+# object says what is asked.
+_LIGHT_VERBS = frozenset(stem(w) for w in "have has be get make do take put set keep give go".split())
+_PREPOSITION = re.compile(r"\s+(?:at|on|for|through|to|with|in|by|from|under|within|into|about|across|via|as|when|where|which|that|who)\s+", re.I)
+_FILLER = frozenset(stem(w) for w in "onwards still actually really ever also currently now already".split())
+# Where the object of the ask ends: a second question ("and if so how much", "and how would we apply").
+_ASK_ENDS = re.compile(r",|\s+-\s+|\s+and\s+(?:if|how|what|who|when|where|which|why|is|are|can|does|do)\b", re.I)
+
+
+def _asked_whether(question: str) -> Asked | None:
+    """The yes-or-no question's verb and object as an Asked of kind "whether" (``stated``: the verb and
+    who must do it; ``subject``: the object's stems); None for other questions."""
+    for sentence in (question[start:end] for start, end in sentence_spans(question) if "?" in question[start:end]):
+        required, there = _REQUIRED.search(sentence), _THERE_IS.search(sentence)
+        if not (required or there):
+            continue
+        # The object's first phrase says what is asked about: "a community pharmacy" of "a community
+        # pharmacy on site", "a dedicated funding stream" of "... for voluntary sector organisations".
+        what = _PREPOSITION.split(_ASK_ENDS.split((required or there).group("what"), maxsplit=1)[0], maxsplit=1)[0]
+        verb = stem(required.group("verb").lower()) if required else ""
+        # Who is required to do it ("require Healthwatch to sign off") must be named, with the verb.
+        whom = [t for t in tokens(required.group("whom") or "") if t not in _COMMON_NAME_WORDS] if required else []
+        needed = [word for word in [verb, *whom] if word and word not in _LIGHT_VERBS]
+        # Years place the ask ("from 2026/27 onwards"); the sentence need not repeat them.
+        stems = tuple(dict.fromkeys(t for t in tokens(_PERIOD.sub(" ", what)) if t not in _COMMON_NAME_WORDS and t not in _FILLER))
+        if not stems and not needed:
+            continue
+        stated = re.compile("".join(rf"(?=.*\b{re.escape(word)})" for word in needed), re.I | re.S)
+        return Asked("whether", "whether it is so", stated, subject=stems)
+    return None
 
 
 # Names every document of this library carries or that name the documents themselves: the sentence
@@ -674,7 +731,8 @@ def asked_for(question: str) -> Asked | None:
             if placed.kind == "method":  # "how is the capability rating worked out": said of that rating
                 counted, changed = (), _worked_out(question)
             return replace(placed, subject=counted or changed, subject_named=bool(changed) and not counted)
-    return None
+    whether = _asked_whether(question)
+    return replace(whether, names=names, figures=figures, negated=negated, labels=labels) if whether else None
 
 
 # Staff matters that policy documents do not cover, however close a passage's words come:

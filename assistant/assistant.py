@@ -30,6 +30,9 @@ def not_stated(asked, hits: list[Hit]) -> str:
     """A near miss: the documents are about the subject but state no amount, date or number."""
     titles = list(dict.fromkeys(h.title or Path(h.source).name for h in hits))[:2]
     where = " and ".join(f"“{t}”" for t in titles)
+    if asked.kind == "whether":  # a yes or no they neither give nor imply
+        return (f"The documents in the index do not say whether this is so, so I cannot answer yes or no. "
+                f"The closest passages, in {where}, discuss the subject without saying it.")
     them = "them" if asked.kind == "list" else "one"
     return (f"The documents in the index do not state {asked.label} for this, so I cannot give {them}. "
             f"The closest passages, in {where}, discuss the subject without stating it.")

@@ -34,6 +34,17 @@ def test_an_open_question_asks_for_no_kind(question):
     assert asked_for(question) is None
 
 
+def test_a_year_only_places_a_yes_or_no_question():
+    asked = asked_for("Are ICBs going to be segmented from 2026/27 onwards?")
+    assert asked.kind == "whether" and asked.subject == ()
+    assert not asked.stated_in("Plans cover the five-year period from 2026/27 to 2030/31.", "")
+    assert asked.stated_in("From 2026/27 ICBs will be segmented as well as providers.", "")
+
+
+def test_a_yes_or_no_question_about_a_figure_asks_for_the_figure():
+    assert asked_for("Is there a national target for cutting emergency admissions?").kind == "quantity"
+
+
 def test_a_scene_setting_clause_does_not_decide_the_kind():
     assert asked_for("When the headquarters are merged, how much will it save?").kind == "amount"
 
@@ -327,6 +338,30 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("How does the NHS's 5.1% sickness absence rate compare with the rate in adult social care?", "comparison",
      "The NHS sickness rate of 5.1% is far higher than the average in the private sector.",
      "The NHS sickness rate of 5.1% is higher than the 4.2% rate in adult social care."),
+    # a requirement: a sentence that speaks of doing that, not of the regime alone
+    ("Do we have to run integrated intermediate care commissioning through the Provider Selection Regime?", "whether",
+     "The ICB will comply with the Provider Selection Regime when commissioning healthcare services.",
+     "Integrated intermediate care commissioning will run through the Provider Selection Regime."),
+    # a requirement with a light verb: the thing required, named in full
+    ("Does every neighbourhood health centre have to have a community pharmacy on site?", "whether",
+     "Community diagnostic centres are likely to be anchor sites for the community.",
+     "Each centre should include a community pharmacy."),
+    # a requirement of someone: that body, and what it must do
+    ("Does the planning framework require Healthwatch to sign off ICB five-year plans?", "whether",
+     "ICBs will take their five-year plans through board assurance and sign off processes in December.",
+     "Healthwatch will sign off each ICB's five-year plan."),
+    # whether a thing exists: the thing, named
+    ("Is there a dedicated funding stream for voluntary sector organisations, and how would we apply?", "whether",
+     "In York, a social return of £4 for every £1 invested was calculated across voluntary sectors.",
+     "A dedicated funding stream will support voluntary sector partners."),
+    # an appeal: a sentence that speaks of one, not of how segments are given
+    ("Can a trust appeal the segment it's been given under the oversight framework?", "recourse",
+     "An automated process follows a set of rules and metrics to derive a provider's segment.",
+     "Providers may appeal their segment within 28 days."),
+    # an email address: the address itself
+    ("Is there an email address for sharing our planning best-practice examples with NHS England?", "contact",
+     "We encourage all organisations to share their best-practice examples with NHS England.",
+     "Share your examples with england.ops-planning@nhs.net."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -336,7 +371,8 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "which-system", "figure-for-another-group", "figure-for-another-time-limit", "urgent-is-not-non-urgent",
         "size-of-a-change", "response-time-of-another-category", "what-it-is-called", "which-icbs", "which-places",
         "per-head", "who-is-accountable", "who-signs-off", "how-it-is-worked-out", "which-had-the-biggest-effect",
-        "is-there-a-target", "effect-size", "per-pcn", "which-areas-chosen", "compared-with"])
+        "is-there-a-target", "effect-size", "per-pcn", "which-areas-chosen", "compared-with",
+        "required-verb", "required-thing", "required-of-someone", "is-there-a-thing", "appeal", "email-address"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind

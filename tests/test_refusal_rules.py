@@ -109,6 +109,14 @@ def test_a_figure_the_passages_do_not_state_is_a_near_miss(assistant):
     assert assistant._refusal(question, [hit], [scored(hit, states=True)]) is None
 
 
+def test_a_yes_or_no_the_passages_do_not_speak_to_says_it_cannot_answer_yes_or_no(assistant):
+    question = "Do councils have to publish the NHS mandate on their website?"
+    hit = passage()
+    refusal = assistant._refusal(question, [hit], [scored(hit, states=False)])
+    assert refusal is not None and "do not say whether this is so" in refusal and "yes or no" in refusal
+    assert assistant._refusal(question, [hit], [scored(hit, states=True)]) is None
+
+
 def test_a_stated_figure_far_below_the_best_sentence_does_not_count(assistant):
     """Only a sentence within `refusal_stated_share` of the best score counts as stating the answer."""
     question = "How much money did the NHS mandate give councils?"
