@@ -425,7 +425,7 @@ def _share_of(question: str) -> tuple[str, ...] | None:
     "with" or "in" (at most five); None when the question asks for no share of anything. Enough of
     its particular words must be in a sentence that states it."""
     share = re.search(r"\b(?:percentage|proportion|share)\s+(?:(?:reduction|increase|cut|rise|fall)\s+)?"
-                      r"(?:of|in)\s+(?:the\s+)?(.*)", question, re.I)
+                      r"(?:of|in)\s+(?:(?:the|a|an|each|every)\s+)?(.*)", question, re.I)
     if not share:
         return None
     words: list[str] = []
@@ -548,9 +548,10 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"^(?:and\s+|so\s+)?by\s+when\b|\bdeadline\b|"
                 r"\b(?:what|which|by what|on what|in what)\s+(?:date|year|month|day)\b", re.I),
      Asked("date", "a date", _DATE)),
-    # ... but "when will the annex be published?" does.
+    # ... but "when will the annex be published?", "when does the failure regime kick in?" do.
     (re.compile(r"^\s*when (?:will|is|are|should|does|do)\b.{0,100}\b(?:published|publish|launched|launch|introduced|"
-                r"released|issued|announced|come into (?:force|effect)|take effect|expire)\b", re.I),
+                r"released|issued|announced|come into (?:force|effect)|take effect|expire|kick in|go live|come in|"
+                r"start|starts|begin|begins|roll out)\b", re.I),
      Asked("date", "a date", _DATE)),
     # "The exact date": a day of a month, not a month or a year.
     (re.compile(r"\b(?:exact|precise|specific) date\b", re.I), Asked("date", "a date", _DAY)),

@@ -19,6 +19,7 @@ from assistant.asked import asked_for, labels_not_found, mentions, personal, sta
     ("By how much must providers reduce their cost base?", "quantity"),
     ("How much are systems expected to cut their spending on agency staff?", "amount"),
     ("What share of hospital costs is this cohort associated with?", "share"),
+    ("When does the new failure regime for underperforming areas kick in?", "date"),
 ])
 def test_a_question_for_something_specific_names_its_kind(question, kind):
     assert asked_for(question).kind == kind
@@ -43,6 +44,12 @@ def test_a_year_only_places_a_yes_or_no_question():
 
 def test_a_yes_or_no_question_about_a_figure_asks_for_the_figure():
     assert asked_for("Is there a national target for cutting emergency admissions?").kind == "quantity"
+
+
+def test_a_share_of_a_thing_after_an_article_is_of_that_thing():
+    asked = asked_for("What percentage of a provider's payment gets held back?")
+    assert asked.share_of == ("provid", "payment")
+    assert not asked.stated_in("Percentage of patients waiting less than 18 weeks 59%", "")
 
 
 def test_a_scene_setting_clause_does_not_decide_the_kind():
