@@ -377,7 +377,12 @@ def _subject(question: str) -> tuple[str, ...]:
         # "... will train thousands more GPs - how many exactly?": what the question said there are more of
         more = re.search(r"\b(?:more|extra|new|additional)\s+([A-Za-z-]+s)\b", question)
         counted = tuple(tokens(more.group(1))) if more else ()
-    return counted
+    # "How many extra appointments": "700,000 additional urgent dental appointments" count them; more
+    # of a thing is still that thing.
+    return tuple(term for term in counted if term not in _INCREMENT) or counted
+
+
+_INCREMENT = frozenset(stem(w) for w in "extra additional further new more".split())
 
 
 _WORKED_OUT = re.compile(r"\bhow (?:is|are|was|were|will)\s+(?:the\s+|an?\s+|each\s+)?([\w' -]{3,60}?)\s+(?:be\s+)?"
@@ -559,6 +564,9 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bwhat (?:is the )?(?:\w+\s+)?target\b(?!s)|"
                 r"\bis there (?:a|an|any) (?:[\w-]+\s+){0,2}(?:target|limit|cap|threshold|ceiling)\b", re.I),
      Asked("quantity", "a figure", _COUNT)),
+    # "What caseload is a care coordinator expected to carry?": a number of people.
+    (re.compile(r"\bwhat\s+(?:(?:is|are)\s+the\s+)?(?:[\w-]+\s+){0,2}(?:caseload|headcount)s?\b", re.I),
+     Asked("quantity", "a figure", _COUNT)),
     (re.compile(r"\bhow (?:much|often|long|old)\b|"
                 r"\bwhat (?:rate|percentage|proportion|ratio)\b|\bwhat (?:[(\w-]+\s+){0,3}\(?(?:score|rating|kappa|agreement|coefficient|"
                 r"effect size|odds ratio|hazard ratio|relative risk|confidence interval)\b", re.I),
@@ -668,11 +676,12 @@ _WHO_ROLE = re.compile(r"\b(?:who|which (?:organisation|organization|body|person
                        r"(?:(?:will|should|is to|is going to|would|shall|must|is expected to|is due to)\s+)?"
                        r"(?:(?:has|have|had)\s+)?(?:be(?:en)?\s+)?(?:(?:was|were|is|are)\s+)?"
                        r"(?:(?:appointed|chosen|named|selected|asked|commissioned)\s+(?:as\s+|to\s+)?)?"
-                       r"(lead|leads|led|chair|chairs|chaired|head|heads|headed|host|hosts|hosted|"
+                       r"(lead|leads|led|leading|chair|chairs|chaired|chairing|head|heads|headed|heading|host|hosts|hosted|hosting|"
                        r"approve|approves|approved|signs? off|signed off)\b", re.I)
 _ROLE_OF = {"led": "lead", "sign off": "approve", "signs off": "approve", "signed off": "approve",
             "approves": "approve", "approved": "approve"} | {
-    form: role for role in ("lead", "chair", "head", "host", "approve") for form in (role, role + "s", role + "ed")}
+    form: role for role in ("lead", "chair", "head", "host", "approve")
+    for form in (role, role + "s", role + ("d" if role.endswith("e") else "ed"), role.rstrip("e") + "ing")}
 _ROLE_FORMS = {"approve": r"approv\w*|sign(?:s|ed|ing)?[- ]off|agreed by|sign-off|authoris\w*|authoriz\w*",
                "lead": r"lead|leads|leading|led", "chair": r"chair|chairs|chaired|chairing|chairman|chairwoman|chairperson",
                "head": r"head|heads|headed|heading", "host": r"host|hosts|hosted|hosting"}
@@ -765,18 +774,27 @@ _MY_WORK = re.compile(r"\b[Mm]y\s+(?:[\w-]+\s+)?(?:patients?|clients?|service us
                       r"icb|trust|council|local authority|system|area|practice|pcn|organisation|organization)\b", re.I)
 
 
-def _asking(question: str) -> str:
+_DASH = re.compile(r"\s+[-–—]\s+")
+_MY = re.compile(r"\b[Mm]y\b")
+
+
+def _asking(question: str, dash: bool = True) -> str:
     """The sentences of a question that ask (those with a question mark, else the last), without the
-    sentences of context before them."""
+    sentences of context before them, nor (with ``dash``) the context before a dash in the same sentence."""
     sentences = [question[start:end] for start, end in sentence_spans(question)] or [question]
+    if dash:  # "I saw a figure for a York scheme quoted in a paper - what was it?": the ask follows the dash.
+        sentences = [part for s in sentences for part in _DASH.split(s)]
     return " ".join([s for s in sentences if "?" in s] or sentences[-1:])
 
 
 def personal(question: str) -> bool:
     """The question is about the asker's own circumstances: the question itself is put in the first
-    person singular. A sentence of context before it ("Our PCN might host a hub so I'm reading up.")
-    does not make it personal."""
-    return bool(_FIRST_PERSON.search(_MY_WORK.sub(" ", _ROMAN_ONE.sub(" ", _asking(question)))))
+    person singular, or it asks about something of theirs named just before a dash ("My tax code looks
+    wrong - who can fix it?"). A sentence of context before it ("Our PCN might host a hub so I'm reading
+    up."), or a source the asker saw ("I saw a figure in a paper - what was it?"), does not make it personal."""
+    def plain(text: str) -> str:
+        return _MY_WORK.sub(" ", _ROMAN_ONE.sub(" ", text))
+    return bool(_FIRST_PERSON.search(plain(_asking(question))) or _MY.search(plain(_asking(question, dash=False))))
 
 
 def staff_topic(question: str) -> str | None:

@@ -113,6 +113,7 @@ def test_staff_matters_are_recognised(question, topic):
     ("What must my ICB publish about its plan?", False),
     ("What does Part I of the framework cover?", False),  # a roman numeral, not the asker
     ("How are Type I and Type 2 diabetes care funded?", False),
+    ("I saw a social return figure for a York scheme quoted in a paper - what was it?", False),  # a source
 ])
 def test_questions_in_the_first_person_are_personal(question, is_personal):
     assert personal(question) is is_personal
@@ -365,6 +366,18 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("Can a trust appeal the segment it's been given under the oversight framework?", "recourse",
      "An automated process follows a set of rules and metrics to derive a provider's segment.",
      "Providers may appeal their segment within 28 days."),
+    # which ICB is hosting: a sentence saying who hosts, not one about the office
+    ("Which ICB is hosting the pan-ICB commissioning office for our region?", "role",
+     "ICBs will establish a single (one per NHS region) office for pan-ICB commissioning.",
+     "The office will be hosted by NHS Greater Manchester ICB."),
+    # more of a thing is that thing: "additional" appointments answer "extra" ones
+    ("How many extra urgent dental appointments should ICBs deliver?", "count",
+     "ICBs should recruit 30 more dentists.",
+     "ICBs deliver their share of an additional 700,000 urgent dental appointments."),
+    # a caseload is a number of people
+    ("What caseload is a neighbourhood MDT care coordinator expected to carry?", "quantity",
+     "Care coordinators are expected to deliver proactive, planned care.",
+     "Each care coordinator should carry a caseload of 50 people."),
     # an email address: the address itself
     ("Is there an email address for sharing our planning best-practice examples with NHS England?", "contact",
      "We encourage all organisations to share their best-practice examples with NHS England.",
@@ -379,7 +392,8 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "size-of-a-change", "response-time-of-another-category", "what-it-is-called", "which-icbs", "which-places",
         "per-head", "who-is-accountable", "who-signs-off", "how-it-is-worked-out", "which-had-the-biggest-effect",
         "is-there-a-target", "effect-size", "per-pcn", "which-areas-chosen", "compared-with",
-        "required-verb", "required-thing", "required-of-someone", "is-there-a-thing", "appeal", "email-address"])
+        "required-verb", "required-thing", "required-of-someone", "is-there-a-thing", "appeal", "which-icb-is-hosting",
+        "extra-is-additional", "caseload", "email-address"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
