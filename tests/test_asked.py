@@ -371,9 +371,9 @@ def test_pension_scheme_questions_are_a_staff_matter():
      "ICBs will establish a single (one per NHS region) office for pan-ICB commissioning.",
      "The office will be hosted by NHS Greater Manchester ICB."),
     # more of a thing is that thing: "additional" appointments answer "extra" ones
-    ("How many extra urgent dental appointments should ICBs deliver?", "count",
-     "ICBs should recruit 30 more dentists.",
-     "ICBs deliver their share of an additional 700,000 urgent dental appointments."),
+    ("How many extra appointments should ICBs deliver?", "count",
+     "ICBs should improve access to urgent dental care.",
+     "ICBs deliver their share of an additional 700,000 dental appointments."),
     # a caseload is a number of people
     ("What caseload is a neighbourhood MDT care coordinator expected to carry?", "quantity",
      "Care coordinators are expected to deliver proactive, planned care.",
