@@ -214,6 +214,11 @@ class Asked:
             # "contract value": a contract is not its value, so both words are needed
             return bool(named) and not _names_enough(named, words)
         *qualifiers, head = self.subject
+        # "Extra", "additional", "new" qualify weakly: with another qualifier ("additional medical school
+        # places") that one decides; alone, any of them answers for the others ("an additional 700,000").
+        qualifiers = [q for q in qualifiers if q not in _INCREMENT] or qualifiers
+        if _INCREMENT.intersection(words):
+            words = [*words, *_INCREMENT]
         if head in _MEASURES:  # named by what it measures ("kappa", "hourly") where the question says
             return not any(term in words for term in qualifiers or [head])
         if self.subject_named and not any(term in words for term in self.subject):
@@ -377,12 +382,12 @@ def _subject(question: str) -> tuple[str, ...]:
         # "... will train thousands more GPs - how many exactly?": what the question said there are more of
         more = re.search(r"\b(?:more|extra|new|additional)\s+([A-Za-z-]+s)\b", question)
         counted = tuple(tokens(more.group(1))) if more else ()
-    # "How many extra appointments": "700,000 additional urgent dental appointments" count them; more
-    # of a thing is still that thing.
-    return tuple(term for term in counted if term not in _INCREMENT) or counted
+    return counted
 
 
-_INCREMENT = frozenset(stem(w) for w in "extra additional further new more".split())
+# "How many extra appointments": "an additional 700,000 appointments" counts them. The words for more
+# of a thing name one qualifier (Asked.about_something_else); "40 hospitals" still counts no new ones.
+_INCREMENT = frozenset(stem(w) for w in "extra additional further new".split())
 
 
 _WORKED_OUT = re.compile(r"\bhow (?:is|are|was|were|will)\s+(?:the\s+|an?\s+|each\s+)?([\w' -]{3,60}?)\s+(?:be\s+)?"

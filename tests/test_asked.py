@@ -374,6 +374,10 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("How many extra appointments should ICBs deliver?", "count",
      "ICBs should improve access to urgent dental care.",
      "ICBs deliver their share of an additional 700,000 dental appointments."),
+    # ... but with another qualifier, that one decides: new training posts are no medical school places
+    ("How many additional medical school places will be created?", "count",
+     "Over the next 3 years, create 1,000 new specialty training posts.",
+     "We will create 500 additional medical school places."),
     # a caseload is a number of people
     ("What caseload is a neighbourhood MDT care coordinator expected to carry?", "quantity",
      "Care coordinators are expected to deliver proactive, planned care.",
@@ -393,7 +397,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "per-head", "who-is-accountable", "who-signs-off", "how-it-is-worked-out", "which-had-the-biggest-effect",
         "is-there-a-target", "effect-size", "per-pcn", "which-areas-chosen", "compared-with",
         "required-verb", "required-thing", "required-of-someone", "is-there-a-thing", "appeal", "which-icb-is-hosting",
-        "extra-is-additional", "caseload", "email-address"])
+        "extra-is-additional", "new-posts-are-no-school-places", "caseload", "email-address"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
