@@ -592,7 +592,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
 
 
 # "Do we have to run X through the Provider Selection Regime?", "does the framework require Healthwatch
-# to sign off the plans?", "will patients be able to opt out?", "is there a dedicated funding stream for
+# to sign off the plans?", "are ICBs going to be segmented?", "is there a dedicated funding stream for
 # X?": a yes or no about a requirement or a thing's existence. A sentence answers only when it speaks
 # of what is required or said to exist: the verb, and enough of the words after it. "The ICB will
 # comply with the Provider Selection Regime when commissioning" says nothing of running intermediate
