@@ -605,7 +605,9 @@ _THERE_IS = re.compile(r"^\s*(?:so\s+|and\s+)?(?:is|are)\s+there\s+(?:a|an|any)\
 # object says what is asked.
 _LIGHT_VERBS = frozenset(stem(w) for w in "have has be get make do take put set keep give go".split())
 _PREPOSITION = re.compile(r"\s+(?:at|on|for|through|to|with|in|by|from|under|within|into|about|across|via|as|when|where|which|that|who)\s+", re.I)
-_FILLER = frozenset(stem(w) for w in "onwards still actually really ever also currently now already".split())
+_FILLER = frozenset(stem(w) for w in "onwards still actually really ever also currently now already every".split())
+# "Does the planning framework say ICBs have to ...": the requirement is of what follows the saying.
+_REPORTED = re.compile(r"\b(?:say|says|said|state|states|mention|mentions|suggest|suggests|expect|expects)\s+(?:that\s+)?", re.I)
 # Where the object of the ask ends: a second question ("and if so how much", "and how would we apply").
 _ASK_ENDS = re.compile(r",|\s+-\s+|\s+and\s+(?:if|how|what|who|when|where|which|why|is|are|can|does|do)\b", re.I)
 
@@ -621,9 +623,13 @@ def _asked_whether(question: str) -> Asked | None:
         # pharmacy on site", "a dedicated funding stream" of "... for voluntary sector organisations".
         what = _PREPOSITION.split(_ASK_ENDS.split((required or there).group("what"), maxsplit=1)[0], maxsplit=1)[0]
         verb = stem(required.group("verb").lower()) if required else ""
-        # Who is required to do it ("require Healthwatch to sign off") must be named, with the verb.
+        # Who is required to do it ("require Healthwatch to sign off") must be named, with the verb, and
+        # so must the head of what the requirement is of ("every neighbourhood health centre" -> "centr"):
+        # "ICBs should connect people with community pharmacy" says nothing of what centres must have.
         whom = [t for t in tokens(required.group("whom") or "") if t not in _COMMON_NAME_WORDS] if required else []
-        needed = [word for word in [verb, *whom] if word and word not in _LIGHT_VERBS]
+        of = [t for t in tokens(_REPORTED.split(required.group("who"))[-1]) if t not in _COMMON_NAME_WORDS
+              and t not in _GENERIC_GROUPS and t not in _FILLER] if required else []
+        needed = [word for word in [verb, *whom, *of[-1:]] if word and word not in _LIGHT_VERBS]
         # Years place the ask ("from 2026/27 onwards"); the sentence need not repeat them.
         stems = tuple(dict.fromkeys(t for t in tokens(_PERIOD.sub(" ", what)) if t not in _COMMON_NAME_WORDS and t not in _FILLER))
         if not stems and not needed:

@@ -354,6 +354,10 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("Does every neighbourhood health centre have to have a community pharmacy on site?", "whether",
      "Community diagnostic centres are likely to be anchor sites for the community.",
      "Each centre should include a community pharmacy."),
+    # what the requirement is of: "every neighbourhood health centre" needs a sentence about centres
+    ("Does every neighbourhood health centre have to have a community pharmacy on site?", "whether",
+     "ICBs should streamline the access journey, including community pharmacy and Pharmacy First.",
+     "Every neighbourhood health centre should include a community pharmacy."),
     # a requirement of someone: that body, and what it must do
     ("Does the planning framework require Healthwatch to sign off ICB five-year plans?", "whether",
      "ICBs will take their five-year plans through board assurance and sign off processes in December.",
@@ -396,7 +400,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "size-of-a-change", "response-time-of-another-category", "what-it-is-called", "which-icbs", "which-places",
         "per-head", "who-is-accountable", "who-signs-off", "how-it-is-worked-out", "which-had-the-biggest-effect",
         "is-there-a-target", "effect-size", "per-pcn", "which-areas-chosen", "compared-with",
-        "required-verb", "required-thing", "required-of-someone", "is-there-a-thing", "appeal", "which-icb-is-hosting",
+        "required-verb", "required-thing", "required-of-what", "required-of-someone", "is-there-a-thing", "appeal", "which-icb-is-hosting",
         "extra-is-additional", "new-posts-are-no-school-places", "caseload", "email-address"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
