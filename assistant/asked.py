@@ -607,7 +607,10 @@ _LIGHT_VERBS = frozenset(stem(w) for w in "have has be get make do take put set 
 _PREPOSITION = re.compile(r"\s+(?:at|on|for|through|to|with|in|by|from|under|within|into|about|across|via|as|when|where|which|that|who)\s+", re.I)
 _FILLER = frozenset(stem(w) for w in "onwards still actually really ever also currently now already every".split())
 # "Does the planning framework say ICBs have to ...": the requirement is of what follows the saying.
-_REPORTED = re.compile(r"\b(?:say|says|said|state|states|mention|mentions|suggest|suggests|expect|expects)\s+(?:that\s+)?", re.I)
+# "Is there a kidney function level at which it has to be stopped?": the requirement is of "it", the
+# relative clause's subject, not of the level.
+_REPORTED = re.compile(r"\b(?:say|says|said|state|states|mention|mentions|suggest|suggests|expect|expects)\s+(?:that\s+)?|"
+                       r"\b(?:which|that|who|whom|where|when)\b", re.I)
 # Where the object of the ask ends: a second question ("and if so how much", "and how would we apply").
 _ASK_ENDS = re.compile(r",|\s+-\s+|\s+and\s+(?:if|how|what|who|when|where|which|why|is|are|can|does|do)\b", re.I)
 

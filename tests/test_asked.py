@@ -42,6 +42,14 @@ def test_a_year_only_places_a_yes_or_no_question():
     assert asked.stated_in("From 2026/27 ICBs will be segmented as well as providers.", "")
 
 
+def test_a_requirement_in_a_relative_clause_is_of_that_clauses_subject():
+    question = "Is there a kidney function level at which it has to be stopped?"
+    asked = asked_for(question)
+    assert asked.kind == "whether"
+    assert asked.stated_in("Dapagliflozin should be stopped in the following situations: dialysis.", question)
+    assert not asked.stated_in("An initial fall in eGFR of up to 20% is common.", question)
+
+
 def test_a_yes_or_no_question_about_a_figure_asks_for_the_figure():
     assert asked_for("Is there a national target for cutting emergency admissions?").kind == "quantity"
 
