@@ -42,14 +42,6 @@ def test_a_year_only_places_a_yes_or_no_question():
     assert asked.stated_in("From 2026/27 ICBs will be segmented as well as providers.", "")
 
 
-def test_a_requirement_in_a_relative_clause_is_of_that_clauses_subject():
-    question = "Is there a kidney function level at which it has to be stopped?"
-    asked = asked_for(question)
-    assert asked.kind == "whether"
-    assert asked.stated_in("Dapagliflozin should be stopped in the following situations: dialysis.", question)
-    assert not asked.stated_in("An initial fall in eGFR of up to 20% is common.", question)
-
-
 def test_a_yes_or_no_question_about_a_figure_asks_for_the_figure():
     assert asked_for("Is there a national target for cutting emergency admissions?").kind == "quantity"
 
@@ -366,6 +358,10 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("Does every neighbourhood health centre have to have a community pharmacy on site?", "whether",
      "ICBs should streamline the access journey, including community pharmacy and Pharmacy First.",
      "Every neighbourhood health centre should include a community pharmacy."),
+    # a requirement in a relative clause is of that clause's subject ("it"), not of the level
+    ("Is there a kidney function level at which it has to be stopped?", "whether",
+     "An initial fall in eGFR of up to 20% is common.",
+     "Dapagliflozin should be stopped in the following situations: dialysis."),
     # a requirement of someone: that body, and what it must do
     ("Does the planning framework require Healthwatch to sign off ICB five-year plans?", "whether",
      "ICBs will take their five-year plans through board assurance and sign off processes in December.",
@@ -408,7 +404,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "size-of-a-change", "response-time-of-another-category", "what-it-is-called", "which-icbs", "which-places",
         "per-head", "who-is-accountable", "who-signs-off", "how-it-is-worked-out", "which-had-the-biggest-effect",
         "is-there-a-target", "effect-size", "per-pcn", "which-areas-chosen", "compared-with",
-        "required-verb", "required-thing", "required-of-what", "required-of-someone", "is-there-a-thing", "appeal", "which-icb-is-hosting",
+        "required-verb", "required-thing", "required-of-what", "required-in-a-relative-clause", "required-of-someone", "is-there-a-thing", "appeal", "which-icb-is-hosting",
         "extra-is-additional", "new-posts-are-no-school-places", "caseload", "email-address"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
