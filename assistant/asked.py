@@ -609,8 +609,8 @@ _FILLER = frozenset(stem(w) for w in "onwards still actually really ever also cu
 # "Does the planning framework say ICBs have to ...": the requirement is of what follows the saying.
 # "Is there a kidney function level at which it has to be stopped?": the requirement is of "it", the
 # relative clause's subject, not of the level.
-_REPORTED = re.compile(r"\b(?:say|says|said|state|states|mention|mentions|suggest|suggests|expect|expects)\s+(?:that\s+)?|"
-                       r"\b(?:which|that|who|whom|where|when)\b", re.I)
+_SUBJECT_FOLLOWS = re.compile(r"\b(?:say|says|said|state|states|mention|mentions|suggest|suggests|expect|expects)\s+(?:that\s+)?|"
+                              r"\b(?:which|that|who|whom|where|when)\b", re.I)
 # Where the object of the ask ends: a second question ("and if so how much", "and how would we apply").
 _ASK_ENDS = re.compile(r",|\s+-\s+|\s+and\s+(?:if|how|what|who|when|where|which|why|is|are|can|does|do)\b", re.I)
 
@@ -630,7 +630,7 @@ def _asked_whether(question: str) -> Asked | None:
         # so must the head of what the requirement is of ("every neighbourhood health centre" -> "centr"):
         # "ICBs should connect people with community pharmacy" says nothing of what centres must have.
         whom = [t for t in tokens(required.group("whom") or "") if t not in _COMMON_NAME_WORDS] if required else []
-        of = [t for t in tokens(_REPORTED.split(required.group("who"))[-1]) if t not in _COMMON_NAME_WORDS
+        of = [t for t in tokens(_SUBJECT_FOLLOWS.split(required.group("who"))[-1]) if t not in _COMMON_NAME_WORDS
               and t not in _GENERIC_GROUPS and t not in _FILLER] if required else []
         needed = [word for word in [verb, *whom, *of[-1:]] if word and word not in _LIGHT_VERBS]
         # Years place the ask ("from 2026/27 onwards"); the sentence need not repeat them.
