@@ -13,6 +13,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from typing import Literal
 
@@ -120,6 +121,10 @@ class _View:
     size: int
     idf: dict
     filters: dict = field(default_factory=dict)  # search filter -> KeywordFilter, for this view
+
+    @cached_property
+    def published(self) -> frozenset[str]:
+        return frozenset(self.sources)
 
 
 class HybridSearcher:
@@ -316,8 +321,12 @@ class HybridSearcher:
                view: _View) -> list[tuple[str, float, StoredChunk | None]]:
         """(chunk id, cosine, the chunk when the store handed it over) of the nearest chunks."""
         if where is None:
+            # Only the published documents: an ingest writes a file's chunks before it publishes
+            # the change, and a reader who may read every library the store has published may not
+            # read the library a new file joins (nor may anyone, if the run is killed).
             return [(c.id, 1.0 - float(c.distance), c if c.metadata is not None else None)
-                    for c in self.store.query(vector, self.candidates)]
+                    for c in self.store.query(vector, self.candidates)
+                    if c.metadata is None or c.metadata.get("source") in view.published]
         # A narrow filter is resolved to its chunks' rows in the local index and searched exactly
         # there (milliseconds); Chroma's own metadata filter scans its table (372 ms at 1M chunks).
         share = self.keywords.count(view.snapshot, where) / max(view.size, 1)

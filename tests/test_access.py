@@ -184,6 +184,36 @@ def test_versions_are_linked_only_within_one_library(tmp_path, embedder):
     assert all(not f.superseded_by and not f.previous for f in facts.values())
 
 
+def test_a_file_an_ingest_has_written_but_not_published_is_never_returned(tmp_path, embedder, monkeypatch):
+    """A reader of every library the store has published needs no filter, so the search asks Chroma
+    for its nearest chunks unfiltered. An ingest writes a new file's chunks before it publishes the
+    change: killed there (or still running), the finance board paper must not reach that reader."""
+    from index.store import ChromaStore
+
+    docs = tmp_path / "docs"
+    (docs / "general").mkdir(parents=True)
+    shutil.copy2(sorted(SEEDS.iterdir())[0], docs / "general")
+    settings = make_settings(tmp_path / "store", libraries=LIBRARIES)
+    ingest.run([docs], settings, embedder=embedder, by_folder=True)
+    (docs / "finance").mkdir()
+    (docs / "finance" / "capital-board-paper.md").write_text(FINANCE_DOC, encoding="utf-8")
+
+    def killed(*_, **__):
+        raise RuntimeError("killed before publishing")
+
+    monkeypatch.setattr(ChromaStore, "bump_generation", killed)
+    with pytest.raises(RuntimeError):
+        ingest.run([docs], settings, embedder=embedder, by_folder=True)
+    assistant = Assistant(settings=settings, embedder=embedder)
+    assert assistant.readable(ANONYMOUS) is None  # every published library is theirs: no filter
+    for mode in ("hybrid", "dense"):
+        hits = assistant.search(FINANCE_QUESTION, k=10, mode=mode, user=ANONYMOUS)
+        assert hits and not any(h.source.endswith("capital-board-paper.md") for h in hits), mode
+    answer = assistant.ask(FINANCE_QUESTION, user=ANONYMOUS)
+    assert answer.refused and "4.2 million" not in answer.answer
+    assert not any(h.source.endswith("capital-board-paper.md") for h in answer.hits)
+
+
 def test_the_command_line_answers_as_the_user_it_names(libraries):
     _, settings, _ = libraries
     env = {"POLICY_ASSISTANT_LIBRARIES": json.dumps(LIBRARIES), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
