@@ -406,6 +406,31 @@ def _changed(question: str) -> tuple[str, ...]:
     return _leading_terms(match.group(1), stop_at_ed=False) if match else ()
 
 
+# "What is the maximum caseload for ...", "what's the MHIS growth percentage", "what did the York
+# programme cost to run": the thing measured, which a sentence stating the figure must name. A
+# figure of another thing in the same passage ("a return of £4 for every £1", "12" after "the
+# MHIS and work with providers to:") answers nothing about it. Words that name only the kind of
+# figure, or only place it, are not the thing.
+_WHAT_MEASURE = re.compile(r"^\s*what(?:'s|\s+(?:is|are|was|were|will\s+be|would\s+be|should\s+be))\s+"
+                           r"(?:the\s+|an?\s+|their\s+|its\s+)?(?P<what>.*)|"
+                           r"^\s*what\s+(?:did|does|do|will|would)\s+.{3,80}?\s+(?P<verb>cost|spend|save|earn)\b", re.I)
+_FIGURE_WORDS = frozenset(stem(w) for w in """figure number amount sum level percentage proportion share total value
+maximum minimum max min exact precise typical average expected agreed set current overall actual planned annual
+yearly monthly weekly target limit cap threshold ceiling per cent rate""".split())
+
+
+def _measured(question: str, names: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+    """The stems of the thing "what is the X" measures, less figure words and the question's names."""
+    match = _WHAT_MEASURE.search(question)
+    if not match:
+        return ()
+    if match.group("verb"):
+        return tuple(tokens(match.group("verb")))
+    named = {term for name in names for term in name}
+    return tuple(t for t in _leading_terms(match.group("what"), stop_at_ed=False)
+                 if t not in _FIGURE_WORDS and t not in named and t not in _INCREMENT and not t.isdigit())
+
+
 def _leading_terms(text: str, stop_at_ed: bool) -> tuple[str, ...]:
     """The stems of the words up to the first stopword or verb: at most four words, or six when an
     "and" joins two that name one thing ("learning and evidence sites")."""
@@ -754,6 +779,8 @@ def asked_for(question: str) -> Asked | None:
             counted, changed = _subject(question), _changed(question)
             if placed.kind == "method":  # "how is the capability rating worked out": said of that rating
                 counted, changed = (), _worked_out(question)
+            elif placed.kind in ("quantity", "amount") and not (counted or changed):
+                changed = _measured(question, names)
             return replace(placed, subject=counted or changed, subject_named=bool(changed) and not counted)
     whether = _asked_whether(question)
     return replace(whether, names=names, figures=figures, negated=negated, labels=labels) if whether else None

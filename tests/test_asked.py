@@ -394,6 +394,14 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("Is there an email address for sharing our planning best-practice examples with NHS England?", "contact",
      "We encourage all organisations to share their best-practice examples with NHS England.",
      "Share your examples with england.ops-planning@nhs.net."),
+    # what "what is the X" measures must be named: a figure of another thing beside it is no answer
+    ("What's the MHIS growth percentage ICBs have to hit in 2025/26?", "quantity",
+     "We expect ICBs to meet the Mental Health Investment Standard (MHIS) and work with providers to: 12",
+     "ICBs must grow mental health spending in line with MHIS growth of 5% in 2025/26."),
+    # ... and what "what did X cost" asks for, the cost: a return per pound invested is another figure
+    ("What did the York loneliness programme cost to run each year?", "amount",
+     "In York, a social return of £4 for every £1 invested was calculated.",
+     "The York programme cost £200,000 a year to run."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -405,7 +413,8 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "per-head", "who-is-accountable", "who-signs-off", "how-it-is-worked-out", "which-had-the-biggest-effect",
         "is-there-a-target", "effect-size", "per-pcn", "which-areas-chosen", "compared-with",
         "required-verb", "required-thing", "required-of-what", "required-in-a-relative-clause", "required-of-someone", "is-there-a-thing", "appeal", "which-icb-is-hosting",
-        "extra-is-additional", "new-posts-are-no-school-places", "caseload", "email-address"])
+        "extra-is-additional", "new-posts-are-no-school-places", "caseload", "email-address",
+        "what-is-measured-named", "what-it-cost"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
