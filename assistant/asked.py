@@ -141,8 +141,8 @@ class Asked:
             sentence, question = _NOT_A_FIGURE.sub(" ", sentence), _NOT_A_FIGURE.sub(" ", question)
         if self.kind != "hours":
             sentence, question = _TIME_OF_DAY.sub(" ", sentence), _TIME_OF_DAY.sub(" ", question)
-        if self.kind == "count":  # "a score of 0" is a measure's value, not a number of things
-            sentence = _MEASURE_VALUE.sub(" ", sentence)
+        if self.kind == "count":  # "a score of 0" is a measure's value, not a number of things, nor is "1.53"
+            sentence = _DECIMAL.sub(" ", _MEASURE_VALUE.sub(" ", sentence))
         given = {m.group(0).lower() for m in self.stated.finditer(question)}
         return any(m.group(0).lower() not in given for m in self.stated.finditer(sentence))
 
@@ -480,6 +480,8 @@ _LABEL = (r"\b(?:segment|step|table|figure|fig|case study|section|chapter|append
           r"annex|question|recommendation|type|tier|wave|cohort)s?\.?\s+\d+(?:\s*(?:,|and|or|to|-|–)\s*\d+)*\b")
 _NOT_A_FIGURE = re.compile(r"\b(?:19|20)\d\d(?:\s*(?:/|-|–|to)\s*(?:19|20)?\d\d)?\b(?!\s?%)|"
                            r"\b\d+[- ]year (?:health )?plan\b|\bannex \w\b|" + _LABEL, re.I)
+# A number with decimals is a measure ("a raw score of 1.53"), unless it is of millions ("1.2 million").
+_DECIMAL = re.compile(r"(?<![\w.,])\d+\.\d+(?!\s*(?:million|billion|thousand|bn|m|k)\b)(?![\d.])", re.I)
 _MEASURE_VALUE = re.compile(r"\b(?:score|rating|rate|ratio|index|grade)\s+of\s+\d+(?:\.\d+)?\b", re.I)
 # A time of day says when in the day, not how many or how much ("end the 8am scramble").
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s?(?:am|pm)\b", re.I)
@@ -531,7 +533,8 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
      Asked("amount", "an amount", _MONEY_OR_SHARE)),
     (re.compile(r"\bhow (?:much|large|big)\b.*\b(?:fund\w*|capital|cost\w*|budget|money|pay|paid|spend\w*|"
                 r"sav\w*|invest\w*|receive|allocat\w*|bonus|worth|grant)\b|"
-                r"\b(?:what|which)\b.{0,40}\b(?:budget|cost|price|salary|fee|sum|value|(?:social |financial )?return)\b", re.I),
+                r"\b(?:what|which)\b.{0,40}\b(?:budget|cost|price|salary|fee|sum|value|(?:social |financial )?return)\b|"
+                r"^\s*what\s+(?:(?:extra|additional|new|capital|ring-?fenced)\s+)?(?:funding|money|grant|allocation)\b", re.I),
      Asked("amount", "an amount", _MONEY)),
     (re.compile(r"\bhow (?:often|frequently)\b|\bwhat frequency\b|\bhow many times\b", re.I),
      Asked("frequency", "a frequency", _FREQUENCY)),
@@ -574,7 +577,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"\b(?:below|above|under|over) what\b", re.I), Asked("count", "a number", _COUNT)),
     # "Which ICBs are clustering?", "which areas have been chosen?": particular names, after a count
     # ("how many sites will there be, and which ICBs host them?" asks first for the number).
-    (re.compile(r"\bwhich\s+(?:[\w-]+\s+)?(?:icbs|trusts|councils|local authorities)\b|"
+    (re.compile(r"\bwhich\s+(?:[\w-]+\s+)?(?:icbs?|trusts?|councils?|local authorit(?:y|ies))\b|"
                 r"\bwhich\s+(?:[\w-]+\s+)?(?:areas|sites|systems|organisations|providers)\s+(?:have|has|were|was|are|will)\s+"
                 r"(?:been\s+|be\s+)?(?:chosen|selected|picked|named|identified|announced|designated|approved)\b", re.I),
      Asked("named", "a name", re.compile(r"(?!)"))),
@@ -584,8 +587,9 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"\b(?:what|which|by what|on what|in what)\s+(?:date|year|month|day)\b", re.I),
      Asked("date", "a date", _DATE)),
     # ... but "when will the annex be published?", "when does the failure regime kick in?" do.
-    (re.compile(r"^\s*when (?:will|is|are|should|does|do)\b.{0,100}\b(?:published|publish|launched|launch|introduced|"
-                r"released|issued|announced|come into (?:force|effect)|take effect|expire|kick in|go live|come in|"
+    (re.compile(r"^\s*when (?:(?:exactly|roughly|precisely) )?(?:will|is|are|should|does|do)\b.{0,100}\b(?:published|publish(?:es|ing)?|launch(?:ed|es|ing)?|"
+                r"introduc(?:ed|ing)|releas(?:ed|ing)|issu(?:ed|ing)|announc(?:ed|ing)|come into (?:force|effect)|take effect|"
+                r"expire|kick in|go live|come in|coming (?:out|in)|come out|be out|be available|"
                 r"start|starts|begin|begins|roll out)\b", re.I),
      Asked("date", "a date", _DATE)),
     # "The exact date": a day of a month, not a month or a year.
@@ -625,6 +629,9 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
 _REQUIRED = re.compile(r"^\s*(?:do|does|did|will|would|is|are|can|could|should|must|shall)\b(?P<who>.{0,80}?)\b"
                        r"(?:(?:have|has|need|needs|ought|going) to|(?:required|obliged|expected|allowed|permitted|able) to|"
                        r"require[sd]?\s+(?P<whom>(?:[\w'-]+\s+){1,5}?)to)\s+(?:be\s+)?(?P<verb>[a-z]+)\b(?P<what>[^?]*)", re.I)
+# "Will GP practices get an extra payment for ...?": whether a thing is received, said by the thing.
+_RECEIVES = re.compile(r"^\s*(?:will|would|do|does|can|could)\b.{0,80}?\b(?:get|receive|be (?:given|paid|offered))\s+"
+                       r"(?P<what>(?:an?|any|some|extra|additional)\b[^?]*)", re.I)
 _THERE_IS = re.compile(r"^\s*(?:so\s+|and\s+)?(?:is|are)\s+there\s+(?:a|an|any)\s+(?P<what>[^?]*)", re.I)
 # Verbs that say little of their own ("have a pharmacy on site", "set up a pooled budget"): the
 # object says what is asked.
@@ -644,7 +651,8 @@ def _asked_whether(question: str) -> Asked | None:
     """The yes-or-no question's verb and object as an Asked of kind "whether" (``stated``: the verb and
     who must do it; ``subject``: the object's stems); None for other questions."""
     for sentence in (question[start:end] for start, end in sentence_spans(question) if "?" in question[start:end]):
-        required, there = _REQUIRED.search(sentence), _THERE_IS.search(sentence)
+        required = _REQUIRED.search(sentence)
+        there = _THERE_IS.search(sentence) or _RECEIVES.search(sentence)
         if not (required or there):
             continue
         # The object's first phrase says what is asked about: "a community pharmacy" of "a community
@@ -659,7 +667,9 @@ def _asked_whether(question: str) -> Asked | None:
               and t not in _GENERIC_GROUPS and t not in _FILLER] if required else []
         needed = [word for word in [verb, *whom, *of[-1:]] if word and word not in _LIGHT_VERBS]
         # Years place the ask ("from 2026/27 onwards"); the sentence need not repeat them.
-        stems = tuple(dict.fromkeys(t for t in tokens(_PERIOD.sub(" ", what)) if t not in _COMMON_NAME_WORDS and t not in _FILLER))
+        # "Extra" and "additional" say the same (_INCREMENT): the thing is what must be named.
+        stems = tuple(dict.fromkeys(t for t in tokens(_PERIOD.sub(" ", what))
+                                    if t not in _COMMON_NAME_WORDS and t not in _FILLER and t not in _INCREMENT))
         if not stems and not needed:
             continue
         stated = re.compile("".join(rf"(?=.*\b{re.escape(word)})" for word in needed), re.I | re.S)
@@ -836,6 +846,18 @@ def personal(question: str) -> bool:
     def plain(text: str) -> str:
         return _MY_WORK.sub(" ", _ROMAN_ONE.sub(" ", text))
     return bool(_FIRST_PERSON.search(plain(_asking(question))) or _MY.search(plain(_asking(question, dash=False))))
+
+
+# "I'm a journalist writing about ...", "As a GP partner, ...", "Healthwatch volunteer here -": who is
+# asking, not what about. A word there that no document holds ("journalist") is no topic they miss.
+_SELF_DESCRIPTION = re.compile(r"\b(?:I'm|I am|I work as)\s+(?:an?|the)\s+[^,.:;?!]{1,80}?(?=[,.:;?!]|\s[-–—]\s|$)|"
+                               r"(?:^|(?<=[.!?]\s))\s*(?:as|speaking as)\s+(?:an?|the)\s+[^,.:;?!]{1,80}?(?=[,.:;?!]|\s[-–—]\s|\sI\s)|"
+                               r"^[^,.:;?!]{1,60}?\s+here(?=\s*[,.:;!]|\s[-–—]\s)", re.I)
+
+
+def without_self_description(question: str) -> str:
+    """The question less the asker's description of themselves (for the check of unknown names)."""
+    return _SELF_DESCRIPTION.sub(" ", question)
 
 
 def staff_topic(question: str) -> str | None:

@@ -12,7 +12,7 @@ from index.settings import Settings
 from index.store import ChromaStore, FileRecord
 
 from .answers import Answer, Answerer, Draft, Hit
-from .asked import asked_for, labels_not_found, mentions, personal, staff_topic
+from .asked import asked_for, labels_not_found, mentions, personal, staff_topic, without_self_description
 from .citations import verify
 from .currency import Change, Catalogue, annotate, changes, prefer_current
 from .english import normalise_question, tokens
@@ -288,7 +288,8 @@ class Assistant:
         no indexed passage mentions, when no passage is close to the question, or when no sentence
         of the passages scores as an answer: related in topic is not the same as answering it.
         The sentence score is the extractive answerer's, whichever answerer writes the reply."""
-        unknown = self.searcher.unknown_names(query, Filters(allowed=readable) if readable is not None else None)
+        unknown = self.searcher.unknown_names(without_self_description(query),
+                                              Filters(allowed=readable) if readable is not None else None)
         if unknown:
             names = " or ".join(f"“{word}”" for word in unknown)
             return (f"The documents in the index do not mention {names}, so they do not cover this question. "

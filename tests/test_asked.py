@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.asked import asked_for, labels_not_found, mentions, personal, staff_topic
+from assistant.asked import asked_for, labels_not_found, mentions, personal, staff_topic, without_self_description
 
 
 @pytest.mark.parametrize("question,kind", [
@@ -20,6 +20,10 @@ from assistant.asked import asked_for, labels_not_found, mentions, personal, sta
     ("How much are systems expected to cut their spending on agency staff?", "amount"),
     ("What share of hospital costs is this cohort associated with?", "share"),
     ("When does the new failure regime for underperforming areas kick in?", "date"),
+    ("When is DHSC publishing its guidance on neighbourhood health plans?", "date"),
+    ("When exactly is the technical annex coming out?", "date"),
+    ("What funding will places in the national implementation programme get?", "amount"),
+    ("Will GP practices get an extra payment for joining neighbourhood teams?", "whether"),
 ])
 def test_a_question_for_something_specific_names_its_kind(question, kind):
     assert asked_for(question).kind == kind
@@ -402,6 +406,14 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("What did the York loneliness programme cost to run each year?", "amount",
      "In York, a social return of £4 for every £1 invested was calculated.",
      "The York programme cost £200,000 a year to run."),
+    # whether a thing is received: the thing must be named
+    ("Will GP practices get an extra payment for taking part in neighbourhood teams?", "whether",
+     "GP practices take part in neighbourhood multidisciplinary teams.",
+     "Practices will receive an additional payment for taking part."),
+    # a number with decimals is a measure's value, not a count; a decimal of millions still counts
+    ("How many metrics in total is an acute trust scored on?", "count",
+     "Overall score (sum of metric scores divided by number of scores): 1.53",
+     "Each acute trust is scored on 1.2 million metrics."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -414,7 +426,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "is-there-a-target", "effect-size", "per-pcn", "which-areas-chosen", "compared-with",
         "required-verb", "required-thing", "required-of-what", "required-in-a-relative-clause", "required-of-someone", "is-there-a-thing", "appeal", "which-icb-is-hosting",
         "extra-is-additional", "new-posts-are-no-school-places", "caseload", "email-address",
-        "what-is-measured-named", "what-it-cost"])
+        "what-is-measured-named", "what-it-cost", "received-thing", "decimal-is-no-count"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
@@ -578,3 +590,14 @@ def test_a_name_in_a_sentence_of_context_does_not_place_the_ask():
     sentence = "This cohort has been estimated at around 7% of the population, according to NHS England analysis."
     assert asked_for(question).names == ()
     assert asked_for(question).stated_in(sentence, question)
+
+
+@pytest.mark.parametrize("question,left", [
+    ("I'm a journalist writing about overseas nurses. Does the plan cut reliance?", ". Does the plan cut reliance?"),
+    ("As a social care director I keep hearing about the six components.", "I keep hearing about the six components."),
+    ("Healthwatch volunteer here - what hours will centres open?", "- what hours will centres open?"),
+    # "as a" inside the question is part of what is asked
+    ("What happens to trusts classed as a Quillmarsh provider?", "What happens to trusts classed as a Quillmarsh provider?"),
+])
+def test_who_the_asker_says_they_are_is_left_out_of_the_names_checked(question, left):
+    assert without_self_description(question).split() == left.split()
