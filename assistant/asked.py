@@ -223,6 +223,12 @@ class Asked:
             return not any(term in words for term in qualifiers or [head])
         if self.subject_named and not any(term in words for term in self.subject):
             return True
+        if not qualifiers and self.kind == "count" and head not in _ANYONE:
+            # One word counted ("how many participants", "how many metrics"): a sentence whose figures
+            # count only other things ("4 sequential steps") does not count it. Words for the same
+            # things count them ("29 articles" are studies); anyone is people ("50 council CEOs").
+            counted = {_COUNTED_AS.get(term, term) for term in _counted(sentence)}
+            return bool(counted) and _COUNTED_AS.get(head, head) not in counted
         if not qualifiers or any(q in words for q in qualifiers):
             return False
         if head not in words:  # "170 community diagnostic centres" for "how many learning sites"
@@ -346,6 +352,12 @@ _COUNTED = re.compile(rf"(?<![\w.,£$])(?:\d[\d,]*|{_NUMBER_WORDS})\s+((?:[a-z-]
 def _counted(sentence: str) -> list[str]:
     """The stems of the things a sentence's figures count."""
     return [stems[-1] for match in _COUNTED.finditer(sentence) if (stems := tokens(match.group(1).split()[-1]))]
+
+
+# Words that count the same things, and the word each stands for: a review's studies are its articles.
+_COUNTED_AS = {stem(w): "study" for w in "study studies article articles paper papers publication publications report reports record records result results".split()}
+# People of any kind: "how many people were interviewed" is answered by "50 council CEOs".
+_ANYONE = frozenset(stem(w) for w in "people persons individuals".split())
 
 
 # The measure words a question names ("what kappa score", "what vacancy rate"): the figure answers

@@ -414,6 +414,18 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("How many metrics in total is an acute trust scored on?", "count",
      "Overall score (sum of metric scores divided by number of scores): 1.53",
      "Each acute trust is scored on 1.2 million metrics."),
+    # one word counted: figures that count only other things do not count it
+    ("How many participants were covered by the studies in the review?", "count",
+     "This resulted in 29 articles included in our review.",
+     "The included studies covered 12,000 participants."),
+    # ... words for the same things do: a review's articles are its studies
+    ("How many studies were included in the review?", "count",
+     "The review followed 4 sequential steps.",
+     "This resulted in 29 articles included in our review."),
+    # ... and anyone is people
+    ("How many people were interviewed for the work?", "count",
+     "Interviews were held across the country.",
+     "This is the result of interviews with more than 50 council CEOs."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -426,7 +438,8 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "is-there-a-target", "effect-size", "per-pcn", "which-areas-chosen", "compared-with",
         "required-verb", "required-thing", "required-of-what", "required-in-a-relative-clause", "required-of-someone", "is-there-a-thing", "appeal", "which-icb-is-hosting",
         "extra-is-additional", "new-posts-are-no-school-places", "caseload", "email-address",
-        "what-is-measured-named", "what-it-cost", "received-thing", "decimal-is-no-count"])
+        "what-is-measured-named", "what-it-cost", "received-thing", "decimal-is-no-count",
+        "one-word-counted", "studies-are-articles", "anyone-is-people"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
