@@ -136,6 +136,8 @@ class Asked:
             return bool(self.stated.search(sentence)) and _names_enough(self.subject, set(tokens(sentence)))
         if self.kind == "named":  # a name the question does not already hold ("Model Health System")
             asked = _words(question)
+            if not _holds_predicate(sentence, question):
+                return False
             return any(not asked.issuperset(name) for name in _particular_names(sentence, classes=False))
         if self.kind not in ("date", "period"):
             sentence, question = _NOT_A_FIGURE.sub(" ", sentence), _NOT_A_FIGURE.sub(" ", question)
@@ -698,6 +700,40 @@ oversight methodology manual neighbourhood guidelines executive summary national
 secretary state dhsc nhse {_MONTHS.replace('|', ' ')} monday tuesday wednesday thursday friday
 chair chairs board boards member members constitution council committee panel minister director officer
 chief appendix section table figure annex part chapter schedule clause""".split())
+
+
+# "Which areas have been picked as learning and evidence sites?": the name that answers is said of
+# what the question says of it. "Melbourne: Veritas Health ... evidence from a systems evaluation"
+# names a place but not as a learning site; "a very small number of learning and evidence sites"
+# speaks of them but names none.
+_WHICH_CLASS = re.compile(r"\bwhich\s+(?:[\w-]+\s+){0,2}?([\w-]+)(?=\s+(?:have|has|had|are|is|were|was|will|would|did|do|does|"
+                          r"can|could|must|should|may|might)\b)", re.I)
+_QUESTION_WORDS = frozenset(stem(w) for w in "which what who whom whose where when how going currently".split())
+
+
+@lru_cache(maxsize=256)
+def _predicate(question: str) -> tuple[str, ...]:
+    """The stems of what a "which X" question says of X: the words that qualify X and those after it to
+    the end of that ask ("... use to judge study quality, and what approach ...": use, judge, study, quality), less the
+    question words, the names and the words every document of the library shares."""
+    match = _WHICH_CLASS.search(question)
+    if not match:
+        return ()
+    modifiers = question[match.start():match.start(1)].split(None, 1)[1:]  # "which risk stratification tool"
+    left = tokens(" ".join(modifiers) + " " + _ASK_ENDS.split(question[match.end(1):].split("?")[0], maxsplit=1)[0])
+    names = {t for name in _particular_names(question) for t in name}
+    return tuple(dict.fromkeys(t for t in left if t not in _QUESTION_WORDS and t not in _COMMON_NAME_WORDS
+                               and t not in names and not t.isdigit()))
+
+
+def _holds_predicate(sentence: str, question: str) -> bool:
+    """At least a third of what the question says of the thing it asks to be named is in the sentence
+    ("risk of bias ... using" of "use to assess study quality and risk of bias": 3 of 7)."""
+    predicate = _predicate(question)
+    if not predicate:
+        return True
+    words = set(tokens(sentence))
+    return 3 * sum(term in words for term in predicate) >= len(predicate)
 
 
 @lru_cache(maxsize=512)

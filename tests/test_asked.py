@@ -426,6 +426,14 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("How many people were interviewed for the work?", "count",
      "Interviews were held across the country.",
      "This is the result of interviews with more than 50 council CEOs."),
+    # a name that answers "which X" is said of what the question says of X
+    ("Which areas have been picked as the learning and evidence sites?", "named",
+     "Melbourne: Veritas Health. Innovating context: evidence from an area based initiative in England.",
+     "The learning and evidence sites picked are Bradford and Salford."),
+    # ... which is what follows X to the end of that ask, not the question's context or second ask
+    ("In the BMC review, which tool did they use to judge study quality, and what approach did they take?", "named",
+     "The review used a thematic approach to themes.",
+     "Study quality was assessed with the Mixed-Methods Appraisal Tool (MMAT)."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -439,7 +447,8 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "required-verb", "required-thing", "required-of-what", "required-in-a-relative-clause", "required-of-someone", "is-there-a-thing", "appeal", "which-icb-is-hosting",
         "extra-is-additional", "new-posts-are-no-school-places", "caseload", "email-address",
         "what-is-measured-named", "what-it-cost", "received-thing", "decimal-is-no-count",
-        "one-word-counted", "studies-are-articles", "anyone-is-people"])
+        "one-word-counted", "studies-are-articles", "anyone-is-people",
+        "name-said-of-what-is-asked", "which-x-ask-ends"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
