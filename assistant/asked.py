@@ -545,6 +545,11 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
      Asked("quantity", "a figure", _QUANTITY)),
     (re.compile(r"\bhow much\b.*\b(?:cut|reduc|lower|increas|rais|grow)\w*", re.I),
      Asked("amount", "an amount", _MONEY_OR_SHARE)),
+    # "How much of hospital spend do they account for?", "how much of our budget": a part of a whole,
+    # said as a share ("46% of hospital costs") as often as a sum.
+    (re.compile(r"\bhow much of\s+(?:the\s+|our\s+|their\s+|its\s+|an?\s+)?(?:[\w-]+\s+){0,3}?(?:spend\w*|costs?|budgets?|"
+                r"funding|money|income|allocations?|resources?)\b", re.I),
+     Asked("quantity", "a figure", _MONEY_OR_SHARE)),
     (re.compile(r"\bhow (?:much|large|big)\b.*\b(?:fund\w*|capital|cost\w*|budget|money|pay|paid|spend\w*|"
                 r"sav\w*|invest\w*|receive|allocat\w*|bonus|worth|grant)\b|"
                 r"\b(?:what|which)\b.{0,40}\b(?:budget|cost|price|salary|fee|sum|value|(?:social |financial )?return)\b|"

@@ -12,6 +12,7 @@ from index.settings import Settings
 from index.store import ChromaStore, FileRecord
 
 from .answers import Answer, Answerer, Draft, Hit
+from .abbreviations import expand as expand_abbreviations, long_forms_only
 from .asked import asked_for, labels_not_found, mentions, personal, staff_topic, without_self_description
 from .citations import verify
 from .currency import Change, Catalogue, annotate, changes, prefer_current
@@ -120,6 +121,7 @@ class Assistant:
         query = normalise_question(query)[: self.settings.max_question_chars]
         if not tokens(query, keep_stopwords=True):
             return []
+        query = self._spelled_out(query, self.readable(user))
         hits = self.searcher.search(query, k or self.settings.top_k,
                                     self._filters(sources, date_from, date_to, as_of, user), mode)
         return hits if as_of else prefer_current(hits, self.catalogue)
@@ -225,8 +227,8 @@ class Assistant:
             return
         engine = self._answerer(kind)
         started = time.perf_counter()
-        search_query = engine.search_query(clean, history)
         readable = self.readable(user)
+        search_query = self._spelled_out(engine.search_query(clean, history), readable)
         retriever = self.as_retriever(k, sources, date_from, date_to, as_of=as_of, user=user)
         hits = [to_hit(document) for document in retriever.invoke(search_query)]
         if not as_of:
@@ -276,6 +278,12 @@ class Assistant:
                      timings_ms=timings, search_query=search_query, hits=hits, answerer=kind,
                      as_of=date_bound(as_of, last=True) if as_of else None)
 
+    def _spelled_out(self, question: str, readable: frozenset[str] | None) -> str:
+        """The question with the long form after each abbreviation the documents ``readable`` (None:
+        all) never use ("CDCs" -> "CDCs (community diagnostic centre)"): they spell it out."""
+        filters = Filters(allowed=readable) if readable is not None else None
+        return expand_abbreviations(question, lambda word: self.searcher.holds(word, filters))
+
     def _stored_texts(self, citations) -> dict[str, str]:
         """Chunk texts as the store holds them now: a citation is checked against the index,
         not against the copy retrieval handed to the answerer."""
@@ -288,7 +296,7 @@ class Assistant:
         no indexed passage mentions, when no passage is close to the question, or when no sentence
         of the passages scores as an answer: related in topic is not the same as answering it.
         The sentence score is the extractive answerer's, whichever answerer writes the reply."""
-        unknown = self.searcher.unknown_names(without_self_description(query),
+        unknown = self.searcher.unknown_names(without_self_description(long_forms_only(query)),
                                               Filters(allowed=readable) if readable is not None else None)
         if unknown:
             names = " or ".join(f"“{word}”" for word in unknown)

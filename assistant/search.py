@@ -242,6 +242,15 @@ class HybridSearcher:
                 unknown.append(word)
         return unknown
 
+    def holds(self, word: str, filters: Filters | None = None) -> bool:
+        """Whether an indexed passage (one that passes ``filters``) holds the word."""
+        self._refresh()
+        view = self._view
+        if view is None or not view.size:
+            return False
+        where = self._keyword_filter(filters, view) if filters is not None and filters.active() else None
+        return any(self.keywords.doc_freq(view.snapshot, term, where) for term in tokens(word))
+
     # --- search ------------------------------------------------------------------------------
     def search(self, query: str, k: int, filters: Filters | None = None, mode: Mode = "hybrid",
                query_vector: np.ndarray | None = None) -> list[Hit]:

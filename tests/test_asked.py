@@ -434,6 +434,10 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("In the BMC review, which tool did they use to judge study quality, and what approach did they take?", "named",
      "The review used a thematic approach to themes.",
      "Study quality was assessed with the Mixed-Methods Appraisal Tool (MMAT)."),
+    # a part of a whole is said as a share as often as a sum
+    ("Roughly how much of hospital spend does this cohort account for?", "quantity",
+     "This cohort needs more joined-up care.",
+     "This cohort accounts for 46% of hospital costs."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -448,7 +452,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "extra-is-additional", "new-posts-are-no-school-places", "caseload", "email-address",
         "what-is-measured-named", "what-it-cost", "received-thing", "decimal-is-no-count",
         "one-word-counted", "studies-are-articles", "anyone-is-people",
-        "name-said-of-what-is-asked", "which-x-ask-ends"])
+        "name-said-of-what-is-asked", "which-x-ask-ends", "how-much-of-a-whole"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
