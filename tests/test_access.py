@@ -184,6 +184,24 @@ def test_versions_are_linked_only_within_one_library(tmp_path, embedder):
     assert all(not f.superseded_by and not f.previous for f in facts.values())
 
 
+def test_whether_an_abbreviation_is_spelled_out_tells_nothing_of_documents_the_user_may_not_read(tmp_path, embedder):
+    """An abbreviation the documents do not use is searched for with its long form. Whether they use
+    it is judged on the user's documents only: the search query shown with every answer must not
+    tell an HR reader that a finance paper says "PPP"."""
+    docs = tmp_path / "docs"
+    for library in ("general", "finance"):
+        (docs / library).mkdir(parents=True)
+    shutil.copy2(sorted(SEEDS.iterdir())[0], docs / "general")
+    (docs / "finance" / "capital-board-paper.md").write_text(
+        FINANCE_DOC + "\nThe Quillmarsh centre is funded through a PPP agreed in May.\n", encoding="utf-8")
+    settings = make_settings(tmp_path / "store", libraries=LIBRARIES)
+    ingest.run([docs], settings, embedder=embedder, by_folder=True)
+    assistant = Assistant(settings=settings, embedder=embedder)
+    question = "Who agreed the PPP?"
+    assert assistant.ask(question, user=FINANCE_USER).search_query == question
+    assert assistant.ask(question, user=HR_USER).search_query == "Who agreed the PPP (public private partnership)?"
+
+
 def test_a_file_an_ingest_has_written_but_not_published_is_never_returned(tmp_path, embedder, monkeypatch):
     """A reader of every library the store has published needs no filter, so the search asks Chroma
     for its nearest chunks unfiltered. An ingest writes a new file's chunks before it publishes the
