@@ -600,6 +600,8 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"\bwhich\s+(?:[\w-]+\s+)?(?:areas|sites|systems|organisations|providers)\s+(?:have|has|were|was|are|will)\s+"
                 r"(?:been\s+|be\s+)?(?:chosen|selected|picked|named|identified|announced|designated|approved)\b", re.I),
      Asked("named", "a name", re.compile(r"(?!)"))),
+    # "The exact date", "the exact December deadline": a day of a month, not a month or a year.
+    (re.compile(rf"\b(?:exact|precise|specific)\s+(?:(?:{_MONTHS})\s+)?(?:date|deadline|day)\b", re.I), Asked("date", "a date", _DAY)),
     # A date: "by when", "deadline", "what date". A bare "when" asks as often for circumstances
     # ("When can safety needles be prescribed?") as for a date, so it asks for no kind ...
     (re.compile(r"^(?:and\s+|so\s+)?by\s+when\b|\bdeadline\b|"
@@ -611,8 +613,6 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"expire|kick in|go live|come in|coming (?:out|in)|come out|be out|be available|"
                 r"start|starts|begin|begins|roll out)\b", re.I),
      Asked("date", "a date", _DATE)),
-    # "The exact date": a day of a month, not a month or a year.
-    (re.compile(r"\b(?:exact|precise|specific) date\b", re.I), Asked("date", "a date", _DAY)),
     # A maximum or a target is a figure: "assign a care coordinator to every person" states none.
     (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bwhat (?:is the )?(?:\w+\s+)?target\b(?!s)|"
                 r"\bis there (?:a|an|any) (?:[\w-]+\s+){0,2}(?:target|limit|cap|threshold|ceiling)\b", re.I),

@@ -438,6 +438,10 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("Roughly how much of hospital spend does this cohort account for?", "quantity",
      "This cohort needs more joined-up care.",
      "This cohort accounts for 46% of hospital costs."),
+    # the exact deadline of a month the question names: a day of it, not the years plans cover
+    ("What is the exact December deadline for submitting plan returns?", "date",
+     "Plans cover the five-year period from 2026/27 to 2030/31.",
+     "Plans must be submitted by 12 December 2025."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -452,7 +456,8 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "extra-is-additional", "new-posts-are-no-school-places", "caseload", "email-address",
         "what-is-measured-named", "what-it-cost", "received-thing", "decimal-is-no-count",
         "one-word-counted", "studies-are-articles", "anyone-is-people",
-        "name-said-of-what-is-asked", "which-x-ask-ends", "how-much-of-a-whole"])
+        "name-said-of-what-is-asked", "which-x-ask-ends", "how-much-of-a-whole",
+        "exact-deadline"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
