@@ -35,7 +35,7 @@ class Mutant:
     name: str
     promise: str
     edits: list[tuple[str, str, str]]  # (file, exact text, replacement); the text must occur once
-    tests: list[str]  # pytest arguments: files, node ids or "-k" expressions
+    tests: list[str]  # pytest node ids or files (tests/test_mutate_list.py checks each exists)
     caught_by: list[str] = field(default_factory=list)
 
 
@@ -84,7 +84,7 @@ MUTANTS = [
            ["tests/test_refusal_rules.py"]),
     Mutant("unknown-name-refusal-removed",
            "a question naming something no passage mentions is refused by that name",
-           [("assistant/assistant.py", "unknown = self.searcher.unknown_names(query, ", "unknown = [] and self.searcher.unknown_names(query, ")],
+           [("assistant/assistant.py", "unknown = self.searcher.unknown_names(without_self_description(", "unknown = [] and self.searcher.unknown_names(without_self_description(")],
            ["tests/test_refusal_rules.py"]),
     Mutant("staff-topic-refusal-removed",
            "a question about a staff matter (parking, pay) the passages do not mention is refused as off topic",
@@ -260,8 +260,8 @@ MUTANTS = [
            ["tests/test_access.py"]),
     Mutant("unknown-names-count-hidden-passages",
            "the 'documents do not mention X' refusal counts only passages the user may read",
-           [("assistant/assistant.py", "unknown = self.searcher.unknown_names(query, Filters(allowed=readable) if readable is not None else None)",
-             "unknown = self.searcher.unknown_names(query, None)")],
+           [("assistant/assistant.py", "                                              Filters(allowed=readable) if readable is not None else None)\n        if unknown:",
+             "                                              None)\n        if unknown:")],
            ["tests/test_access.py::test_a_question_answered_from_another_library_is_refused_as_if_the_document_did_not_exist"]),
     Mutant("document-list-unfiltered",
            "the document list shows only documents the user may read",
@@ -505,7 +505,7 @@ MUTANTS = [
            "a reader of every published library never receives a file an ingest has written but not published",
            [("assistant/search.py", '                    if c.metadata is None or c.metadata.get("source") in view.published]',
              '                    ]')],
-           ["tests/test_access.py", "-k", "not_published"]),
+           ["tests/test_access.py::test_a_file_an_ingest_has_written_but_not_published_is_never_returned"]),
     Mutant("measured-thing-not-needed",
            "'what is the X' is answered only by a sentence that names X ('what is the maximum caseload')",
            [("assistant/asked.py", "                changed = _measured(question, names)\n", "                pass\n")],
