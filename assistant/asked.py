@@ -129,6 +129,8 @@ class Asked:
         if self.per_unit and not _for_each(sentence, self.per_unit):
             return False
         if self.current:
+            if _EXAMPLE.search(sentence):
+                return False
             sentence = _AIMED_FIGURE.sub(" ", sentence)
         if self.kind in ("role", "list", "method", "ranking", "comparison", "recourse", "contact"):  # the sentence must speak of it
             return bool(self.stated.search(sentence))
@@ -138,7 +140,9 @@ class Asked:
             asked = _words(question)
             if not _holds_predicate(sentence, question):
                 return False
-            return any(not asked.issuperset(name) for name in _particular_names(sentence, classes=False))
+            body = _asked_body(question)
+            return any(not asked.issuperset(stems) and (body is None or body.search(name))
+                       for name in entities(sentence) for stems in _particular_names(name, classes=False))
         if self.kind not in ("date", "period"):
             sentence, question = _NOT_A_FIGURE.sub(" ", sentence), _NOT_A_FIGURE.sub(" ", question)
         if self.kind != "hours":
@@ -344,7 +348,9 @@ def _per_unit(question: str) -> str:
     return stem(word) if word and word not in STOPWORDS and word not in ("year", "annum", "week", "month", "day") else ""
 
 
-_CURRENT = re.compile(r"\b(?:current(?:ly)?|at present|presently|to date|today(?:'s)?)\b", re.I)
+_CURRENT = re.compile(r"\b(?:current(?:ly)?|at present|presently|to date|today(?:'s)?|so far|thus far|up to now|until now)\b", re.I)
+# A worked example's figure ("the example trust's raw score of 1.53") is no figure as things stand.
+_EXAMPLE = re.compile(r"\b(?:example|for instance|illustrat\w*|hypothetical)\b", re.I)
 
 
 # A figure and the plural noun it counts, up to two words on: "170 community diagnostic centres".
@@ -376,7 +382,7 @@ shall""".split())
 
 # "By what percentage must ICBs cut their running costs?": what changes is measured, and "reduce
 # their cost base by at least 1%" is no cut in running costs.
-_CHANGED = re.compile(r"\b(?:by what (?:share|proportion|percentage)|by how much)\b.*?\b"
+_CHANGED = re.compile(r"\b(?:by what (?:share|proportion|percentage)|how much)\b.*?\b"
                       r"(?:cut|reduc|lower|increas|rais|grow|shrink)\w*\s+(?:(?:their|its|the|our)\s+)?(.*)", re.I)
 
 
@@ -412,6 +418,25 @@ def _worked_out(question: str) -> tuple[str, ...]:
     """The stems of what "how is X worked out" asks the working of ("capabl", "rate")."""
     match = _WORKED_OUT.search(question)
     return _leading_terms(match.group(1), stop_at_ed=False) if match else ()
+
+
+# "When will the redesigned plan return templates be issued?": the thing dated, whose last word a
+# sentence giving its date names ("the templates"); the spring of 2025 for the 10 Year Health Plan
+# dates something else.
+_DATED = re.compile(r"^\s*(?:and\s+|so\s+)?when\s+(?:(?:exactly|roughly|precisely)\s+)?(?:will|is|are|should|does|do)\s+"
+                    r"(?:the\s+|an?\s+|their\s+|its\s+)?(?P<what>(?:[\w'-]+\s+){0,5}?[\w'-]+?)\s+(?:be\s+|get\s+)?"
+                    r"(?:published|publish(?:es|ing)?|launch(?:ed|es|ing)?|introduc(?:ed|ing)|releas(?:ed|ing)|issu(?:ed|ing)|"
+                    r"announc(?:ed|ing)|come into|take effect|expire|kick in|go live|come in|coming|come out|be out|"
+                    r"be available|start|starts|begin|begins|roll out)\b", re.I)
+
+
+def _dated(question: str) -> tuple[str, ...]:
+    """The stem of the thing "when will X be published" dates: X's last word ("templat"); () for none."""
+    match = _DATED.search(question)
+    if not match:
+        return ()
+    words = [t for t in tokens(match.group("what")) if not t.isdigit()]
+    return tuple(words[-1:])
 
 
 def _changed(question: str) -> tuple[str, ...]:
@@ -543,6 +568,9 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"(?:reduction|cut|increase|improvement|uplift|rise|growth)s?\b"
                 r"(?!\s+(?:plans?|programmes?|schemes?|approach|strateg\w*|measures?|actions?)\b)", re.I),
      Asked("quantity", "a figure", _QUANTITY)),
+    # "How much capital is the partnership expected to raise?": money raised is a sum, not a rise.
+    (re.compile(r"\bhow much\b.*\b(?:capital|money|funds|funding|finance|investment)\b.*\brais\w*", re.I),
+     Asked("amount", "an amount", _MONEY)),
     (re.compile(r"\bhow much\b.*\b(?:cut|reduc|lower|increas|rais|grow)\w*", re.I),
      Asked("amount", "an amount", _MONEY_OR_SHARE)),
     # "How much of hospital spend do they account for?", "how much of our budget": a part of a whole,
@@ -621,6 +649,8 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"\bwhat\s+(?:(?:is|are)\s+the\s+)?(?:[\w-]+\s+){0,2}(?:caseload|headcount)s?\b", re.I),
      Asked("quantity", "a figure", _COUNT)),
     (re.compile(r"\bhow (?:much|often|long|old)\b|"
+                r"\bwhat(?:'s|\s+(?:is|was|are|were))\s+(?:the\s+)?(?:[\w&/-]+\s+){0,5}?(?:rate|score|average)\b"
+                r"(?!\s+(?:used|for|based|method\w*|calculat\w*|mean\w*|measur\w*|worked|made|about)\b)|"
                 r"\bwhat (?:rate|percentage|proportion|ratio)\b|\bwhat (?:[(\w-]+\s+){0,3}\(?(?:score|rating|kappa|agreement|coefficient|"
                 r"effect size|odds ratio|hazard ratio|relative risk|confidence interval)\b", re.I),
      Asked("quantity", "a figure", _QUANTITY)),
@@ -714,6 +744,22 @@ chief appendix section table figure annex part chapter schedule clause""".split(
 _WHICH_CLASS = re.compile(r"\bwhich\s+(?:[\w-]+\s+){0,2}?([\w-]+)(?=\s+(?:have|has|had|are|is|were|was|will|would|did|do|does|"
                           r"can|could|must|should|may|might)\b)", re.I)
 _QUESTION_WORDS = frozenset(stem(w) for w in "which what who whom whose where when how going currently".split())
+
+
+# "Which ICB has adopted the framework?", "which trusts are in segment 5?": a body of that kind by its
+# name ("North Central London ICB", "Leeds Teaching Hospitals NHS Trust", "Peterborough City Council");
+# "the PIP" or "Integrated Neighbourhoods" names none.
+_BODIES = [(re.compile(r"\bwhich\s+(?:[\w-]+\s+)?icbs?\b|\bwhich\s+(?:[\w-]+\s+)?integrated care (?:boards?|systems?)\b", re.I),
+            re.compile(r"\b(?:ICBs?|ICSs?|Integrated Care (?:Boards?|Systems?))\b")),
+           (re.compile(r"\bwhich\s+(?:[\w-]+\s+)?(?:trusts?|hospitals?)\b", re.I),
+            re.compile(r"\b(?:Trusts?|Hospitals?|Foundation|Infirmary)\b")),
+           (re.compile(r"\bwhich\s+(?:[\w-]+\s+)?(?:councils?|local authorit(?:y|ies))\b", re.I),
+            re.compile(r"\b(?:Councils?|Authorit(?:y|ies)|Borough|County|City)\b"))]
+
+
+def _asked_body(question: str) -> re.Pattern | None:
+    """The pattern a name of the body "which ICB / trust / council" asks for holds; None for other asks."""
+    return next((name for asks, name in _BODIES if asks.search(question)), None)
 
 
 @lru_cache(maxsize=256)
@@ -844,6 +890,8 @@ def asked_for(question: str) -> Asked | None:
                 counted, changed = (), _worked_out(question)
             elif placed.kind in ("quantity", "amount") and not (counted or changed):
                 changed = _measured(question, names)
+            elif placed.kind == "date" and not counted:
+                changed = _dated(question)
             return replace(placed, subject=counted or changed, subject_named=bool(changed) and not counted)
     whether = _asked_whether(question)
     return replace(whether, names=names, figures=figures, negated=negated, labels=labels) if whether else None

@@ -442,6 +442,26 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("What is the exact December deadline for submitting plan returns?", "date",
      "Plans cover the five-year period from 2026/27 to 2030/31.",
      "Plans must be submitted by 12 December 2025."),
+    # what is saved so far: a sum saved, not a cut aimed at, nor a cut of another cost
+    ("How much have ICBs saved so far by reducing their running costs?", "amount",
+     "Providers will need to reduce their cost base by at least £10 million.",
+     "ICBs have so far saved £200 million by reducing their running costs."),
+    # the thing a date is asked of is named by the sentence that dates it
+    ("When will the redesigned national plan return templates be issued to ICBs and trusts?", "date",
+     "ICBs will refresh plans given the publication of the 10 Year Health Plan in the spring of 2025.",
+     "The redesigned templates will be issued in January 2026."),
+    # which ICB: an ICB by its name, not another name in the sentence
+    ("Which ICB has formally adopted the Iqbal integrated neighbourhood framework?", "named",
+     "Health systems are increasingly adopting Integrated Neighbourhoods (INs) to deliver local care.",
+     "North Central London ICB has adopted the framework."),
+    # money raised is a sum, not a percentage rise
+    ("How much capital is the public private partnership for neighbourhood health centres expected to raise?", "amount",
+     "We have set the NHS a target to deliver a 2% year on year productivity gain.",
+     "The partnership is expected to raise £2 billion of private capital."),
+    # a current average: a worked example's figure is none
+    ("What is the current average organisational delivery score across all NHS trusts?", "quantity",
+     "The example trust's raw delivery score of 1.53 is in the lowest quartile.",
+     "The average organisational delivery score across trusts is currently 2.4."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -457,7 +477,8 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "what-is-measured-named", "what-it-cost", "received-thing", "decimal-is-no-count",
         "one-word-counted", "studies-are-articles", "anyone-is-people",
         "name-said-of-what-is-asked", "which-x-ask-ends", "how-much-of-a-whole",
-        "exact-deadline"])
+        "exact-deadline", "saved-so-far", "dated-thing-named", "which-icb-names-an-icb", "capital-raised",
+        "current-average-not-an-example"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
