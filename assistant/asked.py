@@ -129,7 +129,8 @@ class Asked:
         if self.per_unit and not _for_each(sentence, self.per_unit):
             return False
         if self.current:
-            if _EXAMPLE.search(sentence):
+            # A worked example, or what will be done ("will be scored 1"), is not how things stand.
+            if _EXAMPLE.search(sentence) or (_FUTURE.search(sentence) and not _CURRENT.search(sentence)):
                 return False
             sentence = _AIMED_FIGURE.sub(" ", sentence)
         if self.kind in ("role", "list", "method", "ranking", "comparison", "recourse", "contact"):  # the sentence must speak of it
@@ -350,7 +351,8 @@ def _per_unit(question: str) -> str:
 
 _CURRENT = re.compile(r"\b(?:current(?:ly)?|at present|presently|to date|today(?:'s)?|so far|thus far|up to now|until now)\b", re.I)
 # A worked example's figure ("the example trust's raw score of 1.53") is no figure as things stand.
-_EXAMPLE = re.compile(r"\b(?:example|for instance|illustrat\w*|hypothetical)\b", re.I)
+_FUTURE = re.compile(r"\b(?:will|shall|going to)\b", re.I)
+_EXAMPLE = re.compile(r"\b(?:example|for instance|il ?l ?ustrat\w*|hypothetical)\b", re.I)  # "ill ustrative": a ligature lost
 
 
 # A figure and the plural noun it counts, up to two words on: "170 community diagnostic centres".
@@ -382,7 +384,7 @@ shall""".split())
 
 # "By what percentage must ICBs cut their running costs?": what changes is measured, and "reduce
 # their cost base by at least 1%" is no cut in running costs.
-_CHANGED = re.compile(r"\b(?:by what (?:share|proportion|percentage)|how much)\b.*?\b"
+_CHANGED = re.compile(r"\b(?:by what (?:share|proportion|percentage)|how much|(?:a|the)\s+(?:[\w-]+\s+)?(?:percentage|proportion|share))\b.*?\b"
                       r"(?:cut|reduc|lower|increas|rais|grow|shrink)\w*\s+(?:(?:their|its|the|our)\s+)?(.*)", re.I)
 
 
@@ -536,7 +538,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                                               r"conditions)\b", re.I))),
     # "Which tool did the review use?", "through which system can staff see it?": a tool or system by
     # its name ("the Mixed Methods Appraisal Tool (MMAT)"), not "validated tools".
-    (re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}(?:tools?|software|platforms?|apps?|products?|system|compan(?:y|ies)|firms?|suppliers?|vendors?|contractors?)(?![\w-])", re.I),
+    (re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,4}(?:tools?|software|platforms?|apps?|products?|system|compan(?:y|ies)|firms?|suppliers?|vendors?|contractors?)(?![\w-])", re.I),
      Asked("named", "a name", re.compile(r"(?!)"))),  # stated by the sentence's names (Asked.stated_in)
     # "What are the two new GP contracts called?": particular names, not "2 new contracts".
     (re.compile(r"\bwhat\s+(?:is|are|was|were|will)\b.{0,80}\bcalled\b|\bwhat\s+(?:is|are)\s+the\s+names?\s+of\b", re.I),

@@ -462,6 +462,18 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("What is the current average organisational delivery score across all NHS trusts?", "quantity",
      "The example trust's raw delivery score of 1.53 is in the lowest quartile.",
      "The average organisational delivery score across trusts is currently 2.4."),
+    # which named tool, four words before "tool": a tool by its name
+    ("Which named population health management tool must ICBs use to segment their populations?", "named",
+     "Apply a single, consistent system-wide population health management method to ICB analytics platforms.",
+     "ICBs must use the Johns Hopkins ACG System to segment their populations."),
+    # a set percentage cut of running costs: of that cost, not another
+    ("Is there a set percentage that ICBs have to cut their running costs by in 2025/26?", "quantity",
+     "Providers will need to reduce their cost base by at least 1% in 2025/26.",
+     "ICBs must cut their running costs by 50% in 2025/26."),
+    # a current figure: what will be done gives none
+    ("What is the current average organisational delivery score across all NHS trusts?", "quantity",
+     "Organisations in the lowest quartile of delivery scores will be scored 1.",
+     "Across all trusts the organisational delivery score currently averages 2.4."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -478,7 +490,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "one-word-counted", "studies-are-articles", "anyone-is-people",
         "name-said-of-what-is-asked", "which-x-ask-ends", "how-much-of-a-whole",
         "exact-deadline", "saved-so-far", "dated-thing-named", "which-icb-names-an-icb", "capital-raised",
-        "current-average-not-an-example"])
+        "current-average-not-an-example", "which-named-tool", "set-percentage-cut-of-what", "current-not-future"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
