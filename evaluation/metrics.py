@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from assistant.citations import SUPPORT_THRESHOLD, quote_in_text, support
 from assistant.english import sentence_spans
+from ingest.clean import repair_ligatures
 from .questions import Question
 
 
@@ -100,8 +101,11 @@ _TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "�
 
 
 def normalise(text: str) -> str:
-    """Case, whitespace, curly quotes and dashes do not decide whether a fact was stated."""
-    return re.sub(r"\s+", " ", text.translate(_TYPOGRAPHY).replace("-\n", "")).strip().lower()
+    """Case, whitespace, curly quotes and dashes do not decide whether a fact was stated, nor a word
+    split where a PDF lost its "ll" ligature: "Wel being" copied from a broken conversion is the
+    "Well being" that ingest mends it to (ingest/clean.py, repair_ligatures)."""
+    text = repair_ligatures(text.translate(_TYPOGRAPHY).replace("-\n", ""))
+    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 def fact_hit(answer: str, facts: list[str]) -> float:

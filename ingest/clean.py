@@ -343,14 +343,13 @@ def repair_ligatures(text: str) -> str:
         return text
     vocabulary = _vocabulary()
 
-    def join(match: re.Match) -> str:
-        left, right = match.group(1), match.group(2)
+    def join(left: str, right: str) -> str | None:
         joined = f"{left}l{right}"
         # "crucial y" -> "crucially": a suffix after a word ending in "l" needs no word list.
         if (joined.lower() in vocabulary or joined.lower().removesuffix("s") in vocabulary
                 or (right in _SUFFIXES and left.lower() in vocabulary)):
             return joined
-        return match.group(0)
+        return None
 
     def ending(match: re.Match) -> str:
         # "overal score": the word's own end lost its "l"; it is no word as printed, and is one with it.
@@ -359,7 +358,7 @@ def repair_ligatures(text: str) -> str:
         return word + "l" if lowered not in vocabulary and lowered + "l" in vocabulary else word
 
     if vocabulary:
-        text = re.sub(r"\b([A-Za-z]*[a-z]l) ([a-z]{1,12})\b", join, text)
+        text = _join_split_words(text, join)
         text = re.sub(r"\b[A-Za-z]{3,}[a-z]al\b(?![.\u2019'-]\w)", ending, text)
 
     def standalone(match: re.Match) -> str:
@@ -370,8 +369,28 @@ def repair_ligatures(text: str) -> str:
         return fixed.capitalize() if word[0].isupper() else fixed
 
     # "et al." is Latin, not a lost "all".
-    return re.sub(r"(?<!\bet )\b(?:[Ww]il|[Ff]ul|[Ww]el|[Ss]til|[Ss]mal|[Ss]hal|[Ss]kil|[Tt]el|[Ff]al|[Aa]l|[Ii]l)\b(?![.\u2019'-]\w)",
+    return re.sub(r"(?<!\b[Ee]t )\b(?:[Ww]il|[Ff]ul|[Ww]el|[Ss]til|[Ss]mal|[Ss]hal|[Ss]kil|[Tt]el|[Ff]al|[Aa]l|[Ii]l)\b(?![.\u2019'-]\w)",
                   standalone, text)
+
+
+# Every place a word ending in "l" is followed by a lower-case word: overlapping, so that "wil
+# automatical y" offers "automatical y" as well as "wil automatical".
+_SPLIT_AFTER_L = re.compile(r"\b(?=([A-Za-z]*[a-z]l) ([a-z]{1,12})\b)")
+
+
+def _join_split_words(text: str, join) -> str:
+    """Each split word ``join(left, right)`` mends (it returns None for a pair it leaves), left to
+    right; a pair overlapping one already mended is left."""
+    pieces, done = [], 0
+    for match in _SPLIT_AFTER_L.finditer(text):
+        start = match.start()
+        if start < done:
+            continue
+        mended = join(match.group(1), match.group(2))
+        if mended is not None:
+            pieces += [text[done:start], mended]
+            done = start + len(match.group(1)) + 1 + len(match.group(2))
+    return "".join(pieces) + text[done:]
 
 
 @lru_cache(maxsize=1)

@@ -100,6 +100,16 @@ def test_a_tables_bold_row_label_gets_its_own_line():
     assert "improved\n\nvalue for taxpayers." in text
 
 
+def test_a_split_word_right_after_a_lost_will_is_joined_too():
+    # "wil automatical y": "wil automatical" is no word; the pair after it, which overlaps it, is
+    assert repair_ligatures("Any provider wil automatical y have it downrated. Guidance wil fol ow in 2025.") == \
+        "Any provider will automatically have it downrated. Guidance will follow in 2025."
+
+
+def test_et_al_at_the_start_of_a_sentence_survives():
+    assert repair_ligatures("This wil help. Et al. is Latin.") == "This will help. Et al. is Latin."
+
+
 def test_a_word_that_lost_its_final_l_regains_it():
     assert repair_ligatures("We wil derive the overal segment from the journal.") == \
         "We will derive the overall segment from the journal."

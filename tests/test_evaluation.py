@@ -62,6 +62,12 @@ def test_fact_hit_ignores_case_spacing_and_typography_but_not_wording():
     assert ev.fact_hit(answer, [""]) == 0.0  # an empty fact is not found everywhere
 
 
+def test_a_fact_copied_from_a_conversion_that_lost_its_ll_ligatures_matches_the_mended_text():
+    answer = "The Health and Well being Board will agree the plan."
+    assert ev.fact_hit(answer, ["Health and Wel being Board"]) == 1.0
+    assert ev.fact_hit(answer, ["Health and Wel being Boards"]) == 0.0
+
+
 def test_fact_recall_is_zero_for_a_refused_answerable_question():
     q = ev.Question("What about needles?", expected_sources=["Insulin-Needles"], expected_facts=["4mm"])
     answer = {"answer": "We recommend 4mm needles.", "refused": True, "citations": []}
