@@ -452,7 +452,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
      "The redesigned templates will be issued in January 2026."),
     # which ICB: an ICB by its name, not another name in the sentence
     ("Which ICB has formally adopted the Iqbal integrated neighbourhood framework?", "named",
-     "Health systems are increasingly adopting Integrated Neighbourhoods (INs) to deliver local care.",
+     "The Provider Improvement Programme has adopted the integrated neighbourhood framework.",
      "North Central London ICB has adopted the framework."),
     # money raised is a sum, not a percentage rise
     ("How much capital is the public private partnership for neighbourhood health centres expected to raise?", "amount",
@@ -460,7 +460,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
      "The partnership is expected to raise £2 billion of private capital."),
     # a current average: a worked example's figure is none
     ("What is the current average organisational delivery score across all NHS trusts?", "quantity",
-     "The example trust's raw delivery score of 1.53 is in the lowest quartile.",
+     "The example trust's organisational delivery score of 1.53 is in the lowest quartile.",
      "The average organisational delivery score across trusts is currently 2.4."),
     # which named tool, four words before "tool": a tool by its name
     ("Which named population health management tool must ICBs use to segment their populations?", "named",
