@@ -50,7 +50,7 @@ SETS = [(DEV_SET, THRESHOLDS, False), (HOLDOUT_SET, HOLDOUT_THRESHOLDS, False),
 # Measured once when a stop closes, never tuned on; here only every quote is checked for markup.
 TEST_SETS = [(EVAL / "test.jsonl", False), (EVAL / "integration-test2.jsonl", True),
              (EVAL / "integration-test3.jsonl", True), (EVAL / "integration-test4.jsonl", True),
-             (EVAL / "integration-test5.jsonl", True)]
+             (EVAL / "integration-test5.jsonl", True), (EVAL / "integration-test6.jsonl", True)]
 GATES = [(path, thresholds, metric) for path, thresholds, _ in SETS for metric in sorted(load_thresholds(thresholds))]
 
 
