@@ -133,7 +133,7 @@ class Asked:
             if _EXAMPLE.search(sentence) or (_FUTURE.search(sentence) and not _CURRENT.search(sentence)):
                 return False
             sentence = _AIMED_FIGURE.sub(" ", sentence)
-        if self.kind in ("role", "list", "method", "ranking", "comparison", "recourse", "contact"):  # the sentence must speak of it
+        if self.kind in ("role", "list", "method", "ranking", "comparison", "recourse", "contact", "opening"):  # the sentence must speak of it
             return bool(self.stated.search(sentence))
         if self.kind == "whether":  # what is required, or said to exist, is in the sentence: its verb and enough of its object
             return bool(self.stated.search(sentence)) and _names_enough(self.subject, set(tokens(sentence)))
@@ -230,7 +230,7 @@ class Asked:
             return not any(term in words for term in qualifiers or [head])
         if self.subject_named and not any(term in words for term in self.subject):
             return True
-        if not qualifiers and self.kind == "count" and head not in _ANYONE:
+        if (not qualifiers or set(qualifiers) <= _INCREMENT) and self.kind == "count" and head not in _ANYONE:
             # One word counted ("how many participants", "how many metrics"): a sentence whose figures
             # count only other things ("4 sequential steps") does not count it. Words for the same
             # things count them ("29 articles" are studies); anyone is people ("50 council CEOs").
@@ -425,11 +425,11 @@ def _worked_out(question: str) -> tuple[str, ...]:
 # "When will the redesigned plan return templates be issued?": the thing dated, whose last word a
 # sentence giving its date names ("the templates"); the spring of 2025 for the 10 Year Health Plan
 # dates something else.
-_DATED = re.compile(r"^\s*(?:and\s+|so\s+)?when\s+(?:(?:exactly|roughly|precisely)\s+)?(?:will|is|are|should|does|do)\s+"
+_DATED = re.compile(r"^\s*(?:and\s+|so\s+)?(?:when|(?:from|in|by)\s+(?:which|what)\s+(?:year|date|month))\s+(?:(?:exactly|roughly|precisely)\s+)?(?:will|is|are|should|does|do)\s+"
                     r"(?:the\s+|an?\s+|their\s+|its\s+)?(?P<what>(?:[\w'-]+\s+){0,5}?[\w'-]+?)\s+(?:be\s+|get\s+)?"
                     r"(?:published|publish(?:es|ing)?|launch(?:ed|es|ing)?|introduc(?:ed|ing)|releas(?:ed|ing)|issu(?:ed|ing)|"
                     r"announc(?:ed|ing)|come into|take effect|expire|kick in|go live|come in|coming|come out|be out|"
-                    r"be available|start|starts|begin|begins|roll out)\b", re.I)
+                    r"be available|start|starts|begin|begins|roll out|given|assigned|allocated|segmented|required)\b", re.I)
 
 
 def _dated(question: str) -> tuple[str, ...]:
@@ -454,7 +454,7 @@ def _changed(question: str) -> tuple[str, ...]:
 # figure, or only place it, are not the thing.
 _WHAT_MEASURE = re.compile(r"^\s*what(?:'s|\s+(?:is|are|was|were|will\s+be|would\s+be|should\s+be))\s+"
                            r"(?:the\s+|an?\s+|their\s+|its\s+)?(?P<what>.*)|"
-                           r"^\s*what\s+(?:did|does|do|will|would)\s+.{3,80}?\s+(?P<verb>cost|spend|save|earn)\b", re.I)
+                           r"^\s*(?:what|how much)\s+(?:did|does|do|will|would)\s+.{3,80}?\s+(?P<verb>cost|spend|save|earn)\b", re.I)
 _FIGURE_WORDS = frozenset(stem(w) for w in """figure number amount sum level percentage proportion share total value
 maximum minimum max min exact precise typical average expected agreed set current overall actual planned annual
 yearly monthly weekly target limit cap threshold ceiling per cent rate""".split())
@@ -470,6 +470,37 @@ def _measured(question: str, names: tuple[tuple[str, ...], ...]) -> tuple[str, .
     named = {term for name in names for term in name}
     return tuple(t for t in _leading_terms(match.group("what"), stop_at_ed=False)
                  if t not in _FIGURE_WORDS and t not in named and t not in _INCREMENT and not t.isdigit())
+
+
+# A query typed as keywords ("MHIS growth percentage 2025/26", "NOF technical annex publication
+# date"): no question word, no question mark.
+_QUESTION_START = re.compile(r"^\W*(?:what|how|who|whom|whose|when|which|where|why|is|are|was|were|do|does|did|can|could|"
+                             r"will|would|should|shall|must|may|has|have|had|tell|give|list|explain|describe|please)\b", re.I)
+
+
+# "Of the 7% with complex needs, what percentage are children?": the share is of the cohort, and the
+# sentence that gives it names who it is of: children, however general a group that is.
+_SHARE_ARE = re.compile(r"(?<!\bby )\bwhat\s+(?:percentage|proportion|share)\s+(?:of\s+(?:them|these|those)\s+)?"
+                        r"(?:are|is|were|will be)\s+(.*)", re.I)
+
+
+def _share_who(question: str) -> tuple[str, ...]:
+    """The stems of who "what percentage are X" asks the share of ("children"); () for other asks."""
+    match = _SHARE_ARE.search(question)
+    return _leading_terms(match.group(1), stop_at_ed=False) if match else ()
+
+
+_QUESTION_WORD = re.compile(r"\b(?:what|how|which|when|who|where|why)\b", re.I)
+
+
+def _keyword_subject(question: str, asks_at: int) -> tuple[str, ...]:
+    """In a keyword query, the stems of what the figure is of: the words before the word that asks
+    for it (at ``asks_at``: "MHIS growth" of "MHIS growth percentage"), at most the last four; () for
+    a question put as a question, whose subject its own words say (or do not)."""
+    if "?" in question or _QUESTION_START.search(question) or _QUESTION_WORD.search(question):
+        return ()
+    terms = [t for t in tokens(question[:asks_at]) if t not in _FIGURE_WORDS and not t.isdigit()]
+    return tuple(terms[-4:])
 
 
 def _leading_terms(text: str, stop_at_ed: bool) -> tuple[str, ...]:
@@ -538,7 +569,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                                               r"conditions)\b", re.I))),
     # "Which tool did the review use?", "through which system can staff see it?": a tool or system by
     # its name ("the Mixed Methods Appraisal Tool (MMAT)"), not "validated tools".
-    (re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,4}(?:tools?|software|platforms?|apps?|products?|system|compan(?:y|ies)|firms?|suppliers?|vendors?|contractors?)(?![\w-])", re.I),
+    (re.compile(r"\b(?:which|what)\s+(?:(?!of\b)[\w-]+\s+){0,4}(?:tools?|software|platforms?|apps?|products?|system|compan(?:y|ies)|firms?|suppliers?|vendors?|contractors?)(?![\w-])", re.I),
      Asked("named", "a name", re.compile(r"(?!)"))),  # stated by the sentence's names (Asked.stated_in)
     # "What are the two new GP contracts called?": particular names, not "2 new contracts".
     (re.compile(r"\bwhat\s+(?:is|are|was|were|will)\b.{0,80}\bcalled\b|\bwhat\s+(?:is|are)\s+the\s+names?\s+of\b", re.I),
@@ -587,6 +618,12 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
      Asked("amount", "an amount", _MONEY)),
     (re.compile(r"\bhow (?:often|frequently)\b|\bwhat frequency\b|\bhow many times\b", re.I),
      Asked("frequency", "a frequency", _FREQUENCY)),
+    # "Will the centres be open on Sundays?": a sentence that speaks of such days or times; "6 days a
+    # week" does not say which.
+    (re.compile(r"\bopen\s+(?:on|at|over|during|in the)\s+(?:sundays?|saturdays?|weekends?|bank holidays?|evenings?|nights?|christmas)\b|"
+                r"\bopen\s+(?:overnight|24/7|round the clock|out of hours)\b", re.I),
+     Asked("opening", "when they open", re.compile(r"\b(?:sundays?|saturdays?|weekends?|bank holidays?|evenings?|nights?|overnight|"
+                                                   r"christmas|7 days|seven days|every day|24/7|round the clock|out of hours)\b", re.I))),
     # Opening hours are stated by hours or times of day ("12 hours a day", "8am to 8pm").
     (re.compile(r"\bopening (?:hours|times)\b|\bwhat hours\b|\bhours of (?:opening|operation|service)\b", re.I),
      Asked("hours", "opening hours", _HOURS)),
@@ -634,7 +671,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(rf"\b(?:exact|precise|specific)\s+(?:(?:{_MONTHS})\s+)?(?:date|deadline|day)\b", re.I), Asked("date", "a date", _DAY)),
     # A date: "by when", "deadline", "what date". A bare "when" asks as often for circumstances
     # ("When can safety needles be prescribed?") as for a date, so it asks for no kind ...
-    (re.compile(r"^(?:and\s+|so\s+)?by\s+when\b|\bdeadline\b|"
+    (re.compile(r"^(?:and\s+|so\s+)?by\s+when\b|\bdeadline\b|\b(?:publication|release|launch|go-live|start)\s+date\b|"
                 r"\b(?:what|which|by what|on what|in what)\s+(?:date|year|month|day)\b", re.I),
      Asked("date", "a date", _DATE)),
     # ... but "when will the annex be published?", "when does the failure regime kick in?" do.
@@ -644,7 +681,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"start|starts|begin|begins|roll out)\b", re.I),
      Asked("date", "a date", _DATE)),
     # A maximum or a target is a figure: "assign a care coordinator to every person" states none.
-    (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bwhat (?:is the )?(?:\w+\s+)?target\b(?!s)|"
+    (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bwhat(?:'s|\s+is)?\s+(?:the\s+)?(?:(?!of\b)[\w-]+\s+){0,4}?target\b(?!s)|"
                 r"\bis there (?:a|an|any) (?:[\w-]+\s+){0,2}(?:target|limit|cap|threshold|ceiling)\b", re.I),
      Asked("quantity", "a figure", _COUNT)),
     # "What caseload is a care coordinator expected to carry?": a number of people.
@@ -879,7 +916,8 @@ def asked_for(question: str) -> Asked | None:
     if role:
         return replace(role, names=names, figures=figures, negated=negated, labels=labels)
     for pattern, asked in _KINDS:
-        if pattern.search(question):
+        asking = pattern.search(question)
+        if asking:
             placed = replace(asked, names=names, figures=figures, negated=negated, labels=labels,
                              per_head=bool(_PER_HEAD.search(question)), per_unit=_per_unit(question),
                              compared_with=_compared_with(question),
@@ -894,6 +932,10 @@ def asked_for(question: str) -> Asked | None:
                 changed = _measured(question, names)
             elif placed.kind == "date" and not counted:
                 changed = _dated(question)
+            elif placed.kind == "share" and not (counted or changed):
+                changed = _share_who(question)
+            if not (counted or changed) and placed.kind in ("quantity", "share", "amount", "count", "date"):
+                changed = _keyword_subject(question, asking.start())
             return replace(placed, subject=counted or changed, subject_named=bool(changed) and not counted)
     whether = _asked_whether(question)
     return replace(whether, names=names, figures=figures, negated=negated, labels=labels) if whether else None
@@ -904,7 +946,7 @@ def asked_for(question: str) -> Asked | None:
 _STAFF_TOPICS = re.compile(
     r"\b(?:passwords?|log ?in|locked out|payslips?|salary|salaries|wages?|pay (?:band|scale|rise|award)s?|"
     r"band \d\b|annual leave|holidays? (?:allowance|entitlement)|carry over|parking|car park|"
-    r"income tax|tax code|personal allowance|mileage|expenses? claims?|claim (?:\w+ )?expenses|sick pay|"
+    r"income tax|tax code|personal allowance|business rates|mileage|expenses? claims?|claim (?:\w+ )?expenses|sick pay|"
     r"overtime|maternity pay|pension contributions?|(?:nhs )?pension scheme|contribution rates?|laptop|printer|wi-?fi|it helpdesk|"
     r"report(?:ing)? (?:my |a )?(?:sickness|sick|absence)|call(?:ing)? in sick|sick note|fit note|shift swaps?|swap(?:ping)? (?:a )?shifts?|"
     r"(?:statutory and )?mandatory training|statutory training|information governance training|e-?learning modules?|"

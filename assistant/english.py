@@ -122,6 +122,12 @@ def entities(text: str) -> list[str]:
 _AFTER_SENTENCE_END = re.compile(r"[.?!]\s*[\"'“‘(]?\s*$")
 
 
+# A medicine's generic name, by the stems international names end in ("apixaban", "ramipril",
+# "atorvastatin", "semaglutide"): as specific as a capitalised name, however short.
+_DRUG_NAME = re.compile(r"^[a-z]{3,}(?:aban|gatran|parin|pril|sartan|olol|dipine|statin|mab|tinib|zepam|prazole|cillin|mycin|"
+                        r"floxacin|gliflozin|glutide|gliptin|formin|dronate|triptan|oxetine|setron|azole|vastatin)$")
+
+
 def specific_words(text: str) -> list[tuple[str, str]]:
     """(word, stem) for the words of a question that name something specific: capitalised after
     the first word ("Ramadan", "IVF") or long ("finerenone", "vaccinations"). Everyday words
@@ -137,7 +143,8 @@ def specific_words(text: str) -> list[tuple[str, str]]:
         # Long stems are specific ("ibuprofen"); long inflections of short ones are not ("stretched").
         # A capital after a sentence's end is the sentence's, not a name's ("... a cohort. Roughly what share").
         sentence_start = not text[:match.start()].strip() or bool(_AFTER_SENTENCE_END.search(text[:match.start()]))
-        if (word[0].isupper() and not sentence_start) or len(word) >= 10 or len(stemmed) >= 9:
+        if (word[0].isupper() and not sentence_start) or len(word) >= 10 or len(stemmed) >= 9 \
+                or _DRUG_NAME.search(lowered):
             found.append((word, stemmed))
     return found
 

@@ -34,6 +34,7 @@ def test_a_question_for_something_specific_names_its_kind(question, kind):
     "When can safety pen needles be prescribed on FP10?",  # circumstances, not a date
     "What approach should systems take when delivering intermediate care?",
     "What impacts should systems, as a minimum, seek to achieve?",
+    "What level of Federated Data Platform adoption is NHS England supporting?",  # a level, not a platform's name
 ])
 def test_an_open_question_asks_for_no_kind(question):
     assert asked_for(question) is None
@@ -100,6 +101,7 @@ def test_a_frequency_states_how_often():
     ("How do I set up an out-of-office automatic reply in NHSmail?", "out-of-office"),
     ("What are the staff canteen's opening hours?", "staff canteen"),
     ("How many days of carer's leave can I take to care for my elderly parent?", "carer's leave"),
+    ("How do we challenge our business rates valuation for the surgery building?", "business rates"),
 ])
 def test_staff_matters_are_recognised(question, topic):
     assert staff_topic(question) == topic
@@ -474,6 +476,37 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("What is the current average organisational delivery score across all NHS trusts?", "quantity",
      "Organisations in the lowest quartile of delivery scores will be scored 1.",
      "Across all trusts the organisational delivery score currently averages 2.4."),
+    # "how many additional GPs": "2 new contracts" counts contracts, not GPs
+    ("How many additional GPs does the 10 Year Health Plan commit to training?", "count",
+     "We will introduce 2 new contracts to allow GPs to work over larger geographies.",
+     "We will train 2,000 additional GPs."),
+    # a target for another year than the question's is none
+    ("Trust board paper prep: what is the national 18-week RTT target for March 2027?", "quantity",
+     "Improve the percentage of patients waiting no longer than 18 weeks for treatment to 65% by March 2026.",
+     "Improve the percentage of patients waiting no longer than 18 weeks for treatment to 70% by March 2027."),
+    # a keyword query's figure is of the words before the word that asks for it
+    ("MHIS growth percentage 2025/26", "quantity",
+     "Improve the percentage of patients waiting no longer than 18 weeks to 65% in 2025/26.",
+     "MHIS growth in 2025/26 is 4.5%."),
+    # a publication date typed as keywords
+    ("NOF delivery metrics technical annex publication date", "date",
+     "The delivery metrics technical annex (due to be published shortly) gives the specifications.",
+     "The delivery metrics technical annex will be published in June 2025."),
+    # open on Sundays: a sentence that says which days, not how many
+    ("Will the new neighbourhood health centres be open on Sundays?", "opening",
+     "Neighbourhood health centres will be open at least 12 hours a day and 6 days a week.",
+     "Neighbourhood health centres will also open on Sundays."),
+    # what a scheme cost to run: its cost, not its return
+    ("How much did the York integrated neighbourhood scheme cost to run?", "amount",
+     "In York, a social return of £4 for every £1 invested was calculated.",
+     "The York scheme cost £1.2 million to run."),
+    # from which year ICBs are segmented: a year said of ICBs
+    ("From which year will ICBs be given a segment under the NHS Oversight Framework?", "date",
+     "NHS providers will be segmented from April 2025.", "ICBs will be given a segment from April 2026."),
+    # what percentage are children: a share said of children, however general a group
+    ("Of the roughly 7% of people with complex needs, what percentage are children and young people?", "share",
+     "This cohort has been estimated at around 7% of the population and 46% of hospital costs.",
+     "Of the 7% in the cohort, around 20% are children and young people."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -490,7 +523,9 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "one-word-counted", "studies-are-articles", "anyone-is-people",
         "name-said-of-what-is-asked", "which-x-ask-ends", "how-much-of-a-whole",
         "exact-deadline", "saved-so-far", "dated-thing-named", "which-icb-names-an-icb", "capital-raised",
-        "current-average-not-an-example", "which-named-tool", "set-percentage-cut-of-what", "current-not-future"])
+        "current-average-not-an-example", "which-named-tool", "set-percentage-cut-of-what", "current-not-future",
+        "additional-things-counted", "target-for-another-year", "keyword-query-subject",
+        "keyword-publication-date", "open-on-sundays", "cost-to-run", "from-which-year", "what-percentage-are"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind

@@ -106,3 +106,13 @@ def test_a_single_capitalised_word_that_starts_a_sentence_is_no_entity():
 
     assert entities("The guidelines mention a cohort. Roughly what share is that?") == []
     assert entities("What did Sir Merrick Cockell say? Roughly what share?") == ["Sir Merrick Cockell"]
+
+
+def test_a_medicines_generic_name_is_specific_however_short():
+    """"What's the recommended apixaban dose ...?" was answered from a dapagliflozin document: a
+    generic name is as specific as a capitalised one, so a library that never names it is said not to."""
+    from assistant.english import specific_words
+
+    words = [word for word, _ in specific_words("What's the recommended apixaban dose, and is ramipril safe?")]
+    assert "apixaban" in words and "ramipril" in words
+    assert not [word for word, _ in specific_words("what dose and what control of capital?")]
