@@ -133,7 +133,7 @@ class Asked:
             if _EXAMPLE.search(sentence) or (_FUTURE.search(sentence) and not _CURRENT.search(sentence)):
                 return False
             sentence = _AIMED_FIGURE.sub(" ", sentence)
-        if self.kind in ("role", "list", "method", "ranking", "comparison", "recourse", "contact", "opening"):  # the sentence must speak of it
+        if self.kind in ("role", "list", "method", "ranking", "comparison", "recourse", "contact", "opening", "reason"):  # the sentence must speak of it
             return bool(self.stated.search(sentence))
         if self.kind == "whether":  # what is required, or said to exist, is in the sentence: its verb and enough of its object
             return bool(self.stated.search(sentence)) and _names_enough(self.subject, set(tokens(sentence)))
@@ -698,6 +698,14 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"\b(?:is there|are there|what(?:'s|\s+is|\s+are)|which)\s+(?:[\w-]+\s+){0,3}?(?:e-?mail(?: address)?|contact details|"
                 r"(?:tele)?phone number|web ?(?:site|page|address)|mailbox|url)\b", re.I),
      Asked("contact", "a contact", re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://|\bwww\.|\b0\d{3,4}\s?\d{3}\s?\d{3,4}\b"))),
+    # "Why does the NHS have 19% more staff?": a sentence that gives a reason ("As the rates cannot be
+    # combined ...", "to ensure", "because"), not one that only states the fact again.
+    (re.compile(r"^\W*(?:(?:so|and|but)\s+)?why\b|\bwhat (?:is|was|are|were) the reasons?\b|\bfor what reasons?\b|"
+                r"\bwhat (?:caused|causes|explains|explained|drove|drives)\b", re.I),
+     Asked("reason", "a reason", re.compile(r"\b(?:because|due to|owing to|as a result|result(?:s|ed)? (?:of|from)|so that|"
+                                          r"in order to|to ensure|to allow|to enable|to avoid|to make sure|since|given that|"
+                                          r"reasons?|why|driven by|caused by|reflect\w*|explain\w*|lead(?:s|ing)? to|led to)\b|"
+                                          r"(?:^|[.;:,]\s*)as\b(?! well\b)", re.I))),
     # "Can a trust appeal its segment?", "will patients be able to opt out?": a sentence that speaks of
     # an appeal or an opt-out, not one that only describes how segments are given.
     (re.compile(r"^\s*(?:can|could|may|will|would|do|does|is|are)\b.{0,80}?\b(?:appeal\w*|opt(?:[- ]?out| out)|challenge|"

@@ -507,6 +507,10 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("Of the roughly 7% of people with complex needs, what percentage are children and young people?", "share",
      "This cohort has been estimated at around 7% of the population and 46% of hospital costs.",
      "Of the 7% in the cohort, around 20% are children and young people."),
+    # why: a sentence that gives a reason, not one that states the fact again
+    ("Why does the NHS have 19% more staff than before the pandemic?", "reason",
+     "Across the NHS we are seeing around 14% more patient contacts than pre-pandemic, but we also have 19% more staff.",
+     "Staff numbers grew because of the pandemic recovery programme."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -525,7 +529,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "exact-deadline", "saved-so-far", "dated-thing-named", "which-icb-names-an-icb", "capital-raised",
         "current-average-not-an-example", "which-named-tool", "set-percentage-cut-of-what", "current-not-future",
         "additional-things-counted", "target-for-another-year", "keyword-query-subject",
-        "keyword-publication-date", "open-on-sundays", "cost-to-run", "from-which-year", "what-percentage-are"])
+        "keyword-publication-date", "open-on-sundays", "cost-to-run", "from-which-year", "what-percentage-are", "why-a-reason"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
