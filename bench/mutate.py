@@ -615,6 +615,11 @@ MUTANTS = [
            "'from which year will ICBs be given a segment' is dated only by a sentence naming ICBs",
            [("assistant/asked.py", r'(?:when|(?:from|in|by)\s+(?:which|what)\s+(?:year|date|month))\s+', r'(?:when)\s+')],
            ["tests/test_asked.py"]),
+    Mutant("why-any-sentence",
+           "'why does the NHS have 19% more staff' is answered only by a sentence that gives a reason",
+           [("assistant/asked.py", '"contact", "opening", "reason"):', '"contact", "opening"):'),
+            ("assistant/asked.py", '     Asked("reason", "a reason", re.compile(r"\\b(?:because', '     Asked("reason", "a reason", re.compile(r"\\d|\\b(?:because')],
+           ["tests/test_asked.py"]),
 ]
 
 
