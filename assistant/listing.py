@@ -23,10 +23,13 @@ _COUNT = r"(?:\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")"
 # qualifiers, and a plural noun.
 _ANNOUNCED = re.compile(rf"\b({_COUNT})\s+((?:[\w-]+\s+){{0,3}}?[a-z][\w-]*s)\b", re.I)
 # Questions that ask for the items themselves, not for one fact about them.
-_ASKS_FOR_LIST = re.compile(r"^\s*(?:and\s+)?(?:what|which)\s+(?:are|were)\b|\b(?:list|name)\s+(?:the|all|each)\b|"
+# The asking sentence may follow one of context: "... the 'six components'. What are they?"
+_ASKS_FOR_LIST = re.compile(r"(?:^|[.?!:]\s+|\s[-–]\s)\s*(?:and\s+)?(?:what|which)\s+(?:are|were)\b|\b(?:list|name)\s+(?:the|all|each)\b|"
                             rf"\bwhat\s+{_COUNT}\b", re.I)
 # A numbered or lettered item that names one thing: "A. Population health management",
 # "1. Outcome-focused". A sentence ("1. each metric is scored on a scale ...") is no item name.
+# "components A to F" asks for six lettered items, in a question or typed as keywords.
+_LETTER_RANGE = re.compile(r"\b([A-H])\s*(?:to|-|–)\s*([A-H])\b")
 _ITEM = re.compile(r"^[ \t]*(?:•[ \t]*)?(?P<mark>\d{1,2}|[A-Z])[.)][ \t]+(?P<name>[^\n]{2,90}?)[ \t]*$", re.M)
 _MAX_ITEM_WORDS = 12
 # How far past the announcing sentence the items may lie: an appendix of six components with a
@@ -60,10 +63,12 @@ def listed_thing(question: str) -> str | None:
 def announced_count(question: str, sentence: str) -> int | None:
     """How many items the sentence announces, when they are what the question asks for: the
     question names the same things ("principles") or the same number ("six" / "6")."""
-    if not _ASKS_FOR_LIST.search(question):
+    lettered = [ord(m.group(2)) - ord(m.group(1)) + 1 for m in _LETTER_RANGE.finditer(question)
+                if m.group(2) > m.group(1)]
+    if not (_ASKS_FOR_LIST.search(question) or lettered):
         return None
     asked_terms = set(tokens(question))
-    asked_counts = {_number(m.group(0)) for m in re.finditer(_COUNT, question, re.I)} - {None}
+    asked_counts = ({_number(m.group(0)) for m in re.finditer(_COUNT, question, re.I)} | set(lettered)) - {None}
     for match in _ANNOUNCED.finditer(sentence):
         count = _number(match.group(1))
         if count is None or count < 2:

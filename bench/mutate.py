@@ -620,6 +620,14 @@ MUTANTS = [
            [("assistant/asked.py", '"contact", "opening", "reason"):', '"contact", "opening"):'),
             ("assistant/asked.py", '     Asked("reason", "a reason", re.compile(r"\\b(?:because', '     Asked("reason", "a reason", re.compile(r"\\d|\\b(?:because')],
            ["tests/test_asked.py"]),
+    Mutant("list-ask-after-context-missed",
+           "'... the six components. What are they?' asks for the list, after a sentence of context",
+           [("assistant/listing.py", r'_ASKS_FOR_LIST = re.compile(r"(?:^|[.?!:]\s+|\s[-–]\s)\s*', r'_ASKS_FOR_LIST = re.compile(r"^\s*')],
+           ["tests/test_listing.py"]),
+    Mutant("lettered-range-ignored",
+           "'core components A to F' typed as keywords asks for six lettered items",
+           [("assistant/listing.py", "    if not (_ASKS_FOR_LIST.search(question) or lettered):", "    if not _ASKS_FOR_LIST.search(question):")],
+           ["tests/test_listing.py"]),
 ]
 
 

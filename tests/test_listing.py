@@ -31,6 +31,16 @@ def test_a_sentence_announcing_as_many_items_as_the_question_asks_about_counts()
     assert announced_count("What are the core components of neighbourhood health?", LEAD_IN) == 6
 
 
+def test_a_list_asked_for_after_a_sentence_of_context_counts():
+    question = "I keep hearing about the 'six components' of neighbourhood health. What are they?"
+    assert announced_count(question, LEAD_IN) == 6
+
+
+def test_a_lettered_range_typed_as_keywords_asks_for_that_many_items():
+    assert announced_count("neighbourhood health guidelines core components A to F", LEAD_IN) == 6
+    assert announced_count("neighbourhood health guidelines core components A to D", LEAD_IN) is None
+
+
 def test_a_question_for_one_fact_or_another_number_is_no_list_question():
     assert announced_count("Who developed the core components?", LEAD_IN) is None
     assert announced_count("What are the five core components?", LEAD_IN) is None
