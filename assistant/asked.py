@@ -13,6 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from .abbreviations import long_forms_only
 from .english import STOPWORDS, entities, sentence_spans, stem, tokens
 
 # Number words and their values; in a pattern, also the words that count without a value.
@@ -432,12 +433,17 @@ _DATED = re.compile(r"^\s*(?:and\s+|so\s+)?(?:when|(?:from|in|by)\s+(?:which|wha
                     r"be available|start|starts|begin|begins|roll out|given|assigned|allocated|segmented|required)\b", re.I)
 
 
+_DUE = frozenset(stem(w) for w in "due expected going set likely scheduled planned meant supposed about".split())
+
+
 def _dated(question: str) -> tuple[str, ...]:
     """The stem of the thing "when will X be published" dates: X's last word ("templat"); () for none."""
     match = _DATED.search(question)
     if not match:
         return ()
     words = [t for t in tokens(match.group("what")) if not t.isdigit()]
+    while words and words[-1] in _DUE:  # "the review due to be published": the review
+        words.pop()
     return tuple(words[-1:])
 
 
@@ -551,6 +557,8 @@ def _share_of(question: str) -> tuple[str, ...] | None:
 _LABEL = (r"\b(?:segment|step|table|figure|fig|case study|section|chapter|appendix|phase|stage|box|"
           r"annex|question|recommendation|type|tier|wave|cohort)s?\.?\s+\d+(?:\s*(?:,|and|or|to|-|–)\s*\d+)*\b")
 _NOT_A_FIGURE = re.compile(r"\b(?:19|20)\d\d(?:\s*(?:/|-|–|to)\s*(?:19|20)?\d\d)?\b(?!\s?%)|"
+                           r"\bsegments?\s+of\s+\d(?:\s*(?:,|and|or|to|-|–)\s*\d)*\b|"  # "a segment of 1 or 2"
+                           r"\b(?:downrated|downgraded|upgraded|moved|placed|allocated|capped)\s+(?:to|in|at)\s+(?:segment\s+)?\d\b|"
                            r"\b\d+[- ]year (?:health )?plan\b|\bannex \w\b|" + _LABEL, re.I)
 # A number with decimals is a measure ("a raw score of 1.53"), unless it is of millions ("1.2 million").
 _DECIMAL = re.compile(r"(?<![\w.,])\d+\.\d+(?!\s*(?:million|billion|thousand|bn|m|k)\b)(?![\d.])", re.I)
@@ -593,8 +601,11 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"\b(?:what|which)\s+(?:(?:is|are|was|were)\s+the\s+)?(?:\w+\s+){0,2}(?:share|proportion|percentage)\b|"
                 r"\bby what (?:share|proportion|percentage)\b", re.I),
      Asked("share", "a figure", _SHARE)),
-    (re.compile(r"\bby how much\b|\b(?:share|proportion|percentage|per cent)\b", re.I),
-     Asked("quantity", "a figure", _QUANTITY)),
+    (re.compile(r"\bby how much\b", re.I), Asked("quantity", "a figure", _QUANTITY)),
+    # "MHIS growth percentage ICBs must hit": a percentage, not the footnote "12" after the MHIS.
+    # "... deliver their share of" is a part of a total, not a percentage.
+    (re.compile(r"(?<!their )(?<!our )(?<!its )(?<!your )(?<!fair )\b(?:share|proportion|percentage|per cent)\b", re.I),
+     Asked("quantity", "a figure", _SHARE)),
     # "What agency spend reduction are we expected to hit?", "what productivity improvement": a change
     # is asked for by its size, and "reduce agency expenditure as far as possible" gives none.
     (re.compile(r"\bwhat(?:'s|\s+is|\s+are|\s+was)?\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?"
@@ -675,13 +686,13 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"\b(?:what|which|by what|on what|in what)\s+(?:date|year|month|day)\b", re.I),
      Asked("date", "a date", _DATE)),
     # ... but "when will the annex be published?", "when does the failure regime kick in?" do.
-    (re.compile(r"^\s*when (?:(?:exactly|roughly|precisely) )?(?:will|is|are|should|does|do)\b.{0,100}\b(?:published|publish(?:es|ing)?|launch(?:ed|es|ing)?|"
+    (re.compile(r"(?:^\s*|\b(?:know|ask|asking|wondering|tell me|find out|idea|sure)\s+)when (?:(?:exactly|roughly|precisely) )?(?:[\w'-]+\s+){0,3}?(?:will|is|are|should|does|do)\b.{0,100}\b(?:published|publish(?:es|ing)?|launch(?:ed|es|ing)?|"
                 r"introduc(?:ed|ing)|releas(?:ed|ing)|issu(?:ed|ing)|announc(?:ed|ing)|come into (?:force|effect)|take effect|"
                 r"expire|kick in|go live|come in|coming (?:out|in)|come out|be out|be available|"
                 r"start|starts|begin|begins|roll out)\b", re.I),
      Asked("date", "a date", _DATE)),
     # A maximum or a target is a figure: "assign a care coordinator to every person" states none.
-    (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bwhat(?:'s|\s+is)?\s+(?:the\s+)?(?:(?!of\b)[\w-]+\s+){0,4}?target\b(?!s)|"
+    (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bwhat(?:'s|\s+is)?\s+(?:the\s+)?(?:(?!of\b)[\w&/-]+\s+){0,4}?target\b(?!s)|"
                 r"\bis there (?:a|an|any) (?:[\w-]+\s+){0,2}(?:target|limit|cap|threshold|ceiling)\b", re.I),
      Asked("quantity", "a figure", _COUNT)),
     # "What caseload is a care coordinator expected to carry?": a number of people.
@@ -703,9 +714,11 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"^\W*(?:(?:so|and|but)\s+)?why\b|\bwhat (?:is|was|are|were) the reasons?\b|\bfor what reasons?\b|"
                 r"\bwhat (?:caused|causes|explains|explained|drove|drives)\b", re.I),
      Asked("reason", "a reason", re.compile(r"\b(?:because|due to|owing to|as a result|result(?:s|ed)? (?:of|from)|so that|"
-                                          r"in order to|to ensure|to allow|to enable|to avoid|to make sure|since|given that|"
+                                          r"in order to|to ensure|to allow|to enable|to avoid|to make sure|given that|"
                                           r"reasons?|why|driven by|caused by|reflect\w*|explain\w*|lead(?:s|ing)? to|led to)\b|"
-                                          r"(?:^|[.;:,]\s*)as\b(?! well\b)", re.I))),
+                                          rf"\bsince\s+(?!\d|the\b|then\b|(?:{_MONTHS})\b)|"  # "since 2021/22" says when
+                                          r"(?:^|[.;:,]\s*)as\s+(?!part\b|a minimum\b|well\b|set out\b|soon\b|shown\b|described\b|"
+                                          r"above\b|below\b|such\b|follows\b|outlined\b|noted\b|of\b|at\b|from\b|with\b|in\b)", re.I))),
     # "Can a trust appeal its segment?", "will patients be able to opt out?": a sentence that speaks of
     # an appeal or an opt-out, not one that only describes how segments are given.
     (re.compile(r"^\s*(?:can|could|may|will|would|do|does|is|are)\b.{0,80}?\b(?:appeal\w*|opt(?:[- ]?out| out)|challenge|"
@@ -910,16 +923,23 @@ def _asked_for_role(question: str) -> Asked | None:
     return Asked("role", "a name", re.compile(rf"\b(?:{_ROLE_FORMS[role]})\b", re.I))
 
 
+# Typed in a hurry: "whats the target", "MHIS growth % ICBs must hit".
+_WHATS = re.compile(r"\bwhats\b", re.I)
+_PERCENT_WORD = re.compile(r"(?<![\d.])\s*%")
+
+
 @lru_cache(maxsize=512)
 def asked_for(question: str) -> Asked | None:
     """The specific kind of thing the question asks for, or None for an open question. Cached: the
     assistant, its refusal check and the extractive answerer each ask it of the same question, and
     an ``Asked`` is frozen."""
+    question = _PERCENT_WORD.sub(" percentage ", _WHATS.sub("what's", question))
     negated = tuple(match.group(1) for match in _NON.finditer(question))  # a scene's too, as stated_in read it
     question = _SCENE.sub("", question)
     # The names that place the ask are the asking sentence's: "Our PCN might host a hub so I'm reading
     # up." sets a scene, and a sentence need not name the PCN to answer what follows.
-    names, figures, labels = _particular_names(_asking(question)), _figures(question), _labels(question)
+    # An abbreviation the question spells out ("CDCs (community diagnostic centre)") is named by its long form.
+    names, figures, labels = _particular_names(_asking(long_forms_only(question))), _figures(question), _labels(question)
     role = _asked_for_role(question)
     if role:
         return replace(role, names=names, figures=figures, negated=negated, labels=labels)
@@ -954,7 +974,7 @@ def asked_for(question: str) -> Asked | None:
 _STAFF_TOPICS = re.compile(
     r"\b(?:passwords?|log ?in|locked out|payslips?|salary|salaries|wages?|pay (?:band|scale|rise|award)s?|"
     r"band \d\b|annual leave|holidays? (?:allowance|entitlement)|carry over|parking|car park|"
-    r"income tax|tax code|personal allowance|business rates|mileage|expenses? claims?|claim (?:\w+ )?expenses|sick pay|"
+    r"income tax|tax code|personal allowance|business rates|remuneration|mileage|expenses? claims?|claim (?:\w+ )?expenses|sick pay|"
     r"overtime|maternity pay|pension contributions?|(?:nhs )?pension scheme|contribution rates?|laptop|printer|wi-?fi|it helpdesk|"
     r"report(?:ing)? (?:my |a )?(?:sickness|sick|absence)|call(?:ing)? in sick|sick note|fit note|shift swaps?|swap(?:ping)? (?:a )?shifts?|"
     r"(?:statutory and )?mandatory training|statutory training|information governance training|e-?learning modules?|"

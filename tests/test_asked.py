@@ -22,6 +22,7 @@ from assistant.asked import asked_for, labels_not_found, mentions, personal, sta
     ("When does the new failure regime for underperforming areas kick in?", "date"),
     ("When is DHSC publishing its guidance on neighbourhood health plans?", "date"),
     ("When exactly is the technical annex coming out?", "date"),
+    ("Urgent dental care - how many extra appointments are ICBs supposed to deliver their share of?", "count"),
     ("What funding will places in the national implementation programme get?", "amount"),
     ("Will GP practices get an extra payment for joining neighbourhood teams?", "whether"),
 ])
@@ -102,6 +103,7 @@ def test_a_frequency_states_how_often():
     ("What are the staff canteen's opening hours?", "staff canteen"),
     ("How many days of carer's leave can I take to care for my elderly parent?", "carer's leave"),
     ("How do we challenge our business rates valuation for the surgery building?", "business rates"),
+    ("What is the annual remuneration for a non-executive director?", "remuneration"),
 ])
 def test_staff_matters_are_recognised(question, topic):
     assert staff_topic(question) == topic
@@ -511,6 +513,33 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("Why does the NHS have 19% more staff than before the pandemic?", "reason",
      "Across the NHS we are seeing around 14% more patient contacts than pre-pandemic, but we also have 19% more staff.",
      "Staff numbers grew because of the pandemic recovery programme."),
+    # an abbreviation the question spells out is named by its long form
+    ("how many CDCs (community diagnostic centre) open by Mar 2025?", "count",
+     "170 hospitals will be open by March 2025 in each ICB.",
+     "170 community diagnostic centres will be open by March 2025, with more than one in each ICB."),
+    # a reason: "as part of" and "since 2021/22" give none
+    ("Why did NHS England pick April 2022 as the baseline for cutting spend on support functions?", "reason",
+     "As part of reducing variation, productivity has increased since 2021/22.",
+     "April 2022 was chosen as the baseline since it precedes the growth in support functions."),
+    # "whats", "%": typed in a hurry, asked as "what's", "percentage"
+    ("MHIS growth % ICBs must hit in 2025/26?", "quantity",
+     "ICBs must meet the Mental Health Investment Standard (MHIS) and work with providers to: 12",
+     "ICBs must deliver MHIS growth of 4.5% in 2025/26."),
+    ("whats the 4 hour A&E target for March 2027?", "quantity",
+     "A minimum of 78% of patients should be seen within 4 hours in March 2026.",
+     "A minimum of 82% of patients should be seen within 4 hours in March 2027."),
+    # "I want to know when DHSC will publish": a date, of what is published
+    ("As a HOSC member I want to know when DHSC will publish its guidance on neighbourhood health plans?", "date",
+     "DHSC will publish separate guidance to support their development.",
+     "DHSC will publish its guidance on neighbourhood health plans in June 2025."),
+    # "a segment of 1 or 2" and "downrated to 3" are labels, not counts
+    ("What is the minimum number of scored metrics a trust needs before it is given a segment?", "count",
+     "Any provider with a segment of 1 or 2 that is reporting a deficit will have its segment downrated to 3.",
+     "A trust needs data for at least 10 scored metrics before it is given a segment."),
+    # "due to be published": the thing dated is the review, not "due"
+    ("When is the workforce review due to be published?", "date",
+     "The plan will be published in June 2025.",
+     "The workforce review will be published in June 2025."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -529,7 +558,9 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "exact-deadline", "saved-so-far", "dated-thing-named", "which-icb-names-an-icb", "capital-raised",
         "current-average-not-an-example", "which-named-tool", "set-percentage-cut-of-what", "current-not-future",
         "additional-things-counted", "target-for-another-year", "keyword-query-subject",
-        "keyword-publication-date", "open-on-sundays", "cost-to-run", "from-which-year", "what-percentage-are", "why-a-reason"])
+        "keyword-publication-date", "open-on-sundays", "cost-to-run", "from-which-year", "what-percentage-are", "why-a-reason", "abbreviation-spelled-out-names-it",
+        "reason-not-as-part-of", "percent-sign", "whats", "want-to-know-when", "segment-of-is-a-label",
+        "due-to-be-published"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
