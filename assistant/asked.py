@@ -30,7 +30,9 @@ _MONEY = re.compile(r"£\s?\d|\$\s?\d|\d\s?(?:bn|billion|million|m|k)\b|\bpounds
 # ... but it is to "how much must spending on agency staff be cut".
 _MONEY_OR_SHARE = re.compile(_MONEY.pattern + r"|\d(?:\.\d+)?\s?%|\bper cent\b", re.I)
 _SHARE = re.compile(r"\d(?:\.\d+)?\s?%|\bper ?cent\b|\b(?:\d+|one|two|three|four|five) (?:in|out of) \d+\b|"
-                    r"\b(?:half|third|quarter|fifth|tenth|two-thirds|three-quarters|majority|minority)\b", re.I)
+                    r"\b(?:half|third|fifth|tenth|two-thirds|three-quarters|majority|minority)\b|"
+                    # "a quarter of patients"; "each quarter", "quarter 1 data", "the first quarter of 2025/26" are times
+                    r"\bquarter of\b(?!\s+(?:the\s+)?(?:year|financial year|19\d\d|20\d\d)\b)", re.I)
 _PERIOD = re.compile(r"\b(?:19|20)\d\d(?:\s*/\s*\d\d)?\b")
 _COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 # A date answers "when"; a bare period ("in 2025/26") does not say by when.
@@ -113,6 +115,9 @@ class Asked:
     # The question asks for a figure as it stands now ("what is the current rate"): a figure
     # aimed at ("to 65% by March 2026", "will fall to 150 days") is not one.
     current: bool = False
+    # The question asks for a target for a named year ("the 4 hour A&E target for March 2027"): a
+    # target is set for a date, so a figure in a sentence that names no year is no answer.
+    target_year: bool = False
 
     def stated_in(self, sentence: str, question: str) -> bool:
         """The sentence states one that the question did not already give ("segment 5" in the
@@ -184,6 +189,8 @@ class Asked:
             if unit == "year" and self.kind in ("date", "period"):
                 continue
             if unit in stated and not set(values).intersection(stated[unit]):
+                return True
+            if unit == "year" and self.target_year and unit not in stated:
                 return True
         return False
 
@@ -520,7 +527,11 @@ def _leading_terms(text: str, stop_at_ed: bool) -> tuple[str, ...]:
         # "learning and evidence sites": one thing named in two words joined by "and"
         if lowered == "and" and words and index + 1 < len(found) and found[index + 1].lower() not in STOPWORDS:
             continue
-        if lowered in STOPWORDS or lowered in _VERBS or (stop_at_ed and lowered.endswith("ed") and len(lowered) > 4):
+        participle = stop_at_ed and lowered.endswith("ed") and len(lowered) > 4
+        if participle and index == 0 and len(found) > 1 and found[1].lower() not in STOPWORDS | _VERBS \
+                and not found[1].lower().endswith("ed"):
+            continue  # "the number of scored metrics": "scored" describes what is counted
+        if lowered in STOPWORDS or lowered in _VERBS or participle:
             break
         words.extend(tokens(word))
     return tuple(words)
@@ -624,7 +635,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
      Asked("quantity", "a figure", _MONEY_OR_SHARE)),
     (re.compile(r"\bhow (?:much|large|big)\b.*\b(?:fund\w*|capital|cost\w*|budget|money|pay|paid|spend\w*|"
                 r"sav\w*|invest\w*|receive|allocat\w*|bonus|worth|grant)\b|"
-                r"\b(?:what|which)\b.{0,40}\b(?:budget|cost|price|salary|fee|sum|value|(?:social |financial )?return)\b|"
+                r"\b(?:what|which)\b.{0,40}\b(?:budget|cost|price|salary|remuneration|fee|sum|value|(?:social |financial )?return)\b|"
                 r"^\s*what\s+(?:(?:extra|additional|new|capital|ring-?fenced)\s+)?(?:funding|money|grant|allocation)\b", re.I),
      Asked("amount", "an amount", _MONEY)),
     (re.compile(r"\bhow (?:often|frequently)\b|\bwhat frequency\b|\bhow many times\b", re.I),
@@ -949,7 +960,8 @@ def asked_for(question: str) -> Asked | None:
             placed = replace(asked, names=names, figures=figures, negated=negated, labels=labels,
                              per_head=bool(_PER_HEAD.search(question)), per_unit=_per_unit(question),
                              compared_with=_compared_with(question),
-                             current=asked.kind in ("share", "quantity", "amount", "count") and bool(_CURRENT.search(question)))
+                             current=asked.kind in ("share", "quantity", "amount", "count") and bool(_CURRENT.search(question)),
+                             target_year=bool(_TARGET_YEAR.search(question)))
             share_of = _share_of(question)
             if share_of is not None:
                 return replace(placed, share_of=share_of)
@@ -967,6 +979,11 @@ def asked_for(question: str) -> Asked | None:
             return replace(placed, subject=counted or changed, subject_named=bool(changed) and not counted)
     whether = _asked_whether(question)
     return replace(whether, names=names, figures=figures, negated=negated, labels=labels) if whether else None
+
+
+# A target set for a year: "the target for March 2027", "the 2027 target"; not "the 2025/26 guidance's target".
+_TARGET_YEAR = re.compile(rf"\btargets?\s+(?:for|by|in)\s+(?:the\s+)?(?:end\s+of\s+)?(?:(?:{_MONTHS})\s+)?(?:19|20)\d\d\b|"
+                          r"\b(?:19|20)\d\d(?:/\d\d)?\s+targets?\b", re.I)
 
 
 # Staff matters that policy documents do not cover, however close a passage's words come:

@@ -668,6 +668,22 @@ MUTANTS = [
            "'when is the review due to be published' dates the review",
            [("assistant/asked.py", "    while words and words[-1] in _DUE:", "    while False:")],
            ["tests/test_asked.py"]),
+    Mutant("target-for-a-year-any-figure",
+           "'the 4 hour A&E target for March 2027' is not answered by a sentence that names no year",
+           [("assistant/asked.py", '            if unit == "year" and self.target_year and unit not in stated:', '            if False:')],
+           ["tests/test_asked.py"]),
+    Mutant("scored-metrics-not-counted",
+           "'the number of scored metrics' counts metrics, and '4 sequential steps' counts none",
+           [("assistant/asked.py", '            continue  # "the number of scored metrics": "scored" describes what is counted', '            break')],
+           ["tests/test_asked.py"]),
+    Mutant("each-quarter-a-share",
+           "'each quarter', 'quarter 1 data' are times, not shares",
+           [("assistant/asked.py", r'r"\bquarter of\b(?!', r'r"\bquarter\b(?!')],
+           ["tests/test_asked.py"]),
+    Mutant("remuneration-not-an-amount",
+           "'what is the annual remuneration' asks for an amount",
+           [("assistant/asked.py", "(?:budget|cost|price|salary|remuneration|fee|", "(?:budget|cost|price|salary|fee|")],
+           ["tests/test_asked.py"]),
 ]
 
 

@@ -540,6 +540,22 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("When is the workforce review due to be published?", "date",
      "The plan will be published in June 2025.",
      "The workforce review will be published in June 2025."),
+    # a target for a named year: a figure in a sentence that names no year is no answer
+    ("What is the 4-hour A&E target for March 2027?", "quantity",
+     "More people are completing treatment in A&E within 4 hours, and some wait 12 hours or more.",
+     "A minimum of 82% of patients should be seen within 4 hours by March 2027."),
+    # "the number of scored metrics" counts metrics: "4 sequential steps" counts none
+    ("What is the number of scored metrics a provider needs?", "count",
+     "The segmentation process follows 4 sequential steps.",
+     "A provider needs data for at least 10 scored metrics."),
+    # "each quarter", "quarter 1 data" are times, not shares
+    ("What proportion of trusts were placed in segment 5?", "share",
+     "Segmentation based on quarter 1 data will be published each quarter for segment 5.",
+     "A quarter of trusts were placed in segment 5."),
+    # remuneration is paid in money
+    ("What is the annual remuneration for a non-executive member?", "amount",
+     "Remuneration for the Non-executive Members will be set by the Remuneration Committee.",
+     "The remuneration of Non-executive Members is £13,000 a year."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -560,7 +576,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "additional-things-counted", "target-for-another-year", "keyword-query-subject",
         "keyword-publication-date", "open-on-sundays", "cost-to-run", "from-which-year", "what-percentage-are", "why-a-reason", "abbreviation-spelled-out-names-it",
         "reason-not-as-part-of", "percent-sign", "whats", "want-to-know-when", "segment-of-is-a-label",
-        "due-to-be-published"])
+        "due-to-be-published", "target-for-a-year", "scored-metrics-counted", "quarter-is-a-time", "remuneration-amount"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
