@@ -9,7 +9,7 @@ about the subject; too high and answerable questions whose figure sits in the se
 sentence are refused. Fitted on the tuning sets only: eval/dev.jsonl and eval/holdout.jsonl on the
 seeds + NHS documents (--small-store), eval/integration-dev.jsonl and eval/integration-holdout.jsonl
 eval/integration-tune.jsonl, eval/integration-nearmiss.jsonl and eval/integration-refusals.jsonl,
--refusals2.jsonl to -refusals10.jsonl on corpus/ + the NHS documents (--store). The test sets are never
+-refusals2.jsonl to -refusals11.jsonl on corpus/ + the NHS documents (--store). The test sets are never
 read here.
 
 For each share it prints, over the four sets together: refusal accuracy, near-miss refusal,
@@ -31,7 +31,8 @@ TUNING = {"small": ["dev.jsonl", "holdout.jsonl"],
                       "integration-nearmiss.jsonl", "integration-refusals.jsonl", "integration-refusals2.jsonl",
                       "integration-refusals3.jsonl", "integration-refusals4.jsonl", "integration-refusals5.jsonl",
                       "integration-refusals6.jsonl", "integration-refusals7.jsonl", "integration-refusals8.jsonl",
-                      "integration-refusals9.jsonl", "integration-refusals10.jsonl"]}
+                      "integration-refusals9.jsonl", "integration-refusals10.jsonl",
+                      "integration-refusals11.jsonl"]}
 
 
 def store_for(folder: Path, paths: list[Path]):
