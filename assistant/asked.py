@@ -156,6 +156,10 @@ class Asked:
             sentence, question = _TIME_OF_DAY.sub(" ", sentence), _TIME_OF_DAY.sub(" ", question)
         if self.kind == "count":  # "a score of 0" is a measure's value, not a number of things, nor is "1.53"
             sentence = _DECIMAL.sub(" ", _MEASURE_VALUE.sub(" ", sentence))
+        if self.kind in ("quantity", "count") and "year" not in self.subject:
+            # "Five-year strategic commissioning plans" are plans of a kind, not a figure of anything
+            # but years.
+            sentence = _YEARS_LONG.sub(" ", sentence)
         given = {m.group(0).lower() for m in self.stated.finditer(question)}
         return any(m.group(0).lower() not in given for m in self.stated.finditer(sentence))
 
@@ -473,8 +477,19 @@ maximum minimum max min exact precise typical average expected agreed set curren
 yearly monthly weekly target limit cap threshold ceiling per cent rate""".split())
 
 
+# "What population size is recommended?": the size of a population, which the sentence must name.
+_WHAT_SIZE = re.compile(r"\bwhat\s+(?P<what>(?:[\w-]+\s+){1,2}?)sizes?\b", re.I)
+
+
+
+_YEARS_LONG = re.compile(rf"\b(?:\d+|{_NUMBER_WORDS})-year\b", re.I)
+
+
 def _measured(question: str, names: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
     """The stems of the thing "what is the X" measures, less figure words and the question's names."""
+    sized = _WHAT_SIZE.search(question)
+    if sized:
+        return tuple(tokens(sized.group("what")))
     match = _WHAT_MEASURE.search(question)
     if not match:
         return ()
@@ -612,6 +627,8 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     (re.compile(r"\b(?:what|which)\s+(?:(?:is|are|was|were)\s+the\s+)?(?:\w+\s+){0,2}(?:share|proportion|percentage)\b|"
                 r"\bby what (?:share|proportion|percentage)\b", re.I),
      Asked("share", "a figure", _SHARE)),
+    # "By how much (in %) must MHIS spend grow?": a percentage, not the footnote "12" after the MHIS.
+    (re.compile(r"\bby how much\b(?=.*\b(?:percentage|per cent)\b)", re.I), Asked("quantity", "a figure", _SHARE)),
     (re.compile(r"\bby how much\b", re.I), Asked("quantity", "a figure", _QUANTITY)),
     # "MHIS growth percentage ICBs must hit": a percentage, not the footnote "12" after the MHIS.
     # "... deliver their share of" is a part of a total, not a percentage.
@@ -702,11 +719,20 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
                 r"expire|kick in|go live|come in|coming (?:out|in)|come out|be out|be available|"
                 r"start|starts|begin|begins|roll out)\b", re.I),
      Asked("date", "a date", _DATE)),
+    # "When was the review registered on PROSPERO?": a thing done once, on a date. ("When was the ICB
+    # established?" is left open: the sentence that dates it ranks well below those naming the ICB.)
+    (re.compile(r"^\s*when (?:exactly )?(?:was|were|did)\b.{0,100}\b(?:registered|register|signed|sign|conducted|conduct|"
+                r"carried out|carry out|searched|search)\b", re.I),
+     Asked("date", "a date", _DATE)),
     # A maximum or a target is a figure: "assign a care coordinator to every person" states none.
     (re.compile(r"(?<!as a )(?<!at a )\b(?:maximum|minimum)\b|\bwhat(?:'s|\s+is)?\s+(?:the\s+)?(?:(?!of\b)[\w&/-]+\s+){0,4}?target\b(?!s)|"
                 r"\bis there (?:a|an|any) (?:[\w-]+\s+){0,2}(?:target|limit|cap|threshold|ceiling)\b", re.I),
      Asked("quantity", "a figure", _COUNT)),
     # "What caseload is a care coordinator expected to carry?": a number of people.
+    # "What population size is recommended for a neighbourhood?": a number, and "2% to 4% of the
+    # population" is a share of one, not its size.
+    (re.compile(r"\bwhat\s+(?:(?:is|are)\s+the\s+)?(?:[\w-]+\s+){0,2}sizes?\b", re.I),
+     Asked("quantity", "a figure", re.compile(rf"\d[\d,.]*(?![\d,.]*\s*(?:%|per ?cent))|\b(?:{_NUMBER_WORDS})\b(?!\s*(?:%|per ?cent))", re.I))),
     (re.compile(r"\bwhat\s+(?:(?:is|are)\s+the\s+)?(?:[\w-]+\s+){0,2}(?:caseload|headcount)s?\b", re.I),
      Asked("quantity", "a figure", _COUNT)),
     (re.compile(r"\bhow (?:much|often|long|old)\b|"

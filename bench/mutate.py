@@ -684,6 +684,22 @@ MUTANTS = [
            "'what is the annual remuneration' asks for an amount",
            [("assistant/asked.py", "(?:budget|cost|price|salary|remuneration|fee|", "(?:budget|cost|price|salary|fee|")],
            ["tests/test_asked.py"]),
+    Mutant("registration-not-dated",
+           "'when was the review registered' asks for a date",
+           [("assistant/asked.py", r'(?:registered|register|signed|sign|conducted|conduct|', r'(?:xx|')],
+           ["tests/test_asked.py"]),
+    Mutant("population-size-a-share",
+           "'what population size' is not answered by '2% to 4% of the population'",
+           [("assistant/asked.py", r're.compile(rf"\d[\d,.]*(?![\d,.]*\s*(?:%|per ?cent))|', r're.compile(rf"\d|')],
+           ["tests/test_asked.py"]),
+    Mutant("by-how-much-percent-any-figure",
+           "'by how much (in %)' asks for a percentage, not the footnote after a name",
+           [("assistant/asked.py", r'    (re.compile(r"\bby how much\b(?=.*\b(?:percentage|per cent)\b)", re.I), Asked("quantity", "a figure", _SHARE)),' + "\n", "")],
+           ["tests/test_asked.py"]),
+    Mutant("five-year-plans-counted",
+           "'five-year strategic commissioning plans' count no plans",
+           [("assistant/asked.py", "            sentence = _YEARS_LONG.sub(\" \", sentence)\n", "            sentence = sentence\n")],
+           ["tests/test_asked.py"]),
 ]
 
 

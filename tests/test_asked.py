@@ -556,6 +556,22 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("What is the annual remuneration for a non-executive member?", "amount",
      "Remuneration for the Non-executive Members will be set by the Remuneration Committee.",
      "The remuneration of Non-executive Members is £13,000 a year."),
+    # a registration is dated: a registration number is no date
+    ("When was the review registered on PROSPERO?", "date",
+     "The review was registered at the International Prospective Register of Systematic Reviews (CRD42024597197).",
+     "The review was registered on PROSPERO on 12 March 2024."),
+    # a population size is a number of people, and "2% to 4% of the population" is a share of one
+    ("What population size is recommended for a neighbourhood?", "quantity",
+     "This approach is likely to focus on around 2% to 4% of the population.",
+     "A neighbourhood should serve a population of 30,000 to 50,000 people."),
+    # "by how much (in %)": a percentage, not the footnote after the name
+    ("By how much (in %) must MHIS spend grow?", "quantity",
+     "ICBs must meet the Mental Health Investment Standard (MHIS) and work with providers to: 12",
+     "MHIS spend must grow by 4.5%."),
+    # "five-year strategic commissioning plans" are a kind of plan, not a count of them
+    ("What is the minimum number of plans an ICB must publish?", "count",
+     "ICBs publish five-year strategic commissioning plans.",
+     "An ICB must publish at least 2 plans."),
 ], ids=["named-score", "share-not-each", "share-of-another-group", "share-of-two-words", "measure-qualified",
         "measure-in-brackets", "opening-hours", "which-years", "cut-of-another-thing",
         "cut-never-named", "time-limit", "how-many-days", "in-days", "maximum-is-a-figure", "labels-count-nothing",
@@ -576,7 +592,8 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "additional-things-counted", "target-for-another-year", "keyword-query-subject",
         "keyword-publication-date", "open-on-sundays", "cost-to-run", "from-which-year", "what-percentage-are", "why-a-reason", "abbreviation-spelled-out-names-it",
         "reason-not-as-part-of", "percent-sign", "whats", "want-to-know-when", "segment-of-is-a-label",
-        "due-to-be-published", "target-for-a-year", "scored-metrics-counted", "quarter-is-a-time", "remuneration-amount"])
+        "due-to-be-published", "target-for-a-year", "scored-metrics-counted", "quarter-is-a-time", "remuneration-amount",
+        "registration-dated", "population-size", "by-how-much-percent", "five-year-is-a-kind"])
 def test_what_states_the_thing_asked_for(question, kind, states_none, states_one):
     asked = asked_for(question)
     assert asked.kind == kind
