@@ -390,6 +390,10 @@ def test_pension_scheme_questions_are_a_staff_matter():
     ("How many extra appointments should ICBs deliver?", "count",
      "ICBs should improve access to urgent dental care.",
      "ICBs deliver their share of an additional 700,000 dental appointments."),
+    # ... and of people too ("additional people" are the extra people asked about)
+    ("How many extra people will the service support?", "count",
+     "The service will support people with complex needs.",
+     "The service will support an additional 6,000 people."),
     # ... but with another qualifier, that one decides: new training posts are no medical school places
     ("How many additional medical school places will be created?", "count",
      "Over the next 3 years, create 1,000 new specialty training posts.",
@@ -583,7 +587,7 @@ def test_pension_scheme_questions_are_a_staff_matter():
         "per-head", "who-is-accountable", "who-signs-off", "how-it-is-worked-out", "which-had-the-biggest-effect",
         "is-there-a-target", "effect-size", "per-pcn", "which-areas-chosen", "compared-with",
         "required-verb", "required-thing", "required-of-what", "required-in-a-relative-clause", "required-of-someone", "is-there-a-thing", "appeal", "which-icb-is-hosting",
-        "extra-is-additional", "new-posts-are-no-school-places", "caseload", "email-address",
+        "extra-is-additional", "extra-people-are-additional", "new-posts-are-no-school-places", "caseload", "email-address",
         "what-is-measured-named", "what-it-cost", "received-thing", "decimal-is-no-count",
         "one-word-counted", "studies-are-articles", "anyone-is-people",
         "name-said-of-what-is-asked", "which-x-ask-ends", "how-much-of-a-whole",
