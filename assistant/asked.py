@@ -35,6 +35,8 @@ _SHARE = re.compile(r"\d(?:\.\d+)?\s?%|\bper ?cent\b|\b(?:\d+|one|two|three|four
                     r"\bquarter of\b(?!\s+(?:the\s+)?(?:year|financial year|19\d\d|20\d\d)\b)", re.I)
 _PERIOD = re.compile(r"\b(?:19|20)\d\d(?:\s*/\s*\d\d)?\b")
 _COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+# A size is a number, and "2% to 4% of the population" is a share of one, not its size.
+_SIZE = re.compile(rf"\d[\d,.]*(?![\d,.]*\s*(?:%|per ?cent))|\b(?:{_NUMBER_WORDS})\b(?!\s*(?:%|per ?cent))", re.I)
 # A date answers "when"; a bare period ("in 2025/26") does not say by when.
 _DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|"
                    r"\b(?:by|before|until|from|after|since|starting|no later than|end of|beginning of)\s+"
@@ -481,10 +483,6 @@ yearly monthly weekly target limit cap threshold ceiling per cent rate""".split(
 _WHAT_SIZE = re.compile(r"\bwhat\s+(?P<what>(?:[\w-]+\s+){1,2}?)sizes?\b", re.I)
 
 
-
-_YEARS_LONG = re.compile(rf"\b(?:\d+|{_NUMBER_WORDS})-year\b", re.I)
-
-
 def _measured(question: str, names: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
     """The stems of the thing "what is the X" measures, less figure words and the question's names."""
     sized = _WHAT_SIZE.search(question)
@@ -586,6 +584,9 @@ _NOT_A_FIGURE = re.compile(r"\b(?:19|20)\d\d(?:\s*(?:/|-|–|to)\s*(?:19|20)?\d\
                            r"\bsegments?\s+of\s+\d(?:\s*(?:,|and|or|to|-|–)\s*\d)*\b|"  # "a segment of 1 or 2"
                            r"\b(?:downrated|downgraded|upgraded|moved|placed|allocated|capped)\s+(?:to|in|at)\s+(?:segment\s+)?\d\b|"
                            r"\b\d+[- ]year (?:health )?plan\b|\bannex \w\b|" + _LABEL, re.I)
+# For a count or a quantity, "five-year strategic commissioning plans" are plans of a kind; for a
+# number of years they are the answer, so this is not in _NOT_A_FIGURE.
+_YEARS_LONG = re.compile(rf"\b(?:\d+|{_NUMBER_WORDS})-year\b", re.I)
 # A number with decimals is a measure ("a raw score of 1.53"), unless it is of millions ("1.2 million").
 _DECIMAL = re.compile(r"(?<![\w.,])\d+\.\d+(?!\s*(?:million|billion|thousand|bn|m|k)\b)(?![\d.])", re.I)
 _MEASURE_VALUE = re.compile(r"\b(?:score|rating|rate|ratio|index|grade)\s+of\s+\d+(?:\.\d+)?\b", re.I)
@@ -732,7 +733,7 @@ _KINDS: list[tuple[re.Pattern, Asked]] = [
     # "What population size is recommended for a neighbourhood?": a number, and "2% to 4% of the
     # population" is a share of one, not its size.
     (re.compile(r"\bwhat\s+(?:(?:is|are)\s+the\s+)?(?:[\w-]+\s+){0,2}sizes?\b", re.I),
-     Asked("quantity", "a figure", re.compile(rf"\d[\d,.]*(?![\d,.]*\s*(?:%|per ?cent))|\b(?:{_NUMBER_WORDS})\b(?!\s*(?:%|per ?cent))", re.I))),
+     Asked("quantity", "a figure", _SIZE)),
     (re.compile(r"\bwhat\s+(?:(?:is|are)\s+the\s+)?(?:[\w-]+\s+){0,2}(?:caseload|headcount)s?\b", re.I),
      Asked("quantity", "a figure", _COUNT)),
     (re.compile(r"\bhow (?:much|often|long|old)\b|"
@@ -960,6 +961,11 @@ def _asked_for_role(question: str) -> Asked | None:
     return Asked("role", "a name", re.compile(rf"\b(?:{_ROLE_FORMS[role]})\b", re.I))
 
 
+# A target set for a year: "the target for March 2027", "the 2027 target"; not "the 2025/26 guidance's target".
+_TARGET_YEAR = re.compile(rf"\btargets?\s+(?:for|by|in)\s+(?:the\s+)?(?:end\s+of\s+)?(?:(?:{_MONTHS})\s+)?(?:19|20)\d\d\b|"
+                          r"\b(?:19|20)\d\d(?:/\d\d)?\s+targets?\b", re.I)
+
+
 # Typed in a hurry: "whats the target", "MHIS growth % ICBs must hit".
 _WHATS = re.compile(r"\bwhats\b", re.I)
 _PERCENT_WORD = re.compile(r"(?<![\d.])\s*%")
@@ -1005,11 +1011,6 @@ def asked_for(question: str) -> Asked | None:
             return replace(placed, subject=counted or changed, subject_named=bool(changed) and not counted)
     whether = _asked_whether(question)
     return replace(whether, names=names, figures=figures, negated=negated, labels=labels) if whether else None
-
-
-# A target set for a year: "the target for March 2027", "the 2027 target"; not "the 2025/26 guidance's target".
-_TARGET_YEAR = re.compile(rf"\btargets?\s+(?:for|by|in)\s+(?:the\s+)?(?:end\s+of\s+)?(?:(?:{_MONTHS})\s+)?(?:19|20)\d\d\b|"
-                          r"\b(?:19|20)\d\d(?:/\d\d)?\s+targets?\b", re.I)
 
 
 # Staff matters that policy documents do not cover, however close a passage's words come:

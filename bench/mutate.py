@@ -690,7 +690,7 @@ MUTANTS = [
            ["tests/test_asked.py"]),
     Mutant("population-size-a-share",
            "'what population size' is not answered by '2% to 4% of the population'",
-           [("assistant/asked.py", r're.compile(rf"\d[\d,.]*(?![\d,.]*\s*(?:%|per ?cent))|', r're.compile(rf"\d|')],
+           [("assistant/asked.py", r'_SIZE = re.compile(rf"\d[\d,.]*(?![\d,.]*\s*(?:%|per ?cent))|', r'_SIZE = re.compile(rf"\d|')],
            ["tests/test_asked.py"]),
     Mutant("by-how-much-percent-any-figure",
            "'by how much (in %)' asks for a percentage, not the footnote after a name",

@@ -51,7 +51,7 @@ SETS = [(DEV_SET, THRESHOLDS, False), (HOLDOUT_SET, HOLDOUT_THRESHOLDS, False),
         (EVAL / "integration-refusals8.jsonl", EVAL / "integration-refusals8-thresholds.json", True),
         (EVAL / "integration-refusals9.jsonl", EVAL / "integration-refusals9-thresholds.json", True),
         (EVAL / "integration-refusals10.jsonl", EVAL / "integration-refusals10-thresholds.json", True),
-        # written blind at stop 33 in ten kinds of users' words; measured once, not yet tuned on
+        # written blind at stop 33 in ten kinds of users' words; measured once before tuning, two rules since
         (EVAL / "integration-refusals11.jsonl", EVAL / "integration-refusals11-thresholds.json", True)]
 # Measured once when a stop closes, never tuned on; here only every quote is checked for markup.
 TEST_SETS = [(EVAL / "test.jsonl", False), (EVAL / "integration-test2.jsonl", True),
